@@ -1,0 +1,67 @@
+// The configuration files of the servers that make up the simulated
+// Internet on the netns backend: nsd per authoritative server, unbound for
+// the provider's resolver. Pure: text in, text out.
+import { fqdn } from '../../zone/zonefile.js';
+import { zoneText, type AuthServer, type SimulatedInternet } from '../../network/simulated-internet.js';
+
+export const zoneFileName = (origin: string): string => (origin === '' ? 'root.zone' : `${origin}.zone`);
+
+export function nsdConfig(server: AuthServer, dir: string): string {
+  return [
+    'server:',
+    ...server.nameServers.map((n) => `    ip-address: ${n.address}`),
+    '    port: 53',
+    '    server-count: 1',
+    '    username: ""',
+    '    chroot: ""',
+    `    zonesdir: "${dir}"`,
+    '    database: ""',
+    `    zonelistfile: "${dir}/zone.list"`,
+    `    xfrdfile: "${dir}/xfrd.state"`,
+    `    xfrdir: "${dir}"`,
+    `    pidfile: "${dir}/nsd.pid"`,
+    '    hide-version: yes',
+    '    verbosity: 1',
+    'remote-control:',
+    '    control-enable: no',
+    ...server.zones.flatMap((z) => ['zone:', `    name: "${fqdn(z.origin)}"`, `    zonefile: "${dir}/${zoneFileName(z.origin)}"`]),
+    '',
+  ].join('\n');
+}
+
+export function nsdFiles(server: AuthServer, dir: string): Map<string, string> {
+  const files = new Map<string, string>([['nsd.conf', nsdConfig(server, dir)]]);
+  for (const z of server.zones) files.set(zoneFileName(z.origin), zoneText(z));
+  return files;
+}
+
+/** The provider's resolver: serves the private zones, recurses into the simulated Internet for the rest. */
+export function providerConfig(internet: SimulatedInternet, dir: string, rootHintsFile: string): string {
+  return [
+    'server:',
+    `    interface: ${internet.provider.address}`,
+    '    port: 53',
+    '    access-control: 0.0.0.0/0 allow',
+    `    root-hints: "${rootHintsFile}"`,
+    `    directory: "${dir}"`,
+    '    chroot: ""',
+    '    username: ""',
+    '    pidfile: ""',
+    '    logfile: ""',
+    '    use-syslog: no',
+    '    verbosity: 1',
+    '    module-config: "iterator"',
+    ...internet.provider.zones.flatMap((z) => [
+      'auth-zone:',
+      `    name: "${fqdn(z.origin)}"`,
+      `    zonefile: "${dir}/${zoneFileName(z.origin)}"`,
+      '    for-downstream: yes',
+      '    for-upstream: yes',
+      '    fallback-enabled: no',
+    ]),
+    'remote-control:',
+    '    control-enable: no',
+    '',
+  ].join('\n');
+}
+

@@ -1,0 +1,241 @@
+// The netns backend: environments as Linux network namespaces joined by a
+// router namespace whose nftables policy is the only difference between
+// them. unbound (the image's config) runs in each environment namespace,
+// nsd serves the simulated Internet, unbound plays the provider's resolver.
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BackendError, PrerequisiteError } from '../../errors.js';
+import type { Query, QueryObservation, ServerRole, Substitution } from '../../model.js';
+import { rootHints, zoneText } from '../../network/simulated-internet.js';
+import type { RunPlan } from '../../plan.js';
+import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
+import type { ProbeConfig } from '../../probe/protocol.js';
+import { unbound } from '../../resolver/unbound.js';
+import { RunState } from '../../run-state.js';
+import { run, tryRun } from '../../util/exec.js';
+import { ManagedProcess } from '../../util/process.js';
+import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
+import { nsdFiles, providerConfig } from './files.js';
+import { ipCommands, LINK_RANGE, nftRuleset, planTopology, type Topology } from './topology.js';
+
+const ETC_NETNS = '/etc/netns';
+const READY_TIMEOUT_MS = 15_000;
+
+export const NETNS_BINARIES = [
+  { name: 'ip', pkg: 'iproute2' },
+  { name: 'nft', pkg: 'nftables' },
+  { name: 'nsd', pkg: 'nsd' },
+  { name: 'nsd-checkzone', pkg: 'nsd' },
+  { name: 'ldns-read-zone', pkg: 'ldnsutils' },
+  ...unbound.binaries,
+] as const;
+
+const netnsExec = (ns: string): Launcher => (argv) => ['ip', 'netns', 'exec', ns, ...argv];
+
+async function which(bin: string): Promise<boolean> {
+  const r = await tryRun('sh', ['-c', `command -v ${bin}`]);
+  return r.exitCode === 0;
+}
+
+export async function netnsDoctor(): Promise<PrerequisiteCheck[]> {
+  const checks: PrerequisiteCheck[] = [];
+  const root = process.getuid?.() === 0;
+  checks.push({ what: 'root', ok: root, detail: root ? 'running as root' : `running as uid ${process.getuid?.()}`, fix: 'run as root (sudo): network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN' });
+  const missing = new Map<string, string[]>();
+  for (const b of NETNS_BINARIES) {
+    const ok = await which(b.name);
+    checks.push({ what: b.name, ok, detail: ok ? 'found' : 'not found', fix: `apt-get install ${b.pkg}` });
+    if (!ok) missing.set(b.pkg, [...(missing.get(b.pkg) ?? []), b.name]);
+  }
+  if (root && (await which('ip'))) {
+    const probe = `dnsparity-doctor-${process.pid}`;
+    const r = await tryRun('ip', ['netns', 'add', probe]);
+    await tryRun('ip', ['netns', 'del', probe]);
+    checks.push({ what: 'network namespaces', ok: r.exitCode === 0, detail: r.exitCode === 0 ? 'ip netns add works' : r.stderr.trim(), fix: 'a kernel with network namespaces, and CAP_SYS_ADMIN (not in an unprivileged container)' });
+  }
+  return checks;
+}
+
+async function assertPrerequisites(): Promise<void> {
+  const failed = (await netnsDoctor()).filter((c) => !c.ok);
+  if (failed.length === 0) return;
+  const pkgs = [...new Set(failed.map((c) => c.fix).filter((f) => f?.startsWith('apt-get install')).map((f) => f!.split(' ').pop()))];
+  const other = failed.filter((c) => !c.fix?.startsWith('apt-get install'));
+  const parts = [
+    ...other.map((c) => `${c.what}: ${c.detail}; ${c.fix}`),
+    ...(pkgs.length ? [`missing ${failed.filter((c) => c.fix?.startsWith('apt-get')).map((c) => c.what).join(', ')}: apt-get install ${pkgs.join(' ')}`] : []),
+  ];
+  throw new PrerequisiteError(`the netns backend cannot run: ${parts.join('; ')}`, 'run "dnsparity doctor" for details');
+}
+
+class NetnsRun implements StartedRun {
+  readonly backend = 'netns' as const;
+  readonly processes: ManagedProcess[] = [];
+  environments: StartedEnvironment[] = [];
+  substitutions: Substitution[] = [];
+  localResolver = '';
+  topology: Topology | undefined;
+  private disposed = false;
+
+  constructor(
+    readonly state: RunState,
+    private readonly keep: boolean,
+  ) {}
+
+  get runId(): string {
+    return this.state.runId;
+  }
+
+  file(rel: string, text: string): string {
+    const p = join(this.state.dir, rel);
+    mkdirSync(join(p, '..'), { recursive: true });
+    writeFileSync(p, text);
+    return p;
+  }
+
+  startProcess(label: string, ns: string, argv: readonly string[], log: string): ManagedProcess {
+    const p = ManagedProcess.start(label, netnsExec(ns)(argv), join(this.state.dir, log));
+    this.processes.push(p);
+    this.state.addPid(p.pid);
+    return p;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    const errors: string[] = [];
+    await Promise.all(this.processes.map((p) => p.stop().catch((e: Error) => errors.push(e.message))));
+    await removeNamespaces(this.state.namespaces(), errors);
+    if (!this.keep) this.state.remove();
+    if (errors.length) throw new BackendError(`teardown of run ${this.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
+  }
+}
+
+/** Deletes namespaces and their /etc/netns entries; any process still inside is ended by its id first. */
+export async function removeNamespaces(namespaces: readonly string[], errors: string[] = []): Promise<void> {
+  await Promise.all(
+    namespaces.map(async (ns) => {
+      const pids = await tryRun('ip', ['netns', 'pids', ns]);
+      for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      const r = await tryRun('ip', ['netns', 'del', ns]);
+      if (r.exitCode !== 0 && !/No such file/.test(r.stderr)) errors.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
+      rmSync(join(ETC_NETNS, ns), { recursive: true, force: true });
+    }),
+  );
+}
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+export class NetnsBackend implements Backend {
+  readonly name = 'netns' as const;
+
+  doctor(): Promise<PrerequisiteCheck[]> {
+    return netnsDoctor();
+  }
+
+  async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
+    await assertPrerequisites();
+    workerPath(); // fail before creating anything if the worker is missing
+    const conflict = [...plan.internet.addresses, plan.internet.provider.address].find((a) => a.startsWith('100.127.'));
+    if (conflict) throw new BackendError(`address ${conflict} lies in ${LINK_RANGE}, which the netns backend uses for its links`, 'renumber the scenario');
+    const state = RunState.create('netns', plan.scenario.file);
+    const r = new NetnsRun(state, !!opts.keep);
+    try {
+      await this.build(r, plan, opts.signal);
+      return r;
+    } catch (e) {
+      await r[Symbol.asyncDispose]().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async build(r: NetnsRun, plan: RunPlan, signal: AbortSignal): Promise<void> {
+    const dir = r.state.dir;
+    // 1. Files first: a config the resolver rejects stops the run before anything exists.
+    const hintsFile = r.file('root.hints', rootHints(plan.internet));
+    const prepared = unbound.prepare(plan.resolverConfigText, plan.scenario.paths.resolverConfig, { rootHintsFile: hintsFile, workDir: dir });
+    const hostConf = r.file('host/unbound.conf', prepared.text);
+    const providerConf = r.file('provider/unbound.conf', providerConfig(plan.internet, join(dir, 'provider'), hintsFile));
+    for (const z of plan.internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
+    for (const s of plan.internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
+    await Promise.all([unbound.check(hostConf, plan.scenario.paths.resolverConfig), checkGenerated(providerConf)]);
+    r.substitutions = [...prepared.substitutions];
+    r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
+    checkAbort(signal);
+
+    // 2. Namespaces and links.
+    const t = planTopology((role) => r.state.namespace(role), plan.environments, plan.internet.addresses, plan.internet.provider.address);
+    r.topology = t;
+    const all = [t.router, t.internet, t.provider, ...t.envs.map((e) => e.ns)];
+    for (const ns of all) r.state.addNamespace(ns);
+    await Promise.all(all.map((ns) => run('ip', ['netns', 'add', ns])));
+    for (const phase of ipCommands(t)) await Promise.all(phase.map((args) => run('ip', args)));
+    await run('ip', ['netns', 'exec', t.router, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
+    await run('ip', ['netns', 'exec', t.router, 'nft', '-f', r.file('router.nft', nftRuleset(t))]);
+    for (const e of t.envs) {
+      mkdirSync(join(ETC_NETNS, e.ns), { recursive: true });
+      writeFileSync(join(ETC_NETNS, e.ns, 'resolv.conf'), plan.resolvConfText);
+    }
+    checkAbort(signal);
+
+    // 3. Servers, then the resolver under test, each checked ready by a query.
+    const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
+    const provider = r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log');
+    const hosts = t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf), `host/unbound-${e.env.name}.log`));
+    await Promise.all([
+      waitReady(r, t.internet, plan.internet.servers.flatMap((s) => s.nameServers.map((n) => `${n.address}#53`)), nsds, signal),
+      waitReady(r, t.provider, [`${plan.internet.provider.address}#53`], [provider], signal),
+      ...t.envs.map((e, i) => waitReady(r, e.ns, [r.localResolver], [hosts[i]!], signal)),
+    ]);
+
+    // 4. Environments ready to probe.
+    const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
+    r.environments = t.envs.map((e, i) => ({
+      name: e.env.name,
+      probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
+        const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, onSpawn: (pid) => r.state.addPid(pid) });
+        hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
+        return obs;
+      },
+    }));
+  }
+}
+
+/** The resolver layer asks the local resolver and every resolv.conf nameserver directly. */
+export function probeServers(listen: { address: string; port: number }, nameservers: readonly string[]): ProbeConfig['servers'] {
+  const out = new Map<string, { address: string; port: number; roles: ServerRole[] }>();
+  const add = (address: string, port: number, role: ServerRole) => {
+    const k = `${address}#${port}`;
+    if (!out.has(k)) out.set(k, { address, port, roles: [] });
+    out.get(k)!.roles.push(role);
+  };
+  add(listen.address, listen.port, 'local-resolver');
+  for (const n of nameservers) if (!n.includes(':')) add(n, 53, 'nameserver');
+  return [...out.values()];
+}
+
+async function checkGenerated(conf: string): Promise<void> {
+  const c = await tryRun('unbound-checkconf', [conf]);
+  if (c.exitCode !== 0) throw new BackendError(`generated provider config rejected: ${(c.stderr || c.stdout).trim()}`);
+}
+
+async function waitReady(r: NetnsRun, ns: string, targets: string[], procs: ManagedProcess[], signal: AbortSignal): Promise<void> {
+  if (targets.length === 0) return;
+  checkAbort(signal);
+  const argv = netnsExec(ns)([process.execPath, workerPath(), 'ready', String(READY_TIMEOUT_MS), ...targets]);
+  const res = await tryRun(argv[0]!, argv.slice(1), { cancelSignal: signal });
+  checkAbort(signal);
+  if (res.exitCode !== 0) {
+    const dead = procs.find((p) => !p.running);
+    if (dead) dead.assertRunning();
+    throw new BackendError(`servers in ${ns} not ready: ${res.stderr.trim()}; ${procs.map((p) => `${p.label}: ${p.log(2)}`).join('; ')}`);
+  }
+}

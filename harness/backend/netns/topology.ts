@@ -1,0 +1,97 @@
+// The netns topology as data: namespaces, links, addresses, routes and the
+// nftables egress policy. A router namespace joins the simulated Internet,
+// the provider's network and one namespace per environment; nothing links
+// to the machine's own network, so no packet can leave the sandbox.
+import type { EnvironmentData } from '../../scenario/schema.js';
+
+export interface EnvLink {
+  readonly env: EnvironmentData;
+  readonly ns: string;
+  /** Interface name on the router side. */
+  readonly routerIf: string;
+  readonly routerAddress: string;
+  readonly hostAddress: string;
+}
+
+export interface Topology {
+  readonly router: string;
+  readonly internet: string;
+  readonly provider: string;
+  readonly envs: readonly EnvLink[];
+  readonly internetAddresses: readonly string[];
+  readonly providerAddress: string;
+}
+
+/** Link addresses: 100.127.0.0/16 (RFC 6598 space), /30 per link. */
+const LINK = {
+  internet: { router: '100.127.0.1', peer: '100.127.0.2' },
+  provider: { router: '100.127.0.5', peer: '100.127.0.6' },
+  env: (i: number) => ({ router: `100.127.${1 + (i >> 6)}.${(i & 63) * 4 + 1}`, peer: `100.127.${1 + (i >> 6)}.${(i & 63) * 4 + 2}` }),
+};
+export const LINK_RANGE = '100.127.0.0/16';
+
+export function planTopology(nsName: (role: string) => string, envs: readonly EnvironmentData[], internetAddresses: readonly string[], providerAddress: string): Topology {
+  return {
+    router: nsName('rtr'),
+    internet: nsName('inet'),
+    provider: nsName('vpc'),
+    envs: envs.map((env, i) => ({ env, ns: nsName(`e-${env.name}`), routerIf: `e${i}`, routerAddress: LINK.env(i).router, hostAddress: LINK.env(i).peer })),
+    internetAddresses,
+    providerAddress,
+  };
+}
+
+/** ip(8) invocations in three phases (links, addresses, routes); a phase's commands can run concurrently. */
+export function ipCommands(t: Topology): string[][][] {
+  const links: string[][] = [];
+  const addrs: string[][] = [];
+  const routes: string[][] = [];
+  const peer = (ns: string, routerIf: string, r: string, p: string) => {
+    links.push(['-n', t.router, 'link', 'add', routerIf, 'type', 'veth', 'peer', 'name', 'up0', 'netns', ns]);
+    addrs.push(
+      ['-n', t.router, 'addr', 'add', `${r}/30`, 'dev', routerIf],
+      ['-n', t.router, 'link', 'set', routerIf, 'up'],
+      ['-n', ns, 'addr', 'add', `${p}/30`, 'dev', 'up0'],
+      ['-n', ns, 'link', 'set', 'up0', 'up'],
+      ['-n', ns, 'link', 'set', 'lo', 'up'],
+    );
+    routes.push(['-n', ns, 'route', 'add', 'default', 'via', r]);
+  };
+  peer(t.internet, 'i0', LINK.internet.router, LINK.internet.peer);
+  peer(t.provider, 'v0', LINK.provider.router, LINK.provider.peer);
+  for (const e of t.envs) peer(e.ns, e.routerIf, e.routerAddress, e.hostAddress);
+  addrs.push(['-n', t.router, 'link', 'set', 'lo', 'up']);
+  for (const a of t.internetAddresses) {
+    addrs.push(['-n', t.internet, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+    routes.push(['-n', t.router, 'route', 'add', `${a}/32`, 'via', LINK.internet.peer]);
+  }
+  addrs.push(['-n', t.provider, 'addr', 'add', `${t.providerAddress}/32`, 'dev', 'lo']);
+  routes.push(['-n', t.router, 'route', 'add', `${t.providerAddress}/32`, 'via', LINK.provider.peer]);
+  return [links, addrs, routes];
+}
+
+/**
+ * The router's forward policy. "egress" is everything but the provider's
+ * resolver; "provider" is the provider's resolver itself. drop is silence;
+ * reject answers as a firewall would (ICMP port unreachable, TCP reset).
+ * Counters on every rule let a test see what was stopped.
+ */
+export function nftRuleset(t: Topology): string {
+  const rules: string[] = [];
+  const verdict = (how: 'drop' | 'reject', match: string) =>
+    how === 'drop' ? [`${match} counter drop`] : [`${match} meta l4proto tcp counter reject with tcp reset`, `${match} counter reject`];
+  for (const e of t.envs) {
+    const iif = `iifname "${e.routerIf}"`;
+    if (e.env.provider !== 'reachable') rules.push(...verdict(e.env.provider, `${iif} ip daddr ${t.providerAddress}`));
+    if (e.env.egress !== 'allow') rules.push(...verdict(e.env.egress, `${iif} ip daddr != ${t.providerAddress}`));
+  }
+  return [
+    'table inet dnsparity {',
+    '  chain forward {',
+    '    type filter hook forward priority 0; policy accept;',
+    ...rules.map((r) => `    ${r}`),
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,49 @@
+// The seam between "what to compare" and "how environments are realised".
+// A Backend turns a plan into a StartedRun; a StartedRun is disposed on every
+// path (await using), which tears down everything it started.
+import type { Query, QueryObservation, Substitution } from '../model.js';
+import type { RunPlan } from '../plan.js';
+
+export type BackendName = 'netns' | 'docker';
+
+export interface PrerequisiteCheck {
+  readonly what: string;
+  readonly ok: boolean;
+  readonly detail: string;
+  /** How to get it, when missing. */
+  readonly fix?: string;
+}
+
+export interface StartOptions {
+  readonly signal: AbortSignal;
+  /** Keep the run directory (configs, zone files, logs) after teardown. */
+  readonly keep?: boolean;
+}
+
+export interface ProbeRunOptions {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+}
+
+export interface StartedEnvironment {
+  readonly name: string;
+  probe(queries: readonly Query[], opts: ProbeRunOptions): Promise<QueryObservation[]>;
+}
+
+export interface StartedRun extends AsyncDisposable {
+  readonly runId: string;
+  readonly backend: BackendName;
+  readonly substitutions: readonly Substitution[];
+  /** In the plan's order. */
+  readonly environments: readonly StartedEnvironment[];
+  /** Where the resolver under test listens, as address#port. */
+  readonly localResolver: string;
+}
+
+export interface Backend {
+  readonly name: BackendName;
+  /** What this machine has and lacks for the backend. */
+  doctor(): Promise<PrerequisiteCheck[]>;
+  start(plan: RunPlan, opts: StartOptions): Promise<StartedRun>;
+}

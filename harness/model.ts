@@ -1,0 +1,128 @@
+// The plain data that flows between stages: queries, observations, findings.
+// Everything here is serialisable as is, so report.json can carry it and
+// later stages (compare, explain, report) can run again without a network.
+
+export const QUERY_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS', 'SOA', 'PTR', 'CAA'] as const;
+export type QueryType = (typeof QUERY_TYPES)[number];
+
+/** Types that getaddrinfo looks up; only these have an application layer. */
+export const ADDRESS_TYPES: ReadonlySet<QueryType> = new Set(['A', 'AAAA']);
+
+export type QuerySource = 'explicit' | 'private-zone' | 'public-zone';
+
+export interface Query {
+  /** Fully qualified, lower case, without the trailing dot. */
+  readonly name: string;
+  readonly type: QueryType;
+  readonly source: QuerySource;
+}
+
+export const queryKey = (q: Pick<Query, 'name' | 'type'>): string => `${q.name} ${q.type}`;
+
+export type Layer = 'application' | 'resolver';
+
+/** What getaddrinfo returned through the environment's resolv.conf. */
+export type AppOutcome =
+  | { readonly status: 'answer'; readonly addresses: readonly string[] }
+  /** EAI_NONAME / EAI_NODATA: the stub took a negative answer as final. */
+  | { readonly status: 'not-found'; readonly code: string }
+  /** EAI_AGAIN / EAI_FAIL and friends: every nameserver failed. */
+  | { readonly status: 'failure'; readonly code: string }
+  | { readonly status: 'timeout' };
+
+export interface AppObservation {
+  readonly outcome: AppOutcome;
+  readonly latencyMs: number;
+}
+
+export interface DnsRecord {
+  readonly name: string;
+  readonly type: string;
+  /** Presentation form of the RDATA, normalised (lower-case names, no TTL). */
+  readonly data: string;
+}
+
+export interface DnsFlags {
+  readonly aa: boolean;
+  readonly tc: boolean;
+  readonly ra: boolean;
+  readonly ad: boolean;
+  readonly cd: boolean;
+}
+
+export type ResolverOutcome =
+  | {
+      readonly status: 'response';
+      readonly rcode: string;
+      readonly flags: DnsFlags;
+      readonly answers: readonly DnsRecord[];
+      readonly transport: 'udp' | 'tcp';
+    }
+  | { readonly status: 'timeout' }
+  /** The query could not be sent or was refused by the network (ICMP, RST). */
+  | { readonly status: 'error'; readonly message: string };
+
+export type ServerRole = 'local-resolver' | 'nameserver';
+
+export interface ResolverObservation {
+  /** address#port */
+  readonly server: string;
+  readonly roles: readonly ServerRole[];
+  readonly outcome: ResolverOutcome;
+  readonly latencyMs: number;
+}
+
+/** Everything one environment showed for one query. */
+export interface QueryObservation {
+  readonly application?: AppObservation;
+  /** The local resolver first, then every other resolv.conf nameserver. */
+  readonly resolver: readonly ResolverObservation[];
+}
+
+export const DIFFERENCE_CLASSES = [
+  'resolves-only-in-one',
+  'timeout',
+  'different-answer',
+  'different-rcode',
+  'slow-only-in-one',
+] as const;
+/** Ordered from most to least significant: a query counts once, under its first. */
+export type DifferenceClass = (typeof DIFFERENCE_CLASSES)[number];
+
+export interface Difference {
+  readonly class: DifferenceClass;
+  readonly layer: Layer;
+  readonly detail: string;
+}
+
+export type FindingStatus = 'unexpected' | 'expected';
+
+export interface Finding {
+  readonly query: Query;
+  readonly environment: string;
+  readonly reference: string;
+  /** The deciding layer's difference (application for address types). */
+  readonly difference: Difference;
+  /** Differences at the resolver layer, which explain the deciding one. */
+  readonly resolverDifferences: readonly Difference[];
+  readonly status: FindingStatus;
+  /** The scenario's reason, for an expected difference. */
+  readonly reason?: string;
+  readonly explanation: string;
+}
+
+export interface ExpectationResult {
+  readonly description: string;
+  readonly environment: string;
+  readonly query: Query;
+  readonly met: boolean;
+  readonly observed: string;
+}
+
+export interface Substitution {
+  readonly option: string;
+  readonly original: string | null;
+  readonly replacement: string;
+  readonly why: string;
+  readonly line?: number;
+}

@@ -1,0 +1,180 @@
+// The hermetic Internet a run resolves against: a root, TLD servers and one
+// authoritative server per public zone, with delegations and glue generated
+// from the scenario's public zones, plus the provider's resolver and its
+// private zones. Pure: it turns loaded zones into zone texts and addresses.
+import { InputError } from '../errors.js';
+import { formatRecord, fqdn, isAtOrBelow, type LoadedZone, type ZoneRecord } from '../zone/zonefile.js';
+
+export interface ServedZone {
+  readonly origin: string;
+  readonly records: readonly ZoneRecord[];
+  /** Where the records came from: a scenario file, or generated here. */
+  readonly source: string;
+}
+
+export interface NameServer {
+  readonly name: string;
+  readonly address: string;
+}
+
+/** One authoritative server process: the zones it serves and the addresses it listens on. */
+export interface AuthServer {
+  readonly id: string;
+  readonly nameServers: readonly NameServer[];
+  readonly zones: readonly ServedZone[];
+}
+
+export interface SimulatedInternet {
+  readonly root: readonly NameServer[];
+  readonly servers: readonly AuthServer[];
+  /** Every address that lives on the simulated Internet. */
+  readonly addresses: readonly string[];
+  readonly provider: {
+    readonly address: string;
+    readonly zones: readonly ServedZone[];
+  };
+}
+
+const TTL = 3600;
+const ROOT_NS = 'a.root-servers.test';
+const ROOT_ADDRESS = '198.51.100.1';
+
+/** Addresses for generated servers, from 198.51.100.0/24 (RFC 5737), skipping any the scenario uses. */
+class AddressPool {
+  private next = 2;
+  constructor(private readonly taken: Set<string>) {}
+  take(): string {
+    while (this.next < 255) {
+      const a = `198.51.100.${this.next++}`;
+      if (!this.taken.has(a)) {
+        this.taken.add(a);
+        return a;
+      }
+    }
+    throw new InputError(undefined, 'more than 250 simulated name servers', 'split the public zones across scenarios');
+  }
+}
+
+const soa = (origin: string): ZoneRecord => ({
+  name: origin,
+  ttl: TTL,
+  type: 'SOA',
+  data: `${fqdn(origin === '' ? ROOT_NS : `ns.${origin}`)} hostmaster.${fqdn(origin === '' ? 'root-servers.test' : origin)} 1 1800 900 604800 300`,
+});
+
+export function rootHints(internet: Pick<SimulatedInternet, 'root'>): string {
+  const lines = ['; root hints of the simulated Internet, written by dnsparity'];
+  for (const ns of internet.root) {
+    lines.push(`.\t3600000\tIN\tNS\t${fqdn(ns.name)}`, `${fqdn(ns.name)}\t3600000\tIN\tA\t${ns.address}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function zoneText(zone: ServedZone): string {
+  return `; zone ${fqdn(zone.origin)} from ${zone.source}\n${zone.records.map(formatRecord).join('\n')}\n`;
+}
+
+/**
+ * The name servers a public zone is served from: its own apex NS set when every
+ * target lies inside the zone and has an address there (the scenario's own
+ * numbering), otherwise a generated in-zone server whose NS set replaces the apex's.
+ */
+function nameServersOf(zone: LoadedZone, pool: () => string): { nameServers: NameServer[]; records: ZoneRecord[] } {
+  const apexNs = zone.records.filter((r) => r.name === zone.origin && r.type === 'NS').map((r) => r.data.toLowerCase().replace(/\.$/, ''));
+  const own = apexNs.map((name) => ({
+    name,
+    address: zone.records.find((r) => r.name === name && r.type === 'A')?.data,
+  }));
+  if (own.length > 0 && own.every((n) => n.address !== undefined && isAtOrBelow(n.name, zone.origin))) {
+    return { nameServers: own as NameServer[], records: [...zone.records] };
+  }
+  const owners = new Set(zone.records.map((r) => r.name));
+  let i = 1;
+  while (owners.has(`ns${i}.${zone.origin}`)) i++;
+  const ns = { name: `ns${i}.${zone.origin}`, address: pool() };
+  const records = zone.records.filter((r) => !(r.name === zone.origin && r.type === 'NS'));
+  records.push({ name: zone.origin, ttl: TTL, type: 'NS', data: fqdn(ns.name) }, { name: ns.name, ttl: TTL, type: 'A', data: ns.address });
+  return { nameServers: [ns], records };
+}
+
+export function planSimulatedInternet(publicZones: readonly LoadedZone[], provider: { address: string; zones: readonly LoadedZone[] }): SimulatedInternet {
+  // Addresses the scenario itself names for servers are kept; generated ones avoid them.
+  const taken = new Set<string>([ROOT_ADDRESS, provider.address]);
+  for (const z of publicZones) {
+    for (const r of z.records) if (r.name === z.origin && r.type === 'NS') {
+      const target = r.data.toLowerCase().replace(/\.$/, '');
+      const a = z.records.find((x) => x.name === target && x.type === 'A');
+      if (a) taken.add(a.data);
+    }
+  }
+  const pool = new AddressPool(taken);
+  const take = () => pool.take();
+
+  interface Building { origin: string; source: string; records: ZoneRecord[]; nameServers: NameServer[] }
+  const building = new Map<string, Building>();
+  building.set('', {
+    origin: '',
+    source: 'generated root',
+    records: [soa(''), { name: '', ttl: TTL, type: 'NS', data: fqdn(ROOT_NS) }, { name: ROOT_NS, ttl: TTL, type: 'A', data: ROOT_ADDRESS }],
+    nameServers: [{ name: ROOT_NS, address: ROOT_ADDRESS }],
+  });
+  for (const z of publicZones) {
+    const { nameServers, records } = nameServersOf(z, take);
+    building.set(z.origin, { origin: z.origin, source: z.file, records, nameServers });
+  }
+  // A TLD server for every top-level domain the public zones sit under.
+  for (const z of publicZones) {
+    const tld = z.origin.split('.').pop()!;
+    if (building.has(tld)) continue;
+    const ns = { name: `ns.nic.${tld}`, address: take() };
+    building.set(tld, {
+      origin: tld,
+      source: `generated TLD ${tld}`,
+      records: [soa(tld), { name: tld, ttl: TTL, type: 'NS', data: fqdn(ns.name) }, { name: ns.name, ttl: TTL, type: 'A', data: ns.address }],
+      nameServers: [ns],
+    });
+  }
+  // Delegations with glue, from each zone's closest served ancestor.
+  const origins = [...building.keys()];
+  for (const child of building.values()) {
+    if (child.origin === '') continue;
+    const parent = origins
+      .filter((o) => o !== child.origin && isAtOrBelow(child.origin, o))
+      .sort((a, b) => b.length - a.length)[0]!;
+    const p = building.get(parent)!;
+    for (const ns of child.nameServers) {
+      p.records.push({ name: child.origin, ttl: TTL, type: 'NS', data: fqdn(ns.name) });
+      if (isAtOrBelow(ns.name, child.origin)) p.records.push({ name: ns.name, ttl: TTL, type: 'A', data: ns.address });
+    }
+  }
+  // One server per zone; two zones claiming one address is a conflict.
+  const byAddress = new Map<string, string>();
+  const servers: AuthServer[] = [];
+  for (const b of building.values()) {
+    for (const ns of b.nameServers) {
+      const other = byAddress.get(ns.address);
+      if (other !== undefined && other !== b.origin) {
+        throw new InputError({ file: b.source }, `name server address ${ns.address} is used by zone ${fqdn(other)} and zone ${fqdn(b.origin)}`, 'give each public zone its own name server addresses');
+      }
+      byAddress.set(ns.address, b.origin);
+    }
+    const uniq = [...new Map(b.nameServers.map((n) => [n.address, n])).values()];
+    servers.push({
+      id: b.origin === '' ? 'root' : b.origin.replace(/\./g, '-'),
+      nameServers: uniq,
+      zones: [{ origin: b.origin, source: b.source, records: b.records }],
+    });
+  }
+  if (byAddress.has(provider.address)) {
+    throw new InputError(undefined, `the provider's resolver address ${provider.address} is also a public name server's address`, 'choose another provider address');
+  }
+  return {
+    root: building.get('')!.nameServers,
+    servers,
+    addresses: [...byAddress.keys()],
+    provider: {
+      address: provider.address,
+      zones: provider.zones.map((z) => ({ origin: z.origin, source: z.file, records: z.records })),
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// Scenario -> plan: the zones loaded, the simulated Internet laid out, the
+// queries listed. A plan is plain data; nothing is started to make it, so it
+// can be printed, tested and validated before a backend touches the machine.
+import { readFileSync } from 'node:fs';
+import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
+import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
+import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
+import type { EnvironmentData } from './scenario/schema.js';
+import type { Scenario } from './scenario/load.js';
+import { loadZone, type LoadedZone } from './zone/zonefile.js';
+
+export interface RunPlan {
+  readonly scenario: Scenario;
+  readonly internet: SimulatedInternet;
+  readonly resolvConf: ResolvConf;
+  readonly resolvConfText: string;
+  readonly resolverConfigText: string;
+  readonly environments: readonly EnvironmentData[];
+  readonly reference: string;
+  readonly queries: readonly Query[];
+}
+
+/** Types worth asking for an owner name, in the order a person would. */
+const OWNER_TYPES: readonly QueryType[] = ['A', 'AAAA', 'MX', 'TXT', 'SRV', 'CAA', 'PTR'];
+
+export function ownerQueries(zone: LoadedZone, source: Query['source']): Query[] {
+  const byName = new Map<string, Set<string>>();
+  // Names below a delegation point are glue, not data of this zone.
+  const cuts = zone.records.filter((r) => r.type === 'NS' && r.name !== zone.origin).map((r) => r.name);
+  for (const r of zone.records) {
+    if (r.name.startsWith('*') || cuts.some((c) => r.name.endsWith(`.${c}`))) continue;
+    if (!byName.has(r.name)) byName.set(r.name, new Set());
+    byName.get(r.name)!.add(r.type);
+  }
+  const out: Query[] = [];
+  for (const [name, types] of byName) {
+    if (cuts.includes(name)) continue;
+    const wanted = OWNER_TYPES.filter((t) => types.has(t));
+    // A CNAME or an apex is looked up as an address, as an application would.
+    if (wanted.length === 0) wanted.push('A');
+    for (const type of wanted) out.push({ name, type, source });
+  }
+  return out;
+}
+
+export function listQueries(scenario: Scenario, privateZones: readonly LoadedZone[], publicZones: readonly LoadedZone[]): Query[] {
+  const queries = new Map<string, Query>();
+  // A name listed explicitly and also owned by a zone keeps its zone as its source.
+  const add = (q: Query) => {
+    const had = queries.get(queryKey(q));
+    if (!had) queries.set(queryKey(q), q);
+    else if (had.source === 'explicit' && q.source !== 'explicit') queries.set(queryKey(q), { ...had, source: q.source });
+  };
+  for (const n of scenario.queries.names) {
+    if (typeof n === 'string') add({ name: n, type: 'A', source: 'explicit' });
+    else add({ name: n.name, type: n.type, source: 'explicit' });
+  }
+  for (const a of scenario.expect.answers) add({ name: a.name, type: a.type, source: 'explicit' });
+  if (scenario.queries.privateZones) for (const z of privateZones) ownerQueries(z, 'private-zone').forEach(add);
+  if (scenario.queries.publicZones) for (const z of publicZones) ownerQueries(z, 'public-zone').forEach(add);
+  return [...queries.values()];
+}
+
+export async function planScenario(scenario: Scenario): Promise<RunPlan> {
+  const at = (path: (string | number)[]) => ({ file: scenario.file, line: scenario.lineOf(path), field: path.join('.') });
+  const load = (where: 'provider' | 'public') =>
+    Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']))));
+  const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
+  const internet = planSimulatedInternet(publicZones, { address: scenario.network.provider.address, zones: privateZones });
+  const resolvConfText = readFileSync(scenario.paths.resolvConf, 'utf8');
+  return {
+    scenario,
+    internet,
+    resolvConf: parseResolvConf(resolvConfText, scenario.paths.resolvConf),
+    resolvConfText,
+    resolverConfigText: readFileSync(scenario.paths.resolverConfig, 'utf8'),
+    environments: scenario.environments,
+    reference: scenario.environments.find((e) => e.reference)!.name,
+    queries: listQueries(scenario, privateZones, publicZones),
+  };
+}
+
+export const hasApplicationLayer = (q: Pick<Query, 'type'>): boolean => ADDRESS_TYPES.has(q.type);

@@ -1,0 +1,81 @@
+// The harness side of the probe: starts the worker inside an environment
+// through the backend's launcher, streams the queries in and the
+// observations out.
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createInterface } from 'node:readline';
+import { BackendError, tail } from '../errors.js';
+import type { Query, QueryObservation } from '../model.js';
+import { hasApplicationLayer } from '../plan.js';
+import type { ProbeConfig, ProbeResult } from './protocol.js';
+
+/** The compiled worker, also when the harness runs from its TypeScript sources (tests). */
+export function workerPath(): string {
+  const here = fileURLToPath(new URL('./worker.js', import.meta.url));
+  if (existsSync(here)) return here;
+  const compiled = here.replace(/\/harness\/probe\/worker\.js$/, '/dist/harness/probe/worker.js');
+  if (existsSync(compiled)) return compiled;
+  throw new BackendError(`probe worker not found at ${compiled}`, 'run "npm run build" first');
+}
+
+/** Runs a command inside an environment; the backend decides how (ip netns exec, docker exec). */
+export type Launcher = (argv: readonly string[], env?: Record<string, string>) => readonly string[];
+
+export interface ProbeOptions {
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+  readonly signal?: AbortSignal;
+  /** Called with each started worker's pid, so an abort can find it. */
+  readonly onSpawn?: (pid: number) => void;
+}
+
+export async function probeEnvironment(
+  launch: Launcher,
+  servers: ProbeConfig['servers'],
+  queries: readonly Query[],
+  opts: ProbeOptions,
+): Promise<QueryObservation[]> {
+  const argv = launch([process.execPath, workerPath(), 'probe']);
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // out of the terminal's process group: Ctrl-C reaches the harness, which cleans up
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.min(1024, Math.max(4, opts.concurrency))) },
+  });
+  if (child.pid) opts.onSpawn?.(child.pid);
+  const onAbort = () => child.kill('SIGKILL');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (e) => reject(new BackendError(`cannot start the probe worker: ${e.message}`)));
+    child.on('exit', (code) => resolve(code));
+  });
+  const results: (QueryObservation | undefined)[] = new Array(queries.length);
+  const reading = (async () => {
+    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+      if (!line) continue;
+      const r = JSON.parse(line) as ProbeResult;
+      results[r.i] = r.application ? { application: r.application, resolver: r.resolver } : { resolver: r.resolver };
+    }
+  })();
+  // Stream the queries, honouring backpressure on the pipe.
+  const config: ProbeConfig = { servers, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency };
+  const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
+  child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
+  await write(`${JSON.stringify(config)}\n`);
+  for (let i = 0; i < queries.length; i++) {
+    const q = queries[i]!;
+    await write(`${JSON.stringify({ i, name: q.name, type: q.type, app: hasApplicationLayer(q) })}\n`);
+  }
+  child.stdin.end();
+  const [code] = await Promise.all([exited, reading]);
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (opts.signal?.aborted) throw opts.signal.reason;
+  if (code !== 0) throw new BackendError(`probe worker exited ${code}: ${tail(stderr, 3)}`);
+  const missing = results.findIndex((r) => r === undefined);
+  if (missing >= 0) throw new BackendError(`probe worker gave no result for ${queries[missing]!.name}`);
+  return results as QueryObservation[];
+}

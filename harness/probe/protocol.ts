@@ -1,0 +1,24 @@
+// Messages between the harness and the probe worker inside an environment:
+// JSON lines on the worker's stdin and stdout.
+import type { AppObservation, QueryType, ResolverObservation, ServerRole } from '../model.js';
+
+export interface ProbeConfig {
+  /** Servers asked directly (resolver layer), the local resolver first. */
+  readonly servers: readonly { readonly address: string; readonly port: number; readonly roles: readonly ServerRole[] }[];
+  readonly timeoutMs: number;
+  readonly concurrency: number;
+}
+
+export interface ProbeRequest {
+  readonly i: number;
+  readonly name: string;
+  readonly type: QueryType;
+  /** Ask getaddrinfo too (address types only). */
+  readonly app: boolean;
+}
+
+export interface ProbeResult {
+  readonly i: number;
+  readonly application?: AppObservation;
+  readonly resolver: readonly ResolverObservation[];
+}

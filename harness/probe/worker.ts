@@ -1,0 +1,97 @@
+// The probe worker: started inside an environment (ip netns exec, or docker
+// exec), so getaddrinfo reads that environment's resolv.conf and its sockets
+// use that environment's network. Two modes:
+//   worker ready TIMEOUT_MS ADDR#PORT...   exit 0 once every server answers
+//   worker probe                           JSON lines in (config, then queries), results out
+import { lookup } from 'node:dns/promises';
+import { createInterface } from 'node:readline';
+import type { AppObservation, AppOutcome } from '../model.js';
+import { query } from './dns-client.js';
+import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
+
+const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
+
+async function appLookup(name: string, type: string, timeoutMs: number): Promise<AppObservation> {
+  const start = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<AppOutcome>((resolve) => {
+    timer = setTimeout(() => resolve({ status: 'timeout' }), timeoutMs);
+  });
+  const attempt: Promise<AppOutcome> = lookup(name, { family: type === 'AAAA' ? 6 : 4, all: true, verbatim: true }).then(
+    (addrs) => ({ status: 'answer', addresses: addrs.map((a) => a.address) }),
+    (e: NodeJS.ErrnoException) => {
+      const code = e.code ?? 'UNKNOWN';
+      return NOT_FOUND.has(code) ? { status: 'not-found', code } : { status: 'failure', code };
+    },
+  );
+  const outcome = await Promise.race([attempt, timeout]);
+  clearTimeout(timer);
+  return { outcome, latencyMs: Math.round(performance.now() - start) };
+}
+
+async function probeOne(cfg: ProbeConfig, req: ProbeRequest): Promise<ProbeResult> {
+  const [application, ...resolver] = await Promise.all([
+    req.app ? appLookup(req.name, req.type, cfg.timeoutMs) : Promise.resolve(undefined),
+    ...cfg.servers.map(async (s) => {
+      const r = await query(s, req.name, req.type, cfg.timeoutMs);
+      return { server: `${s.address}#${s.port}`, roles: s.roles, ...r };
+    }),
+  ]);
+  return application ? { i: req.i, application, resolver } : { i: req.i, resolver };
+}
+
+async function probe(): Promise<void> {
+  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+  let cfg: ProbeConfig | undefined;
+  let running = 0;
+  const waiters: (() => void)[] = [];
+  const inFlight = new Set<Promise<void>>();
+  for await (const line of lines) {
+    if (!line.trim()) continue;
+    if (!cfg) {
+      cfg = JSON.parse(line) as ProbeConfig;
+      continue;
+    }
+    const req = JSON.parse(line) as ProbeRequest;
+    // Bounded concurrency: wait for a slot before taking the next query.
+    while (running >= cfg.concurrency) await new Promise<void>((r) => waiters.push(r));
+    running++;
+    const c = cfg;
+    const p = probeOne(c, req).then((res) => {
+      process.stdout.write(`${JSON.stringify(res)}\n`);
+    }).finally(() => {
+      running--;
+      inFlight.delete(p);
+      waiters.shift()?.();
+    });
+    inFlight.add(p);
+  }
+  await Promise.all(inFlight);
+}
+
+async function ready(timeoutMs: number, targets: string[]): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await Promise.all(
+    targets.map(async (t) => {
+      const [address, port] = t.split('#');
+      for (;;) {
+        // "localhost" is answered from built-in data by every resolver and server we run.
+        const r = await query({ address: address!, port: Number(port ?? 53) }, 'localhost', 'A', 250);
+        if (r.outcome.status === 'response') return;
+        if (Date.now() > deadline) throw new Error(`${t} did not answer within ${timeoutMs} ms`);
+        await new Promise((res) => setTimeout(res, 20));
+      }
+    }),
+  );
+}
+
+const [mode, ...args] = process.argv.slice(2);
+try {
+  if (mode === 'probe') await probe();
+  else if (mode === 'ready') await ready(Number(args[0]), args.slice(1));
+  else throw new Error(`unknown mode ${mode}`);
+  process.exit(0);
+} catch (e) {
+  process.stderr.write(`${(e as Error).message}\n`);
+  process.exit(1);
+}

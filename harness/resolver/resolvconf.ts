@@ -1,0 +1,42 @@
+// The stub resolver's configuration, as glibc reads it from resolv.conf.
+import { isIP } from 'node:net';
+import { InputError } from '../errors.js';
+
+export interface ResolvConf {
+  readonly nameservers: readonly string[];
+  /** Seconds per try, glibc's "options timeout:" (default 5, max 30). */
+  readonly timeoutS: number;
+  /** Tries per nameserver, glibc's "options attempts:" (default 2, max 5). */
+  readonly attempts: number;
+  readonly search: readonly string[];
+  readonly options: readonly string[];
+}
+
+export function parseResolvConf(text: string, file: string): ResolvConf {
+  const nameservers: string[] = [];
+  let timeoutS = 5;
+  let attempts = 2;
+  let search: string[] = [];
+  const options: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.replace(/[#;].*$/, '').trim();
+    if (!line) return;
+    const [key, ...rest] = line.split(/\s+/);
+    if (key === 'nameserver') {
+      const addr = rest[0] ?? '';
+      if (!isIP(addr)) throw new InputError({ file, line: i + 1, field: 'nameserver' }, `expected an IP address, got "${addr}"`);
+      if (nameservers.length < 3) nameservers.push(addr); // glibc uses the first three (MAXNS)
+    } else if (key === 'search' || key === 'domain') {
+      search = rest.map((s) => s.replace(/\.$/, '').toLowerCase());
+    } else if (key === 'options') {
+      for (const o of rest) {
+        options.push(o);
+        const [k, v] = o.split(':');
+        if (k === 'timeout' && v) timeoutS = Math.min(30, Math.max(1, Number(v) || 5));
+        if (k === 'attempts' && v) attempts = Math.min(5, Math.max(1, Number(v) || 2));
+      }
+    }
+  });
+  if (nameservers.length === 0) throw new InputError({ file, field: 'nameserver' }, 'no nameserver line', 'list the local resolver and the provider resolver, as the image does');
+  return { nameservers, timeoutS, attempts, search, options };
+}

@@ -1,0 +1,150 @@
+// Reads a scenario file: YAML -> schema -> cross-checks, with every error
+// naming the file, the line and the field. Paths in a scenario are relative
+// to the file; the loaded scenario carries them resolved.
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { InputError } from '../errors.js';
+import { scenarioSchema, type ScenarioData } from './schema.js';
+
+export interface Scenario extends ScenarioData {
+  /** Absolute path of the YAML file. */
+  readonly file: string;
+  readonly name: string;
+  /** Absolute paths of the files the scenario names. */
+  readonly paths: {
+    readonly resolverConfig: string;
+    readonly resolvConf: string;
+  };
+  /** Line of a field, for errors found after loading (zones, configs). */
+  lineOf(path: readonly (string | number)[]): number | undefined;
+}
+
+type Path = readonly (string | number)[];
+
+export function loadScenario(file: string): Scenario {
+  const abs = resolve(file);
+  let text: string;
+  try {
+    if (statSync(abs).isDirectory()) throw new InputError({ file }, 'is a directory, expected a scenario file');
+    text = readFileSync(abs, 'utf8');
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw new InputError({ file }, `cannot read scenario: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
+  }
+  return parseScenario(text, abs);
+}
+
+export function parseScenario(text: string, file: string): Scenario {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const rel = file;
+  const first = doc.errors[0];
+  if (first) {
+    const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
+    throw new InputError({ file: rel, line }, `invalid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax');
+  }
+  const raw: unknown = doc.toJS();
+  if (raw === null || raw === undefined) {
+    throw new InputError({ file: rel }, 'the scenario is empty', 'see scenarios/incident-2024-11-05.yaml for an example');
+  }
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new InputError({ file: rel, line: 1 }, 'expected a mapping of scenario fields (name, resolver, stub, network, environments, queries, expect)');
+  }
+  const lineOf = (path: Path): number | undefined => lineOfPath(doc, lines, path);
+  const parsed = scenarioSchema.safeParse(raw);
+  if (!parsed.success) throw issueToError(parsed.error.issues[0]!, rel, lineOf);
+  const data = parsed.data;
+  const dir = dirname(file);
+  const at = (path: Path, message: string, hint?: string): InputError =>
+    new InputError({ file: rel, line: lineOf(path), field: fieldName(path) }, message, hint);
+
+  const mustRead = (path: Path, p: string): string => {
+    const full = resolve(dir, p);
+    try {
+      accessSync(full, constants.R_OK);
+      if (!statSync(full).isFile()) throw new Error('not a file');
+    } catch {
+      throw at(path, `file not found or not readable: ${p} (resolved to ${full})`, 'paths are relative to the scenario file');
+    }
+    return full;
+  };
+
+  // Cross-field checks the schema cannot express.
+  const names = new Map<string, number>();
+  data.environments.forEach((env, i) => {
+    if (names.has(env.name)) throw at(['environments', i, 'name'], `environment "${env.name}" is defined twice (first at index ${names.get(env.name)})`, 'give each environment its own name');
+    names.set(env.name, i);
+  });
+  const refs = data.environments.filter((e) => e.reference);
+  if (refs.length === 0) throw at(['environments'], 'no environment is marked "reference: true"', 'mark the production-like environment as the reference');
+  if (refs.length > 1) throw at(['environments'], `${refs.length} environments are marked as reference: ${refs.map((e) => e.name).join(', ')}`, 'mark exactly one');
+  data.expect.differences.forEach((d, i) => {
+    if (d.environment && !names.has(d.environment)) throw at(['expect', 'differences', i, 'environment'], `unknown environment "${d.environment}"`, `expected one of ${[...names.keys()].join(', ')}`);
+  });
+  data.expect.answers.forEach((a, i) => {
+    if (a.environment && !names.has(a.environment)) throw at(['expect', 'answers', i, 'environment'], `unknown environment "${a.environment}"`, `expected one of ${[...names.keys()].join(', ')}`);
+  });
+  const origins = new Map<string, string>();
+  const zoneLists = [
+    ['provider', data.network.provider.zones],
+    ['public', data.network.public.zones],
+  ] as const;
+  for (const [where, zones] of zoneLists) {
+    zones.forEach((z, i) => {
+      const path = ['network', where, 'zones', i, 'origin'];
+      if (origins.has(z.origin)) throw at(path, `zone ${z.origin} is listed twice (also under ${origins.get(z.origin)})`);
+      origins.set(z.origin, where);
+      z.file = mustRead(['network', where, 'zones', i, 'file'], z.file);
+    });
+  }
+  if (data.queries.names.length === 0 && !data.queries.privateZones && !data.queries.publicZones) {
+    throw at(['queries'], 'no queries: list names, or set privateZones or publicZones to true');
+  }
+  const resolverConfig = mustRead(['resolver', 'config'], data.resolver.config);
+  const resolvConf = mustRead(['stub', 'resolvConf'], data.stub.resolvConf);
+  return {
+    ...data,
+    file,
+    name: data.name ?? basename(file).replace(/\.ya?ml$/, ''),
+    paths: { resolverConfig, resolvConf },
+    lineOf,
+  };
+}
+
+function fieldName(path: Path): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : p)).join('.').replace(/\.\[/g, '[');
+}
+
+function lineOfPath(doc: Document, lines: LineCounter, path: Path): number | undefined {
+  // The deepest node that exists along the path: a missing field is reported
+  // at the mapping that should have held it.
+  for (let n = path.length; n >= 0; n--) {
+    const node = n === 0 ? doc.contents : doc.getIn(path.slice(0, n), true);
+    if (isNode(node) && node.range) return lines.linePos(node.range[0]).line;
+    // For a key with a null value, point at the key.
+    if (n > 0) {
+      const parent = n === 1 ? doc.contents : doc.getIn(path.slice(0, n - 1), true);
+      if (isNode(parent) && 'items' in parent) {
+        const items = (parent as unknown as { items: { key?: { value?: unknown; range?: [number, number, number] } }[] }).items;
+        const pair = items.find((p) => p.key?.value === path[n - 1]);
+        if (pair?.key?.range) return lines.linePos(pair.key.range[0]).line;
+      }
+    }
+  }
+  return undefined;
+}
+
+function issueToError(issue: z.core.$ZodIssue, file: string, lineOf: (p: Path) => number | undefined): InputError {
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const key = issue.keys[0]!;
+    const full = [...path, key];
+    return new InputError({ file, line: lineOf(full), field: fieldName(full) }, 'unknown field', `remove it or check its spelling; see README "Scenario format"`);
+  }
+  let message = issue.message;
+  if (issue.code === 'invalid_type' && /received undefined/.test(message)) message = 'required field is missing';
+  else if (issue.code === 'invalid_type') message = `expected ${issue.expected}`;
+  return new InputError({ file, line: lineOf(path), field: fieldName(path) || '(top level)' }, message);
+}

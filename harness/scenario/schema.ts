@@ -1,0 +1,126 @@
+// The scenario format: what a YAML file under scenarios/ may say. The zod
+// schema is the single source of both validation and the TypeScript types.
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import { DIFFERENCE_CLASSES, QUERY_TYPES } from '../model.js';
+
+const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;
+
+export const domainName = z
+  .string()
+  .trim()
+  .transform((s) => s.replace(/\.$/, '').toLowerCase())
+  .refine((s) => s.length > 0 && s.length <= 253 && s.split('.').every((l) => LABEL.test(l)), {
+    message: 'expected a domain name such as "www.example.io"',
+  });
+
+/** A name, or a leading "*." meaning any name below the rest. */
+const namePattern = z
+  .string()
+  .trim()
+  .transform((s) => s.replace(/\.$/, '').toLowerCase())
+  .refine((s) => {
+    const rest = s.startsWith('*.') ? s.slice(2) : s;
+    return rest.length > 0 && rest.split('.').every((l) => LABEL.test(l));
+  }, { message: 'expected a domain name, or "*." followed by one, such as "*.example.io"' });
+
+const ipv4 = z.string().refine((s) => isIPv4(s), { message: 'expected an IPv4 address such as 192.0.2.1' });
+
+export const ENV_NAME = /^[a-z][a-z0-9-]{0,23}$/;
+const envName = z.string().regex(ENV_NAME, {
+  message: 'expected a short lower-case name (letters, digits, dashes; at most 24 characters) such as "production"',
+});
+
+const zone = z.strictObject({
+  origin: domainName.describe('the zone apex, such as internal.example.io'),
+  file: z.string().min(1).describe('an RFC 1035 master file, relative to the scenario'),
+});
+
+const queryType = z.enum(QUERY_TYPES, { message: `expected one of ${QUERY_TYPES.join(', ')}` });
+
+const explicitQuery = z.union(
+  [domainName, z.strictObject({ name: domainName, type: queryType.default('A') })],
+  { message: 'expected a domain name, or { name, type }' },
+);
+
+const querySource = z.enum(['explicit', 'private-zone', 'public-zone']);
+
+export const scenarioSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9._-]+$/, { message: 'expected letters, digits, dots, dashes or underscores' }).optional(),
+  description: z.string().optional(),
+  backend: z.enum(['auto', 'netns', 'docker']).default('auto'),
+  image: z.string().min(1).optional(),
+  resolver: z.strictObject({
+    kind: z.literal('unbound', { message: 'expected "unbound" (the only resolver supported so far)' }).default('unbound'),
+    config: z.string().min(1).describe("the image's unbound.conf, used as it is"),
+  }),
+  stub: z.strictObject({
+    resolvConf: z.string().min(1).describe("the image's resolv.conf"),
+  }),
+  network: z.strictObject({
+    provider: z.strictObject({
+      address: ipv4.default('169.254.169.253'),
+      zones: z.array(zone).default([]),
+    }),
+    public: z.strictObject({ zones: z.array(zone).default([]) }).default({ zones: [] }),
+  }),
+  environments: z
+    .array(
+      z.strictObject({
+        name: envName,
+        description: z.string().optional(),
+        egress: z.enum(['allow', 'drop', 'reject'], { message: 'expected allow, drop or reject' }),
+        provider: z.enum(['reachable', 'drop', 'reject'], { message: 'expected reachable, drop or reject' }).default('reachable'),
+        reference: z.boolean().default(false),
+      }),
+    )
+    .min(2, { message: 'expected at least two environments to compare' }),
+  queries: z
+    .strictObject({
+      names: z.array(explicitQuery).default([]),
+      privateZones: z.boolean().default(false),
+      publicZones: z.boolean().default(false),
+    })
+    .default({ names: [], privateZones: false, publicZones: false }),
+  expect: z
+    .strictObject({
+      latencyThresholdMs: z.number().int().positive().default(1000),
+      differences: z
+        .array(
+          z.strictObject({
+            name: namePattern.optional(),
+            source: querySource.optional(),
+            type: queryType.optional(),
+            environment: envName.optional(),
+            class: z.enum(DIFFERENCE_CLASSES, { message: `expected one of ${DIFFERENCE_CLASSES.join(', ')}` }).optional(),
+            reason: z.string().min(1, { message: 'say why this difference is expected' }),
+          }),
+        )
+        .default([]),
+      answers: z
+        .array(
+          z
+            .strictObject({
+              name: domainName,
+              type: z.enum(['A', 'AAAA']).default('A'),
+              environment: envName.optional(),
+              addresses: z.array(z.string()).min(1).optional(),
+              outcome: z.enum(['answer', 'not-found', 'failure']).optional(),
+            })
+            .refine((a) => a.addresses !== undefined || a.outcome !== undefined, {
+              message: 'expected "addresses" or "outcome"',
+            }),
+        )
+        .default([]),
+    })
+    .default({ latencyThresholdMs: 1000, differences: [], answers: [] }),
+  /** Opting into the real Internet is possible only here, and tests never set it. */
+  allowRealInternet: z.literal(false, { message: 'the real Internet is not supported; remove this field' }).optional(),
+});
+
+export type ScenarioInput = z.input<typeof scenarioSchema>;
+export type ScenarioData = z.output<typeof scenarioSchema>;
+export type EnvironmentData = ScenarioData['environments'][number];
+export type ZoneRef = z.output<typeof zone>;
+export type ExpectedDifference = ScenarioData['expect']['differences'][number];
+export type ExpectedAnswer = ScenarioData['expect']['answers'][number];

@@ -1,0 +1,30 @@
+// Running short commands with errors that carry the command line and the
+// tail of its stderr, so a failure prints as one useful line.
+import { execa, type Options } from 'execa';
+import { BackendError, tail } from '../errors.js';
+
+export interface CommandResult {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: number;
+}
+
+/** Runs a command; a non-zero exit is returned, not thrown. */
+export async function tryRun(file: string, args: readonly string[], options: Options = {}): Promise<CommandResult> {
+  const stdin = options.input === undefined && options.inputFile === undefined ? { stdin: 'ignore' as const } : {};
+  const r = await execa(file, args, { reject: false, ...stdin, ...options, encoding: 'utf8' });
+  if (r.failed && r.exitCode === undefined) {
+    const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
+    throw new BackendError(`cannot run ${file}: ${code ?? r.shortMessage}`, code === 'ENOENT' ? `install it; "dnsparity doctor" says how` : undefined);
+  }
+  return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
+}
+
+/** Runs a command and throws a BackendError with its stderr tail if it fails. */
+export async function run(file: string, args: readonly string[], options: Options = {}): Promise<CommandResult> {
+  const r = await tryRun(file, args, options);
+  if (r.exitCode !== 0) {
+    throw new BackendError(`${[file, ...args].join(' ')} exited ${r.exitCode}: ${tail(r.stderr || r.stdout, 3)}`);
+  }
+  return r;
+}
