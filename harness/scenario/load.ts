@@ -138,6 +138,13 @@ function lineOfPath(doc: Document, lines: LineCounter, path: Path): number | und
 
 function issueToError(issue: z.core.$ZodIssue, file: string, lineOf: (p: Path) => number | undefined): InputError {
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+  if (issue.code === 'invalid_union') {
+    // When the input has the shape of exactly one alternative ({ name, type }
+    // rather than a string), that alternative's issue names the real field.
+    const fits = issue.errors.filter((b) => !b.some((x) => x.code === 'invalid_type' && x.path.length === 0));
+    const inner = fits.length === 1 ? fits[0]![0] : undefined;
+    if (inner) return issueToError({ ...inner, path: [...path, ...inner.path] } as z.core.$ZodIssue, file, lineOf);
+  }
   if (issue.code === 'unrecognized_keys') {
     const key = issue.keys[0]!;
     const full = [...path, key];

@@ -1,0 +1,79 @@
+// The netns backend against the real thing: unbound, nsd, kernel namespaces
+// and nftables. Each test checks that nothing of its run remains.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { leftovers, skipNetns } from '../../../test/env.js';
+import { InputError } from '../../errors.js';
+import type { Query } from '../../model.js';
+import { planScenario } from '../../plan.js';
+import { loadScenario } from '../../scenario/load.js';
+import { NetnsBackend } from './index.js';
+
+const q = (name: string, type: Query['type'] = 'A'): Query => ({ name, type, source: 'explicit' });
+
+describe.skipIf(!!skipNetns)('netns backend', () => {
+  it('realises the incident: NXDOMAIN where egress is allowed, fallback to the VPC resolver where it is dropped', async () => {
+    const plan = await planScenario(loadScenario('scenarios/incident-2024-11-05.yaml'));
+    const signal = new AbortController().signal;
+    let runId = '';
+    {
+      await using run = await new NetnsBackend().start(plan, { signal });
+      runId = run.runId;
+      expect(leftovers(runId).some((l) => l.startsWith(`dnsparity-${runId}-`))).toBe(true);
+      const [prod, staging] = run.environments;
+      expect(prod!.name).toBe('production');
+      const queries = [q('proxysql.internal.example.io'), q('www.example.io'), q('www.example.io', 'MX')];
+      const [p, s] = await Promise.all([prod!.probe(queries, { timeoutMs: 4000, concurrency: 8, signal }), staging!.probe(queries, { timeoutMs: 4000, concurrency: 8, signal })]);
+      // Application layer: the verdict.
+      expect(p[0]!.application!.outcome.status).toBe('not-found');
+      expect(s[0]!.application!.outcome).toEqual({ status: 'answer', addresses: ['10.20.30.40'] });
+      expect(s[0]!.application!.latencyMs).toBeGreaterThanOrEqual(1900); // the stub's 2 s timeout
+      // Resolver layer: the explanation.
+      const local = (o: (typeof p)[number]) => o.resolver.find((r) => r.roles.includes('local-resolver'))!.outcome;
+      expect(local(p[0]!)).toMatchObject({ status: 'response', rcode: 'NXDOMAIN' });
+      expect(local(s[0]!)).toEqual({ status: 'timeout' });
+      const vpc = s[0]!.resolver.find((r) => r.server === '169.254.169.253#53')!.outcome;
+      expect(vpc).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [{ type: 'A', data: '10.20.30.40' }] });
+      expect(p[1]!.application!.outcome).toEqual({ status: 'answer', addresses: ['203.0.113.80'] });
+      // A type getaddrinfo does not look up has no application layer.
+      expect(p[2]!.application).toBeUndefined();
+      expect(local(p[2]!)).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [] });
+    }
+    expect(leftovers(runId)).toEqual([]);
+  });
+
+  it('rejects a config unbound-checkconf rejects, naming the image file and line, with nothing left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnsparity-test-'));
+    const conf = join(dir, 'unbound.conf');
+    writeFileSync(conf, 'server:\n    interface: 127.0.0.1\n    num-threads: lots\n');
+    const text = readFileSync('scenarios/stub-zone-fix.yaml', 'utf8').replace('../fixtures/images/stub-zone-fix/unbound.conf', conf);
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
+    const plan = await planScenario(loadScenario(file));
+    const before = leftovers();
+    const err = await new NetnsBackend().start(plan, { signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain(`${conf}:3`);
+    expect(leftovers()).toEqual(before);
+  });
+
+  it('tears down when aborted during set-up', async () => {
+    const plan = await planScenario(loadScenario('scenarios/stub-zone-fix.yaml'));
+    const ac = new AbortController();
+    const before = leftovers();
+    const starting = new NetnsBackend().start(plan, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('test abort')), 150);
+    const result = await starting.then(
+      async (run) => {
+        await run[Symbol.asyncDispose]();
+        return 'started';
+      },
+      (e: Error) => e.message,
+    );
+    // Either the abort landed during set-up, or set-up won the race; both must leave nothing.
+    expect(['test abort', 'started']).toContain(result);
+    expect(leftovers()).toEqual(before);
+  });
+});
