@@ -2,7 +2,7 @@
 // killed with SIGKILL can be swept later by "dnsparity cleanup" exactly:
 // the namespaces and processes it made, and nothing else.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const stateRoot = (): string => process.env.DNSPARITY_STATE_DIR ?? '/run/dnsparity';
@@ -77,7 +77,10 @@ export class RunState {
   }
 
   private save(): void {
-    writeFileSync(join(this.dir, 'state.json'), JSON.stringify(this.record, null, 2));
+    // Write then rename: a sweep or a reader never sees half a file.
+    const tmp = join(this.dir, 'state.json.tmp');
+    writeFileSync(tmp, JSON.stringify(this.record, null, 2));
+    renameSync(tmp, join(this.dir, 'state.json'));
   }
 
   /** Removes the run directory; called last, once everything it lists is gone. */

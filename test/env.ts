@@ -28,7 +28,7 @@ if (skipNetns) console.warn(`SKIPPED netns tests: ${skipNetns}`);
 /** Namespaces, /etc/netns entries and processes a run of ours could leave. */
 export function leftovers(runId?: string): string[] {
   const prefix = runId ? `dnsparity-${runId}-` : 'dnsparity-';
-  const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+  const ns = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
     .split('\n')
     .map((l) => l.split(' ')[0]!)
     .filter((n) => n.startsWith(prefix));
@@ -45,4 +45,17 @@ export function leftovers(runId?: string): string[] {
     })
     .map((p) => `pid ${p}`);
   return [...ns, ...etc, ...procs];
+}
+
+/** Run ids (from /run/dnsparity) owned by a harness process. */
+export function runIdsOf(pid: number): string[] {
+  const root = process.env.DNSPARITY_STATE_DIR ?? '/run/dnsparity';
+  if (!existsSync(root)) return [];
+  return readdirSync(root).filter((id) => {
+    try {
+      return (JSON.parse(readFileSync(`${root}/${id}/state.json`, 'utf8')) as { pid: number }).pid === pid;
+    } catch {
+      return false;
+    }
+  });
 }

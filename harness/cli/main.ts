@@ -70,11 +70,8 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   const started = performance.now();
   const outDir = ensureOutDir(flags.out);
   const reporters = makeReporters(flags.reporter, { outDir, stdout: process.stdout });
-  const plans = await loadPlans(paths, flags.filter);
-  for (const s of staleRuns()) {
-    process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
-  }
-
+  // Signals are caught from the start: whatever phase they land in, the run
+  // ends through its cleanup path and exits 130 (SIGINT) or 143 (SIGTERM).
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -92,6 +89,10 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   const results: ScenarioResult[] = [];
   const errors: RunError[] = [];
   try {
+    for (const s of staleRuns()) {
+      process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
+    }
+    const plans = await loadPlans(paths, flags.filter);
     for (const plan of plans) {
       if (controller.signal.aborted) break;
       try {

@@ -32,8 +32,10 @@ export function parseResolvConf(text: string, file: string): ResolvConf {
       for (const o of rest) {
         options.push(o);
         const [k, v] = o.split(':');
-        if (k === 'timeout' && v) timeoutS = Math.min(30, Math.max(1, Number(v) || 5));
-        if (k === 'attempts' && v) attempts = Math.min(5, Math.max(1, Number(v) || 2));
+        // glibc reads these with atoi: "timeout:0" is 0 (res_send then waits 1 s), not the default.
+        const n = Number.parseInt(v ?? '', 10) || 0;
+        if (k === 'timeout' && v) timeoutS = Math.min(30, Math.max(1, n));
+        if (k === 'attempts' && v) attempts = Math.min(5, Math.max(1, n));
       }
     }
   });

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import type { EnvironmentData } from '../../scenario/schema.js';
+import { ipCommands, nftRuleset, planTopology, type Topology } from './topology.js';
+
+const PROVIDER = '169.254.169.253';
+const INTERNET = ['198.51.100.1', '198.51.100.2', '198.51.100.53'];
+const env = (name: string, egress: EnvironmentData['egress'], provider: EnvironmentData['provider'] = 'reachable'): EnvironmentData => ({
+  name,
+  egress,
+  provider,
+  reference: false,
+});
+// Namespace names as a run would make them: prefixed with a run id.
+const nsName = (role: string) => `dnsparity-7f3a9c-${role}`;
+
+const ENVS = [
+  env('production', 'allow'),
+  env('staging', 'drop'),
+  env('preprod', 'reject'),
+  env('isolated-vpc', 'allow', 'drop'),
+  env('firewalled-vpc', 'allow', 'reject'),
+];
+const topo = (): Topology => planTopology(nsName, ENVS, INTERNET, PROVIDER);
+const rulesFor = (rules: string, routerIf: string) => rules.split('\n').map((l) => l.trim()).filter((l) => l.startsWith(`iifname "${routerIf}"`));
+
+describe('planTopology', () => {
+  it('names namespaces by role and gives each environment its own link', () => {
+    const t = topo();
+    expect([t.router, t.internet, t.provider]).toEqual(['dnsparity-7f3a9c-rtr', 'dnsparity-7f3a9c-inet', 'dnsparity-7f3a9c-vpc']);
+    expect(t.envs.map((e) => [e.env.name, e.ns, e.routerIf, e.routerAddress, e.hostAddress])).toEqual([
+      ['production', 'dnsparity-7f3a9c-e-production', 'e0', '100.127.1.1', '100.127.1.2'],
+      ['staging', 'dnsparity-7f3a9c-e-staging', 'e1', '100.127.1.5', '100.127.1.6'],
+      ['preprod', 'dnsparity-7f3a9c-e-preprod', 'e2', '100.127.1.9', '100.127.1.10'],
+      ['isolated-vpc', 'dnsparity-7f3a9c-e-isolated-vpc', 'e3', '100.127.1.13', '100.127.1.14'],
+      ['firewalled-vpc', 'dnsparity-7f3a9c-e-firewalled-vpc', 'e4', '100.127.1.17', '100.127.1.18'],
+    ]);
+  });
+
+  it('gives many environments distinct link addresses outside the internet and provider links', () => {
+    const many = Array.from({ length: 200 }, (_, i) => env(`env${i}`, 'allow'));
+    const t = planTopology(nsName, many, INTERNET, PROVIDER);
+    const addrs = t.envs.flatMap((e) => [e.routerAddress, e.hostAddress]);
+    expect(new Set(addrs).size).toBe(400);
+    for (const a of addrs) {
+      expect(a).toMatch(/^100\.127\.(\d+)\.(\d+)$/);
+      const [, third, fourth] = /^100\.127\.(\d+)\.(\d+)$/.exec(a)!.map(Number);
+      expect(third).toBeGreaterThanOrEqual(1);
+      expect(third).toBeLessThanOrEqual(255);
+      expect(fourth).toBeGreaterThanOrEqual(1);
+      expect(fourth).toBeLessThanOrEqual(254);
+    }
+  });
+});
+
+describe('nftRuleset', () => {
+  const rules = nftRuleset(topo());
+
+  it('is one inet table with a forward chain that accepts by default', () => {
+    expect(rules).toMatch(/^table inet dnsparity \{\n {2}chain forward \{\n {4}type filter hook forward priority 0; policy accept;\n/);
+    expect(rules.endsWith('  }\n}\n')).toBe(true);
+  });
+
+  it('gives an allow environment with a reachable provider no rule', () => {
+    expect(rulesFor(rules, 'e0')).toEqual([]);
+  });
+
+  it('drops everything but the provider for egress: drop', () => {
+    expect(rulesFor(rules, 'e1')).toEqual([`iifname "e1" ip daddr != ${PROVIDER} counter drop`]);
+  });
+
+  it('rejects with a TCP reset first, then ICMP, for egress: reject', () => {
+    expect(rulesFor(rules, 'e2')).toEqual([
+      `iifname "e2" ip daddr != ${PROVIDER} meta l4proto tcp counter reject with tcp reset`,
+      `iifname "e2" ip daddr != ${PROVIDER} counter reject`,
+    ]);
+  });
+
+  it('adds a rule for the provider address itself for provider: drop or reject', () => {
+    expect(rulesFor(rules, 'e3')).toEqual([`iifname "e3" ip daddr ${PROVIDER} counter drop`]);
+    expect(rulesFor(rules, 'e4')).toEqual([
+      `iifname "e4" ip daddr ${PROVIDER} meta l4proto tcp counter reject with tcp reset`,
+      `iifname "e4" ip daddr ${PROVIDER} counter reject`,
+    ]);
+  });
+
+  it('blocks both when egress and provider are both blocked', () => {
+    const t = planTopology(nsName, [env('sealed', 'drop', 'drop')], INTERNET, PROVIDER);
+    expect(rulesFor(nftRuleset(t), 'e0')).toEqual([`iifname "e0" ip daddr ${PROVIDER} counter drop`, `iifname "e0" ip daddr != ${PROVIDER} counter drop`]);
+  });
+});
+
+describe('ipCommands', () => {
+  const [links, addrs, routes] = ipCommands(topo());
+
+  it('runs in three phases: links, addresses, routes', () => {
+    expect(ipCommands(topo())).toHaveLength(3);
+    expect(links!.every((c) => c.includes('link') && c.includes('add') && c.includes('veth'))).toBe(true);
+    expect(routes!.every((c) => c.includes('route'))).toBe(true);
+  });
+
+  it('creates one veth per environment plus the internet and provider links, all from the router', () => {
+    expect(links).toHaveLength(ENVS.length + 2);
+    const t = topo();
+    for (const e of t.envs) {
+      expect(links).toContainEqual(['-n', t.router, 'link', 'add', e.routerIf, 'type', 'veth', 'peer', 'name', 'up0', 'netns', e.ns]);
+      expect(addrs).toContainEqual(['-n', e.ns, 'addr', 'add', `${e.hostAddress}/30`, 'dev', 'up0']);
+      expect(routes).toContainEqual(['-n', e.ns, 'route', 'add', 'default', 'via', e.routerAddress]);
+    }
+  });
+
+  it('puts every internet address and the provider address behind the router', () => {
+    const t = topo();
+    for (const a of INTERNET) {
+      expect(addrs).toContainEqual(['-n', t.internet, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
+      expect(routes).toContainEqual(['-n', t.router, 'route', 'add', `${a}/32`, 'via', '100.127.0.2']);
+    }
+    expect(addrs).toContainEqual(['-n', t.provider, 'addr', 'add', `${PROVIDER}/32`, 'dev', 'lo']);
+    expect(routes).toContainEqual(['-n', t.router, 'route', 'add', `${PROVIDER}/32`, 'via', '100.127.0.6']);
+  });
+
+  it('uses interface names within the kernel limit of 15 characters', () => {
+    const many = Array.from({ length: 300 }, (_, i) => env(`env${i}`, 'allow'));
+    const commands = ipCommands(planTopology(nsName, many, INTERNET, PROVIDER)).flat();
+    const names = new Set<string>();
+    for (const c of commands) {
+      const add = c.indexOf('add');
+      if (c[add - 1] === 'link') names.add(c[add + 1]!);
+      c.forEach((w, i) => {
+        if (w === 'dev' || (w === 'name' && c[i - 1] === 'peer')) names.add(c[i + 1]!);
+      });
+    }
+    expect(names.size).toBeGreaterThan(300);
+    for (const n of names) expect(n.length).toBeLessThanOrEqual(15);
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import type { DnsFlags, ResolverObservation, ResolverOutcome } from '../model.js';
+import { describeStubPath, stubPath } from './stub-path.js';
+
+const RC = { nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 2, attempts: 1 };
+const RA: DnsFlags = { aa: false, tc: false, ra: true, ad: false, cd: false };
+
+const response = (rcode: string, opts: { answers?: string[]; flags?: Partial<DnsFlags> } = {}): ResolverOutcome => ({
+  status: 'response',
+  rcode,
+  flags: { ...RA, ...opts.flags },
+  answers: (opts.answers ?? []).map((data) => ({ name: 'db.internal.example.io', type: 'A', data })),
+  transport: 'udp',
+});
+const at = (ns: string, outcome: ResolverOutcome, latencyMs = 5): ResolverObservation => ({ server: `${ns}#53`, roles: [], outcome, latencyMs });
+const VPC_ANSWER = at('169.254.169.253', response('NOERROR', { answers: ['10.20.30.40'] }));
+
+/** Which nameservers the stub asked, and whether each answer ended the lookup. */
+const path = (first: ResolverObservation, second: ResolverObservation = VPC_ANSWER) =>
+  stubPath({ resolver: [first, second] }, RC).map((s) => [s.nameserver, s.final]);
+
+describe('stubPath (glibc res_send rules)', () => {
+  it('stops at NXDOMAIN: the next nameserver is never asked', () => {
+    expect(path(at('127.0.0.1', response('NXDOMAIN')))).toEqual([['127.0.0.1', true]]);
+  });
+
+  it('stops at an answer', () => {
+    expect(path(at('127.0.0.1', response('NOERROR', { answers: ['10.0.0.1'] })))).toEqual([['127.0.0.1', true]]);
+  });
+
+  it.each(['SERVFAIL', 'REFUSED', 'NOTIMP'])('moves on after %s', (rcode) => {
+    expect(path(at('127.0.0.1', response(rcode)))).toEqual([
+      ['127.0.0.1', false],
+      ['169.254.169.253', true],
+    ]);
+  });
+
+  it('moves on after a timeout or an unreachable server', () => {
+    const moved = [
+      ['127.0.0.1', false],
+      ['169.254.169.253', true],
+    ];
+    expect(path(at('127.0.0.1', { status: 'timeout' }, 2000))).toEqual(moved);
+    expect(path(at('127.0.0.1', { status: 'error', message: 'ECONNREFUSED' }))).toEqual(moved);
+  });
+
+  it('treats an answer slower than the stub timeout as a timeout, even NXDOMAIN', () => {
+    const steps = stubPath({ resolver: [at('127.0.0.1', response('NXDOMAIN'), 2001), VPC_ANSWER] }, RC);
+    expect(steps.map((s) => s.final)).toEqual([false, true]);
+    expect(steps[0]!.saw).toBe("answered NXDOMAIN only after 2001 ms, past the stub's 2 s timeout");
+  });
+
+  it('an answer exactly at the stub timeout still counts', () => {
+    expect(path(at('127.0.0.1', response('NXDOMAIN'), 2000))).toEqual([['127.0.0.1', true]]);
+  });
+
+  it('moves on after an empty NOERROR with neither AA nor RA (a referral-like answer)', () => {
+    expect(path(at('127.0.0.1', response('NOERROR', { flags: { ra: false, aa: false } })))).toEqual([
+      ['127.0.0.1', false],
+      ['169.254.169.253', true],
+    ]);
+  });
+
+  it('stops at an empty NOERROR that has RA or AA (NODATA)', () => {
+    expect(path(at('127.0.0.1', response('NOERROR', { flags: { ra: true } })))).toEqual([['127.0.0.1', true]]);
+    expect(path(at('127.0.0.1', response('NOERROR', { flags: { ra: false, aa: true } })))).toEqual([['127.0.0.1', true]]);
+  });
+
+  it('marks a nameserver that was not probed and keeps going', () => {
+    const steps = stubPath({ resolver: [VPC_ANSWER] }, RC);
+    expect(steps).toEqual([
+      { nameserver: '127.0.0.1', saw: 'not probed', final: false },
+      { nameserver: '169.254.169.253', saw: 'answered NOERROR 10.20.30.40', final: true },
+    ]);
+  });
+
+  it('ends when every nameserver fails', () => {
+    const steps = stubPath({ resolver: [at('127.0.0.1', { status: 'timeout' }), at('169.254.169.253', response('SERVFAIL'))] }, RC);
+    expect(steps.map((s) => s.final)).toEqual([false, false]);
+  });
+});
+
+describe('describeStubPath', () => {
+  const describePath = (obs: ResolverObservation[]) => describeStubPath(stubPath({ resolver: obs }, RC), RC.nameservers);
+
+  it('says NXDOMAIN is final and names the nameservers never tried', () => {
+    expect(describePath([at('127.0.0.1', response('NXDOMAIN')), VPC_ANSWER])).toBe(
+      '127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253',
+    );
+  });
+
+  it('says the stub moved on, then what the next nameserver answered', () => {
+    expect(describePath([at('127.0.0.1', { status: 'timeout' }, 2000), VPC_ANSWER])).toBe(
+      '127.0.0.1 no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40',
+    );
+  });
+
+  it('says when no nameserver is left', () => {
+    expect(describePath([at('127.0.0.1', response('REFUSED')), at('169.254.169.253', { status: 'error', message: 'EHOSTUNREACH' })])).toBe(
+      '127.0.0.1 answered REFUSED, so the stub moved on; 169.254.169.253 unreachable (EHOSTUNREACH), and there is no nameserver left',
+    );
+  });
+
+  it('does not call NXDOMAIN from the last nameserver "final" against nobody', () => {
+    const text = describePath([at('127.0.0.1', response('SERVFAIL')), at('169.254.169.253', response('NXDOMAIN'))]);
+    expect(text).toBe('127.0.0.1 answered SERVFAIL, so the stub moved on; 169.254.169.253 answered NXDOMAIN');
+  });
+
+  it('handles an empty path', () => {
+    expect(describeStubPath([], RC.nameservers)).toBe('no nameserver was asked');
+  });
+});
