@@ -2,7 +2,7 @@
 // killed with SIGKILL can be swept later by "dnsparity cleanup" exactly:
 // the namespaces and processes it made, and nothing else.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const stateRoot = (): string => process.env.DNSPARITY_STATE_DIR ?? '/run/dnsparity';
@@ -90,13 +90,25 @@ export class RunState {
 }
 
 export function readRuns(): RunRecord[] {
-  if (!existsSync(stateRoot())) return [];
+  let ids: string[];
+  try {
+    ids = readdirSync(stateRoot());
+  } catch {
+    return []; // none yet, or not ours to read (not root)
+  }
   const out: RunRecord[] = [];
-  for (const id of readdirSync(stateRoot())) {
+  for (const id of ids) {
     if (!RUN_ID.test(id)) continue;
     try {
       out.push(JSON.parse(readFileSync(join(stateRoot(), id, 'state.json'), 'utf8')) as RunRecord);
     } catch {
+      // A directory without its state file is a run being created right now,
+      // unless it has been like that for a while (its owner died in between).
+      try {
+        if (Date.now() - statSync(join(stateRoot(), id)).mtimeMs < 60_000) continue;
+      } catch {
+        continue;
+      }
       out.push({ runId: id, pid: 0, startedAt: '', backend: 'unknown', scenario: '', namespaces: [], pids: [], containers: [], networks: [] });
     }
   }

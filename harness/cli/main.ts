@@ -113,6 +113,8 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   const exitCode = interrupted
     ? interrupted === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted
     : errors.length ? EXIT.couldNotRun : results.some((r) => r.verdict === 'fail') ? EXIT.difference : EXIT.parity;
+  // The report carries errors too, but a pipeline's log must show them whatever the reporter.
+  for (const e of errors) process.stderr.write(`dnsparity: ${e.scenario}: ${e.message}\n`);
   const summary = { results, errors, exitCode, wallMs: Math.round(performance.now() - started) };
   for (const r of reporters) await r.onRunEnd(summary);
   return exitCode;

@@ -1,7 +1,18 @@
 // Running short commands with errors that carry the command line and the
 // tail of its stderr, so a failure prints as one useful line.
 import { execa, type Options } from 'execa';
-import { BackendError, tail } from '../errors.js';
+import { BackendError, PrerequisiteError, tail } from '../errors.js';
+
+/** The Debian package that provides each binary the harness runs. */
+export const PACKAGE_OF: Readonly<Record<string, string>> = {
+  ip: 'iproute2',
+  nft: 'nftables',
+  nsd: 'nsd',
+  'nsd-checkzone': 'nsd',
+  'ldns-read-zone': 'ldnsutils',
+  unbound: 'unbound',
+  'unbound-checkconf': 'unbound',
+};
 
 export interface CommandResult {
   readonly stdout: string;
@@ -15,7 +26,11 @@ export async function tryRun(file: string, args: readonly string[], options: Opt
   const r = await execa(file, args, { reject: false, ...stdin, ...options, encoding: 'utf8' });
   if (r.failed && r.exitCode === undefined) {
     const code = (r.cause as NodeJS.ErrnoException | undefined)?.code;
-    throw new BackendError(`cannot run ${file}: ${code ?? r.shortMessage}`, code === 'ENOENT' ? `install it; "dnsparity doctor" says how` : undefined);
+    if (code === 'ENOENT') {
+      const pkg = PACKAGE_OF[file];
+      throw new PrerequisiteError(`${file} not found`, pkg ? `install it: apt-get install ${pkg} (or run scripts/install-prerequisites.sh)` : 'install it; "dnsparity doctor" says how');
+    }
+    throw new BackendError(`cannot run ${file}: ${code ?? r.shortMessage}`);
   }
   return { stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), exitCode: r.exitCode ?? -1 };
 }

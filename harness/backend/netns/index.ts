@@ -4,7 +4,7 @@
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BackendError, PrerequisiteError } from '../../errors.js';
+import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution } from '../../model.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import type { RunPlan } from '../../plan.js';
@@ -145,7 +145,7 @@ export class NetnsBackend implements Backend {
     await assertPrerequisites();
     workerPath(); // fail before creating anything if the worker is missing
     const conflict = [...plan.internet.addresses, plan.internet.provider.address].find((a) => a.startsWith('100.127.'));
-    if (conflict) throw new BackendError(`address ${conflict} lies in ${LINK_RANGE}, which the netns backend uses for its links`, 'renumber the scenario');
+    if (conflict) throw new InputError({ file: plan.scenario.file }, `address ${conflict} lies in ${LINK_RANGE}, which the netns backend uses for its links`, 'renumber the scenario');
     const state = RunState.create('netns', plan.scenario.file);
     const r = new NetnsRun(state, !!opts.keep);
     try {
