@@ -23,6 +23,8 @@ export interface ScenarioResult {
   readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
   readonly findings: readonly Finding[];
   readonly expectations: readonly ExpectationResult[];
+  /** Addresses outside the simulated network that something in the run tried to reach. */
+  readonly leaks: readonly string[];
   readonly verdict: 'pass' | 'fail';
   readonly wallMs: number;
 }
@@ -47,6 +49,7 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
     run.environments.map(async (e) => [e.name, await e.probe(plan.queries, opts)] as const),
   );
   const observations = Object.fromEntries(perEnv);
+  const leaks = await run.leaks();
   const { findings, expectations } = compare(
     { queries: plan.queries, reference: plan.reference, observations, resolvConf: plan.resolvConf },
     { thresholds: { latencyMs: s.expect.latencyThresholdMs }, expectedDifferences: s.expect.differences, expectedAnswers: s.expect.answers },
@@ -65,7 +68,9 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
     observations,
     findings,
     expectations,
-    verdict: verdictOf(findings, expectations),
+    leaks,
+    // A leak means the scenario does not model a server the image uses: never a pass.
+    verdict: leaks.length ? 'fail' : verdictOf(findings, expectations),
     wallMs: Math.round(performance.now() - started),
   };
 }

@@ -39,6 +39,8 @@ export interface StartedRun extends AsyncDisposable {
   readonly environments: readonly StartedEnvironment[];
   /** Where the resolver under test listens, as address#port. */
   readonly localResolver: string;
+  /** Destinations outside the simulated network that anything in the run tried to reach. */
+  leaks(): Promise<string[]>;
 }
 
 export interface Backend {

@@ -70,6 +70,7 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     out.push(`  ${c.yellow('~')} expected: ${summarise(fs)} for ${qs.slice(0, 4).join(', ')}${qs.length > 4 ? ` and ${qs.length - 4} more` : ''}`);
     out.push(c.dim(`      because ${reason}`));
   }
+  if (r.leaks.length) out.push(`  ${c.red('✗')} leak: something in the run tried to reach ${r.leaks.join(', ')}, which the simulated network does not have; model it in the scenario`);
   for (const e of unmet) out.push(`  ${c.red('✗')} expected ${e.description} in ${e.environment}; got ${e.observed}`);
   const subs = r.substitutions.map((s) => s.option).join(', ');
   out.push(c.dim(`  config substitutions (both environments alike): ${subs}`));

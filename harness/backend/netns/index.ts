@@ -86,6 +86,14 @@ class NetnsRun implements StartedRun {
     return this.state.runId;
   }
 
+  async leaks(): Promise<string[]> {
+    if (!this.topology) return [];
+    const r = await run('ip', ['netns', 'exec', this.topology.router, 'nft', '-j', 'list', 'set', 'inet', 'dnsparity', 'unknown']);
+    const doc = JSON.parse(r.stdout) as { nftables: { set?: { elem?: (string | { elem: { val: string } })[] } }[] };
+    const elems = doc.nftables.find((x) => x.set)?.set?.elem ?? [];
+    return elems.map((e) => (typeof e === 'string' ? e : e.elem.val)).sort();
+  }
+
   file(rel: string, text: string): string {
     const p = join(this.state.dir, rel);
     mkdirSync(join(p, '..'), { recursive: true });

@@ -56,8 +56,15 @@ describe('nftRuleset', () => {
   const rules = nftRuleset(topo());
 
   it('is one inet table with a forward chain that accepts by default', () => {
-    expect(rules).toMatch(/^table inet dnsparity \{\n {2}chain forward \{\n {4}type filter hook forward priority 0; policy accept;\n/);
+    expect(rules).toMatch(/^table inet dnsparity \{\n/);
+    expect(rules).toMatch(/\n {2}chain forward \{\n {4}type filter hook forward priority 0; policy accept;\n/);
     expect(rules.endsWith('  }\n}\n')).toBe(true);
+  });
+
+  it('records, before routing, every destination the simulated network does not have', () => {
+    expect(rules).toContain('set unknown { type ipv4_addr; flags dynamic; size 4096; }');
+    expect(rules).toMatch(/type filter hook prerouting priority -150; policy accept;\n {4}ip daddr != \{ [^}]*100\.127\.0\.0\/16[^}]* \} update @unknown \{ ip daddr \} counter/);
+    expect(rules).toContain(PROVIDER);
   });
 
   it('gives an allow environment with a reachable provider no rule', () => {

@@ -85,8 +85,17 @@ export function nftRuleset(t: Topology): string {
     if (e.env.provider !== 'reachable') rules.push(...verdict(e.env.provider, `${iif} ip daddr ${t.providerAddress}`));
     if (e.env.egress !== 'allow') rules.push(...verdict(e.env.egress, `${iif} ip daddr != ${t.providerAddress}`));
   }
+  // Every destination the simulated network knows; anything else a resolver
+  // tries to reach is a leak, recorded (before routing, so even unroutable
+  // ones) in the "unknown" set for the report.
+  const known = [...t.internetAddresses, t.providerAddress, LINK_RANGE, '224.0.0.0/4', '255.255.255.255'].join(', ');
   return [
     'table inet dnsparity {',
+    '  set unknown { type ipv4_addr; flags dynamic; size 4096; }',
+    '  chain watch {',
+    '    type filter hook prerouting priority -150; policy accept;',
+    `    ip daddr != { ${known} } update @unknown { ip daddr } counter`,
+    '  }',
     '  chain forward {',
     '    type filter hook forward priority 0; policy accept;',
     ...rules.map((r) => `    ${r}`),
