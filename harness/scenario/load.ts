@@ -45,7 +45,13 @@ export function parseScenario(text: string, file: string): Scenario {
     const line = first.linePos?.[0]?.line ?? lines.linePos(first.pos[0]).line;
     throw new InputError({ file: rel, line }, `invalid YAML: ${first.message.split('\n')[0]}`, 'fix the YAML syntax');
   }
-  const raw: unknown = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // Aliases that point nowhere, or that expand without bound.
+    throw new InputError({ file: rel }, `invalid YAML: ${(e as Error).message}`, 'fix the YAML anchors and aliases');
+  }
   if (raw === null || raw === undefined) {
     throw new InputError({ file: rel }, 'the scenario is empty', 'see scenarios/incident-2024-11-05.yaml for an example');
   }
