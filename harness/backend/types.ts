@@ -3,6 +3,7 @@
 // path (await using), which tears down everything it started.
 import type { Query, QueryObservation, Substitution } from '../model.js';
 import type { RunPlan } from '../plan.js';
+import type { Deadlines } from '../probe/protocol.js';
 
 export type BackendName = 'netns' | 'docker';
 
@@ -21,7 +22,7 @@ export interface StartOptions {
 }
 
 export interface ProbeRunOptions {
-  readonly timeoutMs: number;
+  readonly deadlines: Deadlines;
   readonly concurrency: number;
   readonly signal: AbortSignal;
 }

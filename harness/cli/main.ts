@@ -61,7 +61,7 @@ interface RunFlags {
   reporter: string[];
   out?: string;
   filter?: string;
-  timeoutMs: number;
+  timeoutMs?: number;
   concurrency: number;
   keep?: boolean;
 }
@@ -97,7 +97,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       if (controller.signal.aborted) break;
       try {
         const backend = chooseBackend(flags.backend, plan);
-        const result = await runScenario(plan, backend, { timeoutMs: flags.timeoutMs, concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false });
+        const result = await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false });
         results.push(result);
         for (const r of reporters) r.onScenarioResult?.(result);
       } catch (e) {
@@ -160,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--reporter <name>', 'pretty | json (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--out <dir>', 'write report files (report.json, ...) into this directory')
     .option('--filter <text>', 'only scenarios whose name or file contains this text')
-    .option('--timeout-ms <n>', 'deadline for each query at each layer', positiveInt('--timeout-ms'), 5000)
+    .option('--timeout-ms <n>', "deadline for each query at each layer (default: from resolv.conf's timeout and attempts)", positiveInt('--timeout-ms'))
     .option('--concurrency <n>', 'queries in flight per environment', positiveInt('--concurrency'), 64)
     .option('--keep', 'keep the run directory (configs, zones, logs) for inspection')
     .action(async (paths: string[], flags: RunFlags) => {
@@ -195,6 +195,13 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`dnsparity: internal error: ${(e as Error).stack ?? String(e)}\n`);
     return EXIT.couldNotRun;
   }
+}
+
+// A reader that goes away (| head) must not crash the run before its cleanup.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+  });
 }
 
 main(process.argv.slice(2)).then((code) => {

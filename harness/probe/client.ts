@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { BackendError, tail } from '../errors.js';
 import type { Query, QueryObservation } from '../model.js';
 import { hasApplicationLayer } from '../plan.js';
-import type { ProbeConfig, ProbeResult } from './protocol.js';
+import type { Deadlines, ProbeConfig, ProbeResult } from './protocol.js';
 
 /** The compiled worker, also when the harness runs from its TypeScript sources (tests). */
 export function workerPath(): string {
@@ -23,7 +23,11 @@ export function workerPath(): string {
 export type Launcher = (argv: readonly string[], env?: Record<string, string>) => readonly string[];
 
 export interface ProbeOptions {
-  readonly timeoutMs: number;
+  readonly deadlines: Deadlines;
+  /** Ask getaddrinfo too (default: for address types); off for resolver-only measurements. */
+  readonly applicationLayer?: boolean;
+  /** How long the resolver under test may take to start answering. */
+  readonly readyTimeoutMs?: number;
   readonly concurrency: number;
   readonly signal?: AbortSignal;
   /** Called with each started worker's pid, so an abort can find it. */
@@ -62,13 +66,13 @@ export async function probeEnvironment(
     }
   })();
   // Stream the queries, honouring backpressure on the pipe.
-  const config: ProbeConfig = { servers, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency };
+  const config: ProbeConfig = { servers, deadlines: opts.deadlines, concurrency: opts.concurrency, readyTimeoutMs: opts.readyTimeoutMs ?? 0 };
   const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
   await write(`${JSON.stringify(config)}\n`);
   for (let i = 0; i < queries.length; i++) {
     const q = queries[i]!;
-    await write(`${JSON.stringify({ i, name: q.name, type: q.type, app: hasApplicationLayer(q) })}\n`);
+    await write(`${JSON.stringify({ i, name: q.name, type: q.type, app: opts.applicationLayer !== false && hasApplicationLayer(q) })}\n`);
   }
   child.stdin.end();
   const [code] = await Promise.all([exited, reading]);

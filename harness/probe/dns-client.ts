@@ -59,31 +59,69 @@ function matches(resp: dnsPacket.Packet, id: number, name: string, type: string)
   return resp.id === id && !!q && q.name.toLowerCase() === name.toLowerCase() && q.type === type;
 }
 
-function udp(target: DnsTarget, name: string, type: string, deadline: number): Promise<ResolverOutcome> {
-  return new Promise((resolve) => {
-    const id = randomInt(0, 65536);
-    const sock = createSocket('udp4');
-    let done = false;
-    const finish = (o: ResolverOutcome) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      sock.close();
-      resolve(o);
-    };
-    const timer = setTimeout(() => finish({ status: 'timeout' }), Math.max(0, deadline - Date.now()));
-    // A connected socket hears the network's ICMP refusals (nftables "reject").
-    sock.on('error', (e: NodeJS.ErrnoException) => finish({ status: 'error', message: e.code ?? e.message }));
-    sock.on('message', (msg) => {
-      try {
-        const resp = dnsPacket.decode(msg);
-        if (matches(resp, id, name, type)) finish(toOutcome(resp, 'udp'));
-      } catch {
-        // Not a DNS message for us: keep waiting until the deadline.
-      }
+/**
+ * One connected UDP socket per server, shared by every query to it: a socket
+ * per query costs more than the query. Being connected, it still hears the
+ * network's refusals (ICMP unreachable from nftables "reject"); such an
+ * error belongs to the server, so it ends every query waiting on it.
+ */
+class UdpChannel {
+  private readonly sock = createSocket('udp4');
+  private readonly pending = new Map<number, { name: string; type: string; finish: (o: ResolverOutcome) => void }>();
+  private readonly connected: Promise<void>;
+  private nextId = randomInt(0, 65536);
+
+  constructor(target: DnsTarget) {
+    this.connected = new Promise((resolve) => this.sock.connect(target.port, target.address, () => resolve()));
+    this.sock.on('error', (e: NodeJS.ErrnoException) => {
+      for (const p of [...this.pending.values()]) p.finish({ status: 'error', message: e.code ?? e.message });
     });
-    sock.connect(target.port, target.address, () => sock.send(encodeQuery(id, name, type)));
-  });
+    this.sock.on('message', (msg) => {
+      let resp: dnsPacket.Packet;
+      try {
+        resp = dnsPacket.decode(msg);
+      } catch {
+        return; // not a DNS message: the waiting query keeps waiting until its deadline
+      }
+      const p = resp.id === undefined ? undefined : this.pending.get(resp.id);
+      if (p && matches(resp, resp.id!, p.name, p.type)) p.finish(toOutcome(resp, 'udp'));
+    });
+    this.sock.unref();
+  }
+
+  private allocateId(): number {
+    for (let i = 0; i < 65536; i++) {
+      const id = (this.nextId++ & 0xffff);
+      if (!this.pending.has(id)) return id;
+    }
+    throw new Error('more than 65536 queries in flight to one server');
+  }
+
+  async query(name: string, type: string, deadline: number): Promise<ResolverOutcome> {
+    await this.connected;
+    return new Promise((resolve) => {
+      const id = this.allocateId();
+      const finish = (o: ResolverOutcome) => {
+        if (this.pending.get(id)?.finish !== finish) return;
+        this.pending.delete(id);
+        clearTimeout(timer);
+        resolve(o);
+      };
+      const timer = setTimeout(() => finish({ status: 'timeout' }), Math.max(0, deadline - Date.now()));
+      this.pending.set(id, { name, type, finish });
+      this.sock.send(encodeQuery(id, name, type), (err) => {
+        if (err) finish({ status: 'error', message: (err as NodeJS.ErrnoException).code ?? err.message });
+      });
+    });
+  }
+}
+
+const channels = new Map<string, UdpChannel>();
+function udp(target: DnsTarget, name: string, type: string, deadline: number): Promise<ResolverOutcome> {
+  const key = `${target.address}#${target.port}`;
+  let ch = channels.get(key);
+  if (!ch) channels.set(key, (ch = new UdpChannel(target)));
+  return ch.query(name, type, deadline);
 }
 
 function tcp(target: DnsTarget, name: string, type: string, deadline: number): Promise<ResolverOutcome> {

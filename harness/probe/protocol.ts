@@ -2,11 +2,21 @@
 // JSON lines on the worker's stdin and stdout.
 import type { AppObservation, QueryType, ResolverObservation, ServerRole } from '../model.js';
 
+/** How long each layer waits for an answer. */
+export interface Deadlines {
+  /** getaddrinfo: the stub's whole budget, plus a margin. */
+  readonly appMs: number;
+  /** One direct query to one server: the stub's wait for one nameserver, plus a margin. */
+  readonly resolverMs: number;
+}
+
 export interface ProbeConfig {
   /** Servers asked directly (resolver layer), the local resolver first. */
   readonly servers: readonly { readonly address: string; readonly port: number; readonly roles: readonly ServerRole[] }[];
-  readonly timeoutMs: number;
+  readonly deadlines: Deadlines;
   readonly concurrency: number;
+  /** Wait until the local resolver (servers[0]) answers before the first query. */
+  readonly readyTimeoutMs: number;
 }
 
 export interface ProbeRequest {

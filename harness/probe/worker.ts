@@ -31,9 +31,9 @@ async function appLookup(name: string, type: string, timeoutMs: number): Promise
 
 async function probeOne(cfg: ProbeConfig, req: ProbeRequest): Promise<ProbeResult> {
   const [application, ...resolver] = await Promise.all([
-    req.app ? appLookup(req.name, req.type, cfg.timeoutMs) : Promise.resolve(undefined),
+    req.app ? appLookup(req.name, req.type, cfg.deadlines.appMs) : Promise.resolve(undefined),
     ...cfg.servers.map(async (s) => {
-      const r = await query(s, req.name, req.type, cfg.timeoutMs);
+      const r = await query(s, req.name, req.type, cfg.deadlines.resolverMs);
       return { server: `${s.address}#${s.port}`, roles: s.roles, ...r };
     }),
   ]);
@@ -50,6 +50,8 @@ async function probe(): Promise<void> {
     if (!line.trim()) continue;
     if (!cfg) {
       cfg = JSON.parse(line) as ProbeConfig;
+      const local = cfg.servers[0];
+      if (cfg.readyTimeoutMs > 0 && local) await ready(cfg.readyTimeoutMs, [`${local.address}#${local.port}`]);
       continue;
     }
     const req = JSON.parse(line) as ProbeRequest;

@@ -56,6 +56,27 @@ export class ManagedProcess implements AsyncDisposable {
     }
   }
 
+  /**
+   * Waits for a line in the process's log (readiness that the server itself
+   * announces), failing early if the process dies or the signal aborts.
+   */
+  async waitForLog(pattern: RegExp, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if (signal?.aborted) throw signal.reason;
+      let text = '';
+      try {
+        text = readFileSync(this.logFile, 'utf8');
+      } catch {
+        // not written yet
+      }
+      if (pattern.test(text)) return;
+      this.assertRunning();
+      if (Date.now() > deadline) throw new BackendError(`${this.label} not ready within ${timeoutMs} ms: ${this.log(3)}`);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** Resolves when the process has exited or the timeout passed; true if it exited. */
   async waitExit(ms: number): Promise<boolean> {
     if (!this.running) return true;

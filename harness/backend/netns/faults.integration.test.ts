@@ -30,7 +30,7 @@ async function kill(run: StartedRun, needle: string): Promise<void> {
 async function probeAll(plan: RunPlan, run: StartedRun, queries: Query[]) {
   const signal = new AbortController().signal;
   const started = Date.now();
-  const perEnv = await Promise.all(run.environments.map(async (e) => [e.name, await e.probe(queries, { timeoutMs: TIMEOUT_MS, concurrency: 8, signal })] as const));
+  const perEnv = await Promise.all(run.environments.map(async (e) => [e.name, await e.probe(queries, { deadlines: { appMs: TIMEOUT_MS + 1000, resolverMs: TIMEOUT_MS }, concurrency: 8, signal })] as const));
   const elapsed = Date.now() - started;
   const observations = Object.fromEntries(perEnv);
   const { findings } = compare({ queries, reference: plan.reference, observations, resolvConf: plan.resolvConf }, { thresholds: { latencyMs: 1000 }, expectedDifferences: [], expectedAnswers: [] });

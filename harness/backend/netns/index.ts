@@ -2,7 +2,8 @@
 // router namespace whose nftables policy is the only difference between
 // them. unbound (the image's config) runs in each environment namespace,
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { access } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution } from '../../model.js';
@@ -14,9 +15,10 @@ import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
 import { run, tryRun } from '../../util/exec.js';
 import { ManagedProcess } from '../../util/process.js';
+import { tracer } from '../../util/trace.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { nsdFiles, providerConfig } from './files.js';
-import { ipCommands, LINK_RANGE, nftRuleset, planTopology, type Topology } from './topology.js';
+import { ipBatches, LINK_RANGE, nftRuleset, planTopology, type Topology } from './topology.js';
 
 const ETC_NETNS = '/etc/netns';
 const READY_TIMEOUT_MS = 15_000;
@@ -32,12 +34,20 @@ export const NETNS_BINARIES = [
 
 const netnsExec = (ns: string): Launcher => (argv) => ['ip', 'netns', 'exec', ns, ...argv];
 
+/** Finds a binary on PATH without starting a process: this runs on every start. */
 async function which(bin: string): Promise<boolean> {
-  const r = await tryRun('sh', ['-c', `command -v ${bin}`]);
-  return r.exitCode === 0;
+  for (const dir of (process.env.PATH ?? '').split(':').filter(Boolean)) {
+    try {
+      await access(join(dir, bin), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
 }
 
-export async function netnsDoctor(): Promise<PrerequisiteCheck[]> {
+export async function netnsDoctor(opts: { tryNamespace?: boolean } = { tryNamespace: true }): Promise<PrerequisiteCheck[]> {
   const checks: PrerequisiteCheck[] = [];
   const root = process.getuid?.() === 0;
   checks.push({ what: 'root', ok: root, detail: root ? 'running as root' : `running as uid ${process.getuid?.()}`, fix: 'run as root (sudo): network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN' });
@@ -47,7 +57,7 @@ export async function netnsDoctor(): Promise<PrerequisiteCheck[]> {
     checks.push({ what: b.name, ok, detail: ok ? 'found' : 'not found', fix: `apt-get install ${b.pkg}` });
     if (!ok) missing.set(b.pkg, [...(missing.get(b.pkg) ?? []), b.name]);
   }
-  if (root && (await which('ip'))) {
+  if (opts.tryNamespace && root && (await which('ip'))) {
     const probe = `dnsparity-doctor-${process.pid}`;
     const r = await tryRun('ip', ['netns', 'add', probe]);
     await tryRun('ip', ['netns', 'del', probe]);
@@ -56,8 +66,13 @@ export async function netnsDoctor(): Promise<PrerequisiteCheck[]> {
   return checks;
 }
 
+let prerequisitesMet = false;
+
 async function assertPrerequisites(): Promise<void> {
-  const failed = (await netnsDoctor()).filter((c) => !c.ok);
+  if (prerequisitesMet) return;
+  // Creating the run's namespaces is the real test of namespace support; a failure there says so.
+  const failed = (await netnsDoctor({ tryNamespace: false })).filter((c) => !c.ok);
+  prerequisitesMet = failed.length === 0;
   if (failed.length === 0) return;
   const pkgs = [...new Set(failed.map((c) => c.fix).filter((f) => f?.startsWith('apt-get install')).map((f) => f!.split(' ').pop()))];
   const other = failed.filter((c) => !c.fix?.startsWith('apt-get install'));
@@ -167,6 +182,7 @@ export class NetnsBackend implements Backend {
 
   private async build(r: NetnsRun, plan: RunPlan, signal: AbortSignal): Promise<void> {
     const dir = r.state.dir;
+    const trace = tracer(`netns ${r.runId}`);
     // 1. Files first: a config the resolver rejects stops the run before anything exists.
     const hintsFile = r.file('root.hints', rootHints(plan.internet));
     const prepared = unbound.prepare(plan.resolverConfigText, plan.scenario.paths.resolverConfig, { rootHintsFile: hintsFile, workDir: dir });
@@ -175,6 +191,7 @@ export class NetnsBackend implements Backend {
     for (const z of plan.internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
     for (const s of plan.internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
     await Promise.all([unbound.check(hostConf, plan.scenario.paths.resolverConfig), checkGenerated(providerConf)]);
+    trace('files and checkconf');
     r.substitutions = [...prepared.substitutions];
     r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
     checkAbort(signal);
@@ -184,10 +201,18 @@ export class NetnsBackend implements Backend {
     r.topology = t;
     const all = [t.router, t.internet, t.provider, ...t.envs.map((e) => e.ns)];
     for (const ns of all) r.state.addNamespace(ns);
-    await Promise.all(all.map((ns) => run('ip', ['netns', 'add', ns])));
-    for (const phase of ipCommands(t)) await Promise.all(phase.map((args) => run('ip', args)));
-    await run('ip', ['netns', 'exec', t.router, 'sh', '-c', 'echo 1 > /proc/sys/net/ipv4/ip_forward']);
-    await run('ip', ['netns', 'exec', t.router, 'nft', '-f', r.file('router.nft', nftRuleset(t))]);
+    // Batched: one ip(8) process per namespace rather than one per command.
+    await run('ip', ['-batch', '-'], { input: all.map((ns) => `netns add ${ns}`).join('\n') });
+    trace('namespaces');
+    const batches = ipBatches(t);
+    await run('ip', ['-n', t.router, '-batch', '-'], { input: batches.router.join('\n') });
+    trace('router links');
+    const nft = r.file('router.nft', nftRuleset(t));
+    await Promise.all([
+      ...[...batches.peers].map(([ns, cmds]) => run('ip', ['-n', ns, '-batch', '-'], { input: cmds.join('\n') })),
+      run('ip', ['netns', 'exec', t.router, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && nft -f "${nft}"`]),
+    ]);
+    trace('peer links and nftables');
     for (const e of t.envs) {
       mkdirSync(join(ETC_NETNS, e.ns), { recursive: true });
       writeFileSync(join(ETC_NETNS, e.ns, 'resolv.conf'), plan.resolvConfText);
@@ -198,20 +223,27 @@ export class NetnsBackend implements Backend {
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
     const provider = r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log');
     const hosts = t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf), `host/unbound-${e.env.name}.log`));
+    // The servers we configure announce readiness in their logs; the image's
+    // unbound may log nothing, so the probe worker asks it before probing.
     await Promise.all([
-      waitReady(r, t.internet, plan.internet.servers.flatMap((s) => s.nameServers.map((n) => `${n.address}#53`)), nsds, signal),
-      waitReady(r, t.provider, [`${plan.internet.provider.address}#53`], [provider], signal),
-      ...t.envs.map((e, i) => waitReady(r, e.ns, [r.localResolver], [hosts[i]!], signal)),
+      ...nsds.map((p) => p.waitForLog(/nsd started/, READY_TIMEOUT_MS, signal)),
+      provider.waitForLog(/start of service/, READY_TIMEOUT_MS, signal),
     ]);
 
+    trace('servers ready');
     // 4. Environments ready to probe.
     const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
     r.environments = t.envs.map((e, i) => ({
       name: e.env.name,
       probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
-        const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, onSpawn: (pid) => r.state.addPid(pid) });
-        hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
-        return obs;
+        try {
+          const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, readyTimeoutMs: READY_TIMEOUT_MS, onSpawn: (pid) => r.state.addPid(pid) });
+          hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
+          return obs;
+        } catch (err) {
+          hosts[i]!.assertRunning();
+          throw err;
+        }
       },
     }));
   }
@@ -233,17 +265,4 @@ export function probeServers(listen: { address: string; port: number }, nameserv
 async function checkGenerated(conf: string): Promise<void> {
   const c = await tryRun('unbound-checkconf', [conf]);
   if (c.exitCode !== 0) throw new BackendError(`generated provider config rejected: ${(c.stderr || c.stdout).trim()}`);
-}
-
-async function waitReady(r: NetnsRun, ns: string, targets: string[], procs: ManagedProcess[], signal: AbortSignal): Promise<void> {
-  if (targets.length === 0) return;
-  checkAbort(signal);
-  const argv = netnsExec(ns)([process.execPath, workerPath(), 'ready', String(READY_TIMEOUT_MS), ...targets]);
-  const res = await tryRun(argv[0]!, argv.slice(1), { cancelSignal: signal });
-  checkAbort(signal);
-  if (res.exitCode !== 0) {
-    const dead = procs.find((p) => !p.running);
-    if (dead) dead.assertRunning();
-    throw new BackendError(`servers in ${ns} not ready: ${res.stderr.trim()}; ${procs.map((p) => `${p.label}: ${p.log(2)}`).join('; ')}`);
-  }
 }

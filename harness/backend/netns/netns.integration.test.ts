@@ -25,7 +25,7 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
       const [prod, staging] = run.environments;
       expect(prod!.name).toBe('production');
       const queries = [q('proxysql.internal.example.io'), q('www.example.io'), q('www.example.io', 'MX')];
-      const [p, s] = await Promise.all([prod!.probe(queries, { timeoutMs: 4000, concurrency: 8, signal }), staging!.probe(queries, { timeoutMs: 4000, concurrency: 8, signal })]);
+      const [p, s] = await Promise.all([prod!.probe(queries, { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal }), staging!.probe(queries, { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal })]);
       // Application layer: the verdict.
       expect(p[0]!.application!.outcome.status).toBe('not-found');
       expect(s[0]!.application!.outcome).toEqual({ status: 'answer', addresses: ['10.20.30.40'] });

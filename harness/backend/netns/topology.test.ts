@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { ipCommands, nftRuleset, planTopology, type Topology } from './topology.js';
+import { ipBatches, nftRuleset, planTopology, type Topology } from './topology.js';
 
 const PROVIDER = '169.254.169.253';
 const INTERNET = ['198.51.100.1', '198.51.100.2', '198.51.100.53'];
@@ -96,38 +96,37 @@ describe('nftRuleset', () => {
   });
 });
 
-describe('ipCommands', () => {
-  const [links, addrs, routes] = ipCommands(topo());
-
-  it('runs in three phases: links, addresses, routes', () => {
-    expect(ipCommands(topo())).toHaveLength(3);
-    expect(links!.every((c) => c.includes('link') && c.includes('add') && c.includes('veth'))).toBe(true);
-    expect(routes!.every((c) => c.includes('route'))).toBe(true);
-  });
+describe('ipBatches', () => {
+  const { router, peers } = ipBatches(topo());
 
   it('creates one veth per environment plus the internet and provider links, all from the router', () => {
-    expect(links).toHaveLength(ENVS.length + 2);
     const t = topo();
+    expect(router.filter((c) => / type veth /.test(c))).toHaveLength(ENVS.length + 2);
+    expect(peers.size).toBe(ENVS.length + 2);
     for (const e of t.envs) {
-      expect(links).toContainEqual(['-n', t.router, 'link', 'add', e.routerIf, 'type', 'veth', 'peer', 'name', 'up0', 'netns', e.ns]);
-      expect(addrs).toContainEqual(['-n', e.ns, 'addr', 'add', `${e.hostAddress}/30`, 'dev', 'up0']);
-      expect(routes).toContainEqual(['-n', e.ns, 'route', 'add', 'default', 'via', e.routerAddress]);
+      expect(router).toContain(`link add ${e.routerIf} type veth peer name up0 netns ${e.ns}`);
+      expect(peers.get(e.ns)).toContain(`addr add ${e.hostAddress}/30 dev up0`);
+      expect(peers.get(e.ns)).toContain(`route add default via ${e.routerAddress}`);
     }
+  });
+
+  it('brings a link up before routing over it', () => {
+    for (const cmds of peers.values()) expect(cmds.indexOf('link set up0 up')).toBeLessThan(cmds.findIndex((c) => c.startsWith('route add default')));
   });
 
   it('puts every internet address and the provider address behind the router', () => {
     const t = topo();
     for (const a of INTERNET) {
-      expect(addrs).toContainEqual(['-n', t.internet, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
-      expect(routes).toContainEqual(['-n', t.router, 'route', 'add', `${a}/32`, 'via', '100.127.0.2']);
+      expect(peers.get(t.internet)).toContain(`addr add ${a}/32 dev lo`);
+      expect(router.some((c) => c.startsWith(`route add ${a}/32 via `))).toBe(true);
     }
-    expect(addrs).toContainEqual(['-n', t.provider, 'addr', 'add', `${PROVIDER}/32`, 'dev', 'lo']);
-    expect(routes).toContainEqual(['-n', t.router, 'route', 'add', `${PROVIDER}/32`, 'via', '100.127.0.6']);
+    expect(peers.get(t.provider)).toContain(`addr add ${PROVIDER}/32 dev lo`);
+    expect(router.some((c) => c.startsWith(`route add ${PROVIDER}/32 via `))).toBe(true);
   });
 
   it('uses interface names within the kernel limit of 15 characters', () => {
     const many = Array.from({ length: 300 }, (_, i) => env(`env${i}`, 'allow'));
-    const commands = ipCommands(planTopology(nsName, many, INTERNET, PROVIDER)).flat();
+    const commands = ipBatches(planTopology(nsName, many, INTERNET, PROVIDER)).router.map((c) => c.split(' '));
     const names = new Set<string>();
     for (const c of commands) {
       const add = c.indexOf('add');

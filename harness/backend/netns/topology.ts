@@ -41,33 +41,32 @@ export function planTopology(nsName: (role: string) => string, envs: readonly En
   };
 }
 
-/** ip(8) invocations in three phases (links, addresses, routes); a phase's commands can run concurrently. */
-export function ipCommands(t: Topology): string[][][] {
-  const links: string[][] = [];
-  const addrs: string[][] = [];
-  const routes: string[][] = [];
-  const peer = (ns: string, routerIf: string, r: string, p: string) => {
-    links.push(['-n', t.router, 'link', 'add', routerIf, 'type', 'veth', 'peer', 'name', 'up0', 'netns', ns]);
-    addrs.push(
-      ['-n', t.router, 'addr', 'add', `${r}/30`, 'dev', routerIf],
-      ['-n', t.router, 'link', 'set', routerIf, 'up'],
-      ['-n', ns, 'addr', 'add', `${p}/30`, 'dev', 'up0'],
-      ['-n', ns, 'link', 'set', 'up0', 'up'],
-      ['-n', ns, 'link', 'set', 'lo', 'up'],
-    );
-    routes.push(['-n', ns, 'route', 'add', 'default', 'via', r]);
+/**
+ * ip(8) batches, one per namespace (run as "ip -n NS -batch -"): the router's
+ * first, since it creates every veth pair; then the others, concurrently.
+ */
+export interface IpBatches {
+  readonly router: readonly string[];
+  readonly peers: ReadonlyMap<string, readonly string[]>;
+}
+
+export function ipBatches(t: Topology): IpBatches {
+  const router: string[] = ['link set lo up'];
+  const peers = new Map<string, string[]>();
+  const link = (ns: string, routerIf: string, r: string, p: string) => {
+    router.push(`link add ${routerIf} type veth peer name up0 netns ${ns}`, `addr add ${r}/30 dev ${routerIf}`, `link set ${routerIf} up`);
+    peers.set(ns, ['link set lo up', `addr add ${p}/30 dev up0`, 'link set up0 up', `route add default via ${r}`]);
   };
-  peer(t.internet, 'i0', LINK.internet.router, LINK.internet.peer);
-  peer(t.provider, 'v0', LINK.provider.router, LINK.provider.peer);
-  for (const e of t.envs) peer(e.ns, e.routerIf, e.routerAddress, e.hostAddress);
-  addrs.push(['-n', t.router, 'link', 'set', 'lo', 'up']);
+  link(t.internet, 'i0', LINK.internet.router, LINK.internet.peer);
+  link(t.provider, 'v0', LINK.provider.router, LINK.provider.peer);
+  for (const e of t.envs) link(e.ns, e.routerIf, e.routerAddress, e.hostAddress);
   for (const a of t.internetAddresses) {
-    addrs.push(['-n', t.internet, 'addr', 'add', `${a}/32`, 'dev', 'lo']);
-    routes.push(['-n', t.router, 'route', 'add', `${a}/32`, 'via', LINK.internet.peer]);
+    peers.get(t.internet)!.push(`addr add ${a}/32 dev lo`);
+    router.push(`route add ${a}/32 via ${LINK.internet.peer}`);
   }
-  addrs.push(['-n', t.provider, 'addr', 'add', `${t.providerAddress}/32`, 'dev', 'lo']);
-  routes.push(['-n', t.router, 'route', 'add', `${t.providerAddress}/32`, 'via', LINK.provider.peer]);
-  return [links, addrs, routes];
+  peers.get(t.provider)!.push(`addr add ${t.providerAddress}/32 dev lo`);
+  router.push(`route add ${t.providerAddress}/32 via ${LINK.provider.peer}`);
+  return { router, peers };
 }
 
 /**
