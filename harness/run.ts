@@ -5,6 +5,7 @@ import type { Backend, BackendName } from './backend/types.js';
 import { compare } from './compare/index.js';
 import type { ExpectationResult, Finding, Query, QueryObservation, Substitution } from './model.js';
 import type { RunPlan } from './plan.js';
+import { SharedOutcomes } from './probe/compact.js';
 import type { Deadlines } from './probe/protocol.js';
 import type { ResolvConf } from './resolver/resolvconf.js';
 import type { EnvironmentData } from './scenario/schema.js';
@@ -68,7 +69,8 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
   let leaks: string[];
   try {
     // Every environment is probed at once: a run costs about one timeout, not one per environment.
-    const perEnv = await Promise.all(run.environments.map(async (e) => [e.name, await e.probe(plan.queries, { deadlines, concurrency: opts.concurrency, signal: opts.signal })] as const));
+    const shared = new SharedOutcomes();
+    const perEnv = await Promise.all(run.environments.map(async (e) => [e.name, await e.probe(plan.queries, { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared })] as const));
     observations = Object.fromEntries(perEnv);
     leaks = await run.leaks();
     t2 = performance.now();

@@ -3,6 +3,7 @@
 // path (await using), which tears down everything it started.
 import type { Query, QueryObservation, Substitution } from '../model.js';
 import type { RunPlan } from '../plan.js';
+import type { SharedOutcomes } from '../probe/compact.js';
 import type { Deadlines } from '../probe/protocol.js';
 
 export type BackendName = 'netns' | 'docker';
@@ -23,6 +24,8 @@ export interface StartOptions {
 
 export interface ProbeRunOptions {
   readonly deadlines: Deadlines;
+  /** Shared by the environments of one run: agreeing outcomes are held once. */
+  readonly shared?: SharedOutcomes;
   readonly concurrency: number;
   readonly signal: AbortSignal;
 }

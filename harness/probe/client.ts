@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { BackendError, tail } from '../errors.js';
 import type { Query, QueryObservation } from '../model.js';
 import { hasApplicationLayer } from '../plan.js';
+import { Compactor, type SharedOutcomes } from './compact.js';
 import type { Deadlines, ProbeConfig, ProbeResult } from './protocol.js';
 
 /** The compiled worker, also when the harness runs from its TypeScript sources (tests). */
@@ -24,6 +25,8 @@ export type Launcher = (argv: readonly string[], env?: Record<string, string>) =
 
 export interface ProbeOptions {
   readonly deadlines: Deadlines;
+  /** Outcomes shared with the run's other environments, to hold agreeing ones once. */
+  readonly shared?: SharedOutcomes;
   /** Ask getaddrinfo too (default: for address types); off for resolver-only measurements. */
   readonly applicationLayer?: boolean;
   /** How long the resolver under test may take to start answering. */
@@ -58,11 +61,12 @@ export async function probeEnvironment(
     child.on('exit', (code) => resolve(code));
   });
   const results: (QueryObservation | undefined)[] = new Array(queries.length);
+  const compact = new Compactor({ servers }, opts.shared);
   const reading = (async () => {
     for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
       if (!line) continue;
       const r = JSON.parse(line) as ProbeResult;
-      results[r.i] = r.application ? { application: r.application, resolver: r.resolver } : { resolver: r.resolver };
+      results[r.i] = compact.observation(r, queries[r.i]!.name);
     }
   })();
   // Stream the queries, honouring backpressure on the pipe.

@@ -92,6 +92,9 @@ try {
   if (mode === 'probe') await probe();
   else if (mode === 'ready') await ready(Number(args[0]), args.slice(1));
   else throw new Error(`unknown mode ${mode}`);
+  // Results may still sit in the pipe's buffer: exit once they are written,
+  // without waiting for getaddrinfo threads that outlived their deadline.
+  await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
   process.exit(0);
 } catch (e) {
   process.stderr.write(`${(e as Error).message}\n`);

@@ -1,0 +1,171 @@
+#!/usr/bin/env node
+// dnsparity's benchmarks, each against a reference measured in the same run:
+//   resolver layer   the probe vs dnsperf, same queries, same warmed unbound, same namespace
+//   application      getaddrinfo lookups per second through the probe
+//   time to verdict  the incident scenario: wall, inherent (waits the scenario imposes), overhead
+//   scale            1k, 10k, 100k names: wall time, its growth, the harness's peak RSS
+// Usage: npm run bench [-- --quick]     (needs root and dnsperf: apt-get install dnsperf)
+// Writes bench/results/latest.json and prints a table.
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { NetnsBackend } from '../dist/harness/backend/netns/index.js';
+import { planScenario } from '../dist/harness/plan.js';
+import { probeEnvironment } from '../dist/harness/probe/client.js';
+import { runScenario } from '../dist/harness/run.js';
+import { loadScenario } from '../dist/harness/scenario/load.js';
+import { scaleScenario } from './scenario.mjs';
+
+const sh = promisify(execFile);
+const quick = process.argv.includes('--quick');
+const root = new URL('..', import.meta.url).pathname;
+const cli = join(root, 'dist/harness/cli/main.js');
+const signal = new AbortController().signal;
+const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const log = (s) => process.stderr.write(`${s}\n`);
+
+if (process.getuid?.() !== 0) throw new Error('the benchmarks start namespaces: run them as root');
+for (const bin of ['dnsperf', 'unbound', 'nsd']) {
+  await sh('sh', ['-c', `command -v ${bin}`]).catch(() => {
+    throw new Error(`${bin} not found: apt-get install ${bin}`);
+  });
+}
+
+// ---- resolver and application layers, against one warmed unbound ---------------
+async function layers() {
+  const names = quick ? 5000 : 10000;
+  const { dir, file } = scaleScenario(names);
+  try {
+    const plan = await planScenario(loadScenario(file));
+    const run = await new NetnsBackend().start(plan, { signal });
+    try {
+      const ns = `dnsparity-${run.runId}-e-production`;
+      const launch = (argv) => ['ip', 'netns', 'exec', ns, ...argv];
+      const local = [{ address: '127.0.0.1', port: 53, roles: ['local-resolver'] }];
+      const deadlines = { appMs: 5000, resolverMs: 2000 };
+      const opts = { deadlines, concurrency: 100, signal, readyTimeoutMs: 10000 };
+      // Warm the cache: every name once.
+      await probeEnvironment(launch, local, plan.queries, { ...opts, applicationLayer: false });
+      // dnsperf: the same names, looped for a fixed time, 100 queries outstanding (its default).
+      const qfile = join(dir, 'queries.txt');
+      writeFileSync(qfile, plan.queries.map((q) => `${q.name} ${q.type}`).join('\n'));
+      const seconds = quick ? 3 : 8;
+      const dp = await sh('ip', ['netns', 'exec', ns, 'dnsperf', '-s', '127.0.0.1', '-d', qfile, '-l', String(seconds), '-q', '100']);
+      const dnsperfQps = Number(/Queries per second:\s+([\d.]+)/.exec(dp.stdout)?.[1]);
+      const lost = Number(/Queries lost:\s+(\d+)/.exec(dp.stdout)?.[1] ?? 0);
+      // The probe: the same names, enough rounds to run about as long.
+      const rounds = Math.max(1, Math.round((dnsperfQps * seconds * 0.4) / names));
+      const repeated = Array.from({ length: rounds }, () => plan.queries).flat();
+      let t = performance.now();
+      const obs = await probeEnvironment(launch, local, repeated, { ...opts, applicationLayer: false });
+      const probeQps = repeated.length / ((performance.now() - t) / 1000);
+      const probeOk = obs.filter((o) => o.resolver[0].outcome.status === 'response').length;
+      // getaddrinfo through the environment's resolv.conf, cache warm.
+      t = performance.now();
+      const app = await probeEnvironment(launch, [], plan.queries, { ...opts, concurrency: 64 });
+      const lookupsPerS = plan.queries.length / ((performance.now() - t) / 1000);
+      const appOk = app.filter((o) => o.application?.outcome.status === 'answer').length;
+      return {
+        resolver_layer: { probe_qps: Math.round(probeQps), dnsperf_qps: Math.round(dnsperfQps), ratio: +(probeQps / dnsperfQps).toFixed(2), queries: repeated.length, answered: probeOk, dnsperf_lost: lost, outstanding: 100 },
+        application_layer: { lookups_per_s: Math.round(lookupsPerS), lookups: plan.queries.length, answered: appOk, concurrency: 64 },
+      };
+    } finally {
+      await run[Symbol.asyncDispose]();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---- time to verdict -------------------------------------------------------------
+function inherentMs(r) {
+  // The longest single wait the scenario imposes: a stub timeout, an unanswered direct query.
+  let max = 0;
+  for (const obs of Object.values(r.observations))
+    for (const o of obs) {
+      if (o.application) max = Math.max(max, o.application.latencyMs);
+      for (const x of o.resolver) max = Math.max(max, x.latencyMs);
+    }
+  return max;
+}
+
+async function timeToVerdict(backendName, makeBackend) {
+  const plan = await planScenario(loadScenario(join(root, 'scenarios/incident-2024-11-05.yaml')));
+  const samples = [];
+  for (let i = 0; i < (quick ? 3 : 7); i++) {
+    const t = performance.now();
+    const r = await runScenario(plan, makeBackend(), { concurrency: 64, signal });
+    const wall = performance.now() - t;
+    if (r.verdict !== 'fail') throw new Error(`${backendName}: the incident did not fail the gate`);
+    samples.push({ wall, inherent: inherentMs(r), ...r.timing });
+  }
+  const pick = samples.sort((a, b) => a.wall - b.wall)[samples.length >> 1];
+  return { wall_ms: Math.round(pick.wall), inherent_ms: pick.inherent, overhead_ms: Math.round(pick.wall - pick.inherent), setup_ms: pick.setupMs, probe_ms: pick.probeMs, teardown_ms: pick.teardownMs, runs: samples.length };
+}
+
+// ---- scale -------------------------------------------------------------------------
+/** The CLI on a generated scenario, its peak RSS read from /proc while it runs. */
+function scalePoint(n) {
+  const { dir, file } = scaleScenario(n);
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const child = spawn(process.execPath, [cli, 'run', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (d) => (err += d));
+    let hwmKb = 0;
+    const poll = setInterval(() => {
+      try {
+        hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? hwmKb);
+      } catch {
+        // exited
+      }
+    }, 25);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      rmSync(dir, { recursive: true, force: true });
+      if (code !== 0) reject(new Error(`scale ${n}: exit ${code}: ${err}`));
+      else resolve({ names: n, wall_ms: Math.round(performance.now() - t), peak_rss_mb: Math.round(hwmKb / 1024) });
+    });
+  });
+}
+
+const results = { date: new Date().toISOString(), command: `npm run bench${quick ? ' -- --quick' : ''}`, machine: { cores: (await import('node:os')).cpus().length, node: process.version } };
+log('layers: probe vs dnsperf, getaddrinfo …');
+Object.assign(results, await layers());
+log('time to verdict (netns) …');
+results.time_to_verdict = { netns: await timeToVerdict('netns', () => new NetnsBackend()) };
+const dockerModule = join(root, 'dist/harness/backend/docker/index.js');
+if (existsSync(dockerModule)) {
+  const { DockerBackend, dockerAvailable } = await import(dockerModule);
+  if (DockerBackend && (await dockerAvailable?.())) {
+    log('time to verdict (docker) …');
+    results.time_to_verdict.docker = await timeToVerdict('docker', () => new DockerBackend());
+  } else results.time_to_verdict.docker = { skipped: 'no Docker engine answers' };
+}
+log('scale: 1k, 10k, 100k names …');
+const points = [];
+for (const n of [1000, 10000, 100000]) points.push(await scalePoint(n));
+results.scale = {
+  wall_ms: Object.fromEntries(points.map((p) => [p.names, p.wall_ms])),
+  wall_ratio_100k_over_10k: +(points[2].wall_ms / points[1].wall_ms).toFixed(2),
+  peak_rss_mb: Object.fromEntries(points.map((p) => [p.names, p.peak_rss_mb])),
+  peak_rss_mb_at_100k: points[2].peak_rss_mb,
+};
+
+mkdirSync(join(root, 'bench/results'), { recursive: true });
+writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+const r = results;
+const rows = [
+  ['resolver layer: probe qps / dnsperf qps', `${r.resolver_layer.probe_qps} / ${r.resolver_layer.dnsperf_qps} = ${r.resolver_layer.ratio}`, 'ratio >= 0.3'],
+  ['application layer: getaddrinfo lookups/s', `${r.application_layer.lookups_per_s}`, ''],
+  ['netns incident: wall / inherent / overhead ms', `${r.time_to_verdict.netns.wall_ms} / ${r.time_to_verdict.netns.inherent_ms} / ${r.time_to_verdict.netns.overhead_ms}`, 'overhead <= 1000'],
+  ...(r.time_to_verdict.docker?.wall_ms ? [['docker incident: wall / inherent / overhead ms', `${r.time_to_verdict.docker.wall_ms} / ${r.time_to_verdict.docker.inherent_ms} / ${r.time_to_verdict.docker.overhead_ms}`, 'overhead <= 5000']] : []),
+  ['scale wall ms at 1k / 10k / 100k', Object.values(r.scale.wall_ms).join(' / '), ''],
+  ['scale wall ratio 100k / 10k', `${r.scale.wall_ratio_100k_over_10k}`, '<= 12'],
+  ['scale peak RSS MB at 100k', `${r.scale.peak_rss_mb_at_100k}`, '<= 200'],
+];
+const w = Math.max(...rows.map((x) => x[0].length));
+for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(28)} ${target}`);
+console.log(`written to bench/results/latest.json (${r.command})`);

@@ -1,0 +1,107 @@
+// Observations are kept for every query in every environment (report.json
+// carries them), so at 100k names their shape in memory matters. JSON.parse
+// makes a fresh copy of every repeated value; this shares them instead:
+// servers and roles from the probe config, flags by value, short strings
+// (addresses, rcodes, record types) through a bounded intern table.
+import type { AppObservation, DnsFlags, DnsRecord, QueryObservation, ResolverObservation, ResolverOutcome } from '../model.js';
+import type { ProbeConfig, ProbeResult } from './protocol.js';
+
+const MAX_INTERNED = 200_000;
+const MAX_INTERNED_LENGTH = 64;
+
+/**
+ * Outcomes seen so far for each query, shared by the environments of a run:
+ * where two environments agree (most queries, in most runs) they hold one
+ * outcome object between them instead of one each.
+ */
+export class SharedOutcomes {
+  readonly app: (AppObservation['outcome'] | undefined)[] = [];
+  readonly resolver = new Map<string, (ResolverOutcome | undefined)[]>();
+}
+
+const sameRecords = (a: readonly DnsRecord[], b: readonly DnsRecord[]) =>
+  a.length === b.length && a.every((r, i) => r.name === b[i]!.name && r.type === b[i]!.type && r.data === b[i]!.data);
+
+function sameResolver(a: ResolverOutcome, b: ResolverOutcome): boolean {
+  if (a.status !== b.status) return false;
+  if (a.status === 'error') return a.message === (b as typeof a).message;
+  if (a.status === 'timeout') return true;
+  const c = b as typeof a;
+  return a.rcode === c.rcode && a.flags === c.flags && a.transport === c.transport && sameRecords(a.answers, c.answers);
+}
+
+function sameApp(a: AppObservation['outcome'], b: AppObservation['outcome']): boolean {
+  if (a.status !== b.status) return false;
+  if (a.status === 'answer') return a.addresses.length === (b as typeof a).addresses.length && a.addresses.every((x, i) => x === (b as typeof a).addresses[i]);
+  if (a.status === 'timeout') return true;
+  return a.code === (b as typeof a).code;
+}
+
+export class Compactor {
+  private readonly strings = new Map<string, string>();
+  private readonly flags = new Map<number, DnsFlags>();
+  private readonly servers = new Map<string, { server: string; roles: ResolverObservation['roles'] }>();
+
+  constructor(
+    config: Pick<ProbeConfig, 'servers'>,
+    private readonly shared: SharedOutcomes = new SharedOutcomes(),
+  ) {
+    for (const s of config.servers) {
+      const server = `${s.address}#${s.port}`;
+      this.servers.set(server, { server, roles: Object.freeze([...s.roles]) });
+    }
+  }
+
+  private str(s: string): string {
+    if (s.length > MAX_INTERNED_LENGTH) return s;
+    const had = this.strings.get(s);
+    if (had !== undefined) return had;
+    if (this.strings.size < MAX_INTERNED) this.strings.set(s, s);
+    return s;
+  }
+
+  private flag(f: DnsFlags): DnsFlags {
+    const key = (+f.aa << 4) | (+f.tc << 3) | (+f.ra << 2) | (+f.ad << 1) | +f.cd;
+    let shared = this.flags.get(key);
+    if (!shared) this.flags.set(key, (shared = Object.freeze({ aa: f.aa, tc: f.tc, ra: f.ra, ad: f.ad, cd: f.cd })));
+    return shared;
+  }
+
+  private record(r: DnsRecord, qname: string): DnsRecord {
+    const name = r.name.toLowerCase().replace(/\.$/, '') === qname ? qname : this.str(r.name);
+    return { name, type: this.str(r.type), data: this.str(r.data) };
+  }
+
+  private outcome(o: ResolverOutcome, qname: string): ResolverOutcome {
+    if (o.status !== 'response') return o.status === 'timeout' ? TIMEOUT : { status: 'error', message: this.str(o.message) };
+    return { status: 'response', rcode: this.str(o.rcode), flags: this.flag(o.flags), answers: o.answers.map((a) => this.record(a, qname)), transport: o.transport };
+  }
+
+  private app(a: AppObservation): AppObservation {
+    const o = a.outcome;
+    if (o.status === 'answer') return { outcome: { status: 'answer', addresses: o.addresses.map((x) => this.str(x)) }, latencyMs: a.latencyMs };
+    if (o.status === 'timeout') return { outcome: TIMEOUT, latencyMs: a.latencyMs };
+    return { outcome: { status: o.status, code: this.str(o.code) }, latencyMs: a.latencyMs };
+  }
+
+  observation(r: ProbeResult, qname: string): QueryObservation {
+    const resolver = r.resolver.map((x) => {
+      const s = this.servers.get(x.server) ?? { server: x.server, roles: x.roles };
+      let seen = this.shared.resolver.get(s.server);
+      if (!seen) this.shared.resolver.set(s.server, (seen = []));
+      let outcome = this.outcome(x.outcome, qname);
+      const before = seen[r.i];
+      if (before && sameResolver(before, outcome)) outcome = before;
+      else if (!before) seen[r.i] = outcome;
+      return { server: s.server, roles: s.roles, outcome, latencyMs: x.latencyMs };
+    });
+    if (!r.application) return { resolver };
+    let application = this.app(r.application);
+    const before = this.shared.app[r.i];
+    if (before && sameApp(before, application.outcome)) application = { outcome: before, latencyMs: application.latencyMs };
+    else if (!before) this.shared.app[r.i] = application.outcome;
+    return { application, resolver };
+  }
+}
+
+const TIMEOUT = Object.freeze({ status: 'timeout' as const });
