@@ -74,9 +74,15 @@ export async function probeEnvironment(
   const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
   await write(`${JSON.stringify(config)}\n`);
+  // Queries go in chunks: one pipe write per few hundred lines, not per line.
+  let chunk: string[] = [];
   for (let i = 0; i < queries.length; i++) {
     const q = queries[i]!;
-    await write(`${JSON.stringify({ i, name: q.name, type: q.type, app: opts.applicationLayer !== false && hasApplicationLayer(q) })}\n`);
+    chunk.push(JSON.stringify({ i, name: q.name, type: q.type, app: opts.applicationLayer !== false && hasApplicationLayer(q) }));
+    if (chunk.length === 256 || i === queries.length - 1) {
+      await write(`${chunk.join('\n')}\n`);
+      chunk = [];
+    }
   }
   child.stdin.end();
   const [code] = await Promise.all([exited, reading]);
