@@ -117,7 +117,7 @@ export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext)
       if (!first) return;
       // An inline anchor for another zone than the root is the image's own statement: it stays.
       // An anchor file is taken to be the root's (unbound's, Debian's and most images' use).
-      const rootAnchor = key in TRUST_ANCHOR_FILES || (key === 'trust-anchor' && anchorOwner(value) === '.');
+      const rootAnchor = Object.hasOwn(TRUST_ANCHOR_FILES, key) || (key === 'trust-anchor' && anchorOwner(value) === '.');
       if (clause === 'server' && rootAnchor) {
         if (!ctx.trustAnchor) {
           throw new InputError(at, 'this config validates DNSSEC, which needs a signed simulated Internet, and this backend does not sign one', 'use the netns backend, or remove the trust anchor to test resolution without validation');
@@ -127,7 +127,7 @@ export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext)
         substitute(lines, i, at, key, value, replacement, key === 'trust-anchor' ? INLINE_ANCHOR_WHY : TRUST_ANCHOR_FILES[key]!.why);
         return;
       }
-      const sub = clause === 'server' ? SERVER_SUBSTITUTIONS[key] : clause === 'remote-control' && key === 'control-enable' ? CONTROL_ENABLE : undefined;
+      const sub = clause === 'server' ? (Object.hasOwn(SERVER_SUBSTITUTIONS, key) ? SERVER_SUBSTITUTIONS[key] : undefined) : clause === 'remote-control' && key === 'control-enable' ? CONTROL_ENABLE : undefined;
       if (!sub) return;
       const option = clause === 'server' ? key : `remote-control.${key}`;
       seen.add(option);
