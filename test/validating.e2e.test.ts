@@ -1,7 +1,7 @@
 // Validating configs and unbound options whose effect depends on reachability:
 // the shipped scenarios in one CLI run, as a pipeline would run them, each with
 // the verdict its description gives and the reason for it in report.json.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -35,10 +35,11 @@ interface ScenarioReport {
 describe.skipIf(!!skipNetns)('validating configs and reachability-dependent options, in one run', () => {
   let exitCode: number | undefined;
   let stderr = '';
+  let out = '';
   const byName = new Map<string, ScenarioReport>();
 
   beforeAll(async () => {
-    const out = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+    out = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
     const files = Object.keys(SCENARIOS).map((s) => `scenarios/${s}.yaml`);
     const r = await execa('node_modules/.bin/dnsparity', ['run', ...files, '--reporter', 'json', '--out', out], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
     exitCode = r.exitCode;
@@ -48,6 +49,7 @@ describe.skipIf(!!skipNetns)('validating configs and reachability-dependent opti
   }, 300_000);
 
   afterAll(() => {
+    if (out) rmSync(out, { recursive: true, force: true });
     for (const s of byName.values()) expect(leftovers(s.runId)).toEqual([]);
   });
 
