@@ -125,4 +125,6 @@ export interface Substitution {
   readonly replacement: string;
   readonly why: string;
   readonly line?: number;
+  /** The image's file the line is in (the main config, or one it includes). */
+  readonly file?: string;
 }

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
+import { loadUnboundConfig, type UnboundConfig } from './resolver/unbound-config.js';
 import type { EnvironmentData } from './scenario/schema.js';
 import type { Scenario } from './scenario/load.js';
 import { loadZone, type LoadedZone } from './zone/zonefile.js';
@@ -15,6 +16,8 @@ export interface RunPlan {
   readonly resolvConf: ResolvConf;
   readonly resolvConfText: string;
   readonly resolverConfigText: string;
+  /** The image's config: the main file and every file it includes. */
+  readonly resolverConfig: UnboundConfig;
   readonly environments: readonly EnvironmentData[];
   readonly reference: string;
   readonly queries: readonly Query[];
@@ -66,14 +69,17 @@ export async function planScenario(scenario: Scenario): Promise<RunPlan> {
   const load = (where: 'provider' | 'public') =>
     Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']))));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
-  const internet = planSimulatedInternet(publicZones, { address: scenario.network.provider.address, zones: privateZones });
+  const signed = publicZones.map((z, i) => ({ ...z, signed: scenario.network.public.zones[i]!.signed }));
+  const internet = planSimulatedInternet(signed, { address: scenario.network.provider.address, zones: privateZones });
   const resolvConfText = readFileSync(scenario.paths.resolvConf, 'utf8');
+  const resolverConfig = loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot);
   return {
     scenario,
     internet,
     resolvConf: parseResolvConf(resolvConfText, scenario.paths.resolvConf),
     resolvConfText,
-    resolverConfigText: readFileSync(scenario.paths.resolverConfig, 'utf8'),
+    resolverConfigText: resolverConfig.files[0]!.text,
+    resolverConfig,
     environments: scenario.environments,
     reference: scenario.environments.find((e) => e.reference)!.name,
     queries: listQueries(scenario, privateZones, publicZones),

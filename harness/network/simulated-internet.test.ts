@@ -72,7 +72,7 @@ describe('planSimulatedInternet', () => {
     expect([...net.addresses].sort()).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.53']);
     expect(net.provider).toEqual({
       address: '169.254.169.253',
-      zones: [{ origin: 'internal.example.io', source: INTERNAL.file, records: INTERNAL.records }],
+      zones: [{ origin: 'internal.example.io', source: INTERNAL.file, records: INTERNAL.records, signed: false }],
     });
   });
 

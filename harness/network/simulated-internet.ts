@@ -1,7 +1,8 @@
 // The hermetic Internet a run resolves against: a root, TLD servers and one
 // authoritative server per public zone, with delegations and glue generated
 // from the scenario's public zones, plus the provider's resolver and its
-// private zones. Pure: it turns loaded zones into zone texts and addresses.
+// private zones. Pure: it turns loaded zones into zone texts and addresses,
+// and says which zones are signed; network/dnssec.ts does the signing.
 import { InputError } from '../errors.js';
 import { formatRecord, fqdn, isAtOrBelow, type LoadedZone, type ZoneRecord } from '../zone/zonefile.js';
 
@@ -10,7 +11,14 @@ export interface ServedZone {
   readonly records: readonly ZoneRecord[];
   /** Where the records came from: a scenario file, or generated here. */
   readonly source: string;
+  /** Signed with the run's keys (network/dnssec.ts), with a DS in its parent. */
+  readonly signed: boolean;
+  /** The served zone that delegates to this one; absent for the root and the provider's zones. */
+  readonly parent?: string;
 }
+
+/** A public zone as the scenario gives it: loaded, and signed unless the scenario says not. */
+export type PublicZone = LoadedZone & { readonly signed?: boolean };
 
 export interface NameServer {
   readonly name: string;
@@ -97,7 +105,7 @@ function nameServersOf(zone: LoadedZone, pool: () => string): { nameServers: Nam
   return { nameServers: [ns], records };
 }
 
-export function planSimulatedInternet(publicZones: readonly LoadedZone[], provider: { address: string; zones: readonly LoadedZone[] }): SimulatedInternet {
+export function planSimulatedInternet(publicZones: readonly PublicZone[], provider: { address: string; zones: readonly LoadedZone[] }): SimulatedInternet {
   // Addresses the scenario itself names for servers are kept; generated ones avoid them.
   const taken = new Set<string>([ROOT_ADDRESS, provider.address]);
   for (const z of publicZones) {
@@ -110,17 +118,19 @@ export function planSimulatedInternet(publicZones: readonly LoadedZone[], provid
   const pool = new AddressPool(taken);
   const take = () => pool.take();
 
-  interface Building { origin: string; source: string; records: ZoneRecord[]; nameServers: NameServer[] }
+  // The root and the generated TLDs are signed, as the real ones are; public zones unless the scenario says not.
+  interface Building { origin: string; source: string; records: ZoneRecord[]; nameServers: NameServer[]; signed: boolean; parent?: string }
   const building = new Map<string, Building>();
   building.set('', {
     origin: '',
     source: 'generated root',
+    signed: true,
     records: [soa(''), { name: '', ttl: TTL, type: 'NS', data: fqdn(ROOT_NS) }, { name: ROOT_NS, ttl: TTL, type: 'A', data: ROOT_ADDRESS }],
     nameServers: [{ name: ROOT_NS, address: ROOT_ADDRESS }],
   });
   for (const z of publicZones) {
     const { nameServers, records } = nameServersOf(z, take);
-    building.set(z.origin, { origin: z.origin, source: z.file, records, nameServers });
+    building.set(z.origin, { origin: z.origin, source: z.file, records, nameServers, signed: z.signed ?? true });
   }
   // A TLD server for every top-level domain the public zones sit under.
   for (const z of publicZones) {
@@ -130,6 +140,7 @@ export function planSimulatedInternet(publicZones: readonly LoadedZone[], provid
     building.set(tld, {
       origin: tld,
       source: `generated TLD ${tld}`,
+      signed: true,
       records: [soa(tld), { name: tld, ttl: TTL, type: 'NS', data: fqdn(ns.name) }, { name: ns.name, ttl: TTL, type: 'A', data: ns.address }],
       nameServers: [ns],
     });
@@ -142,6 +153,7 @@ export function planSimulatedInternet(publicZones: readonly LoadedZone[], provid
       .filter((o) => o !== child.origin && isAtOrBelow(child.origin, o))
       .sort((a, b) => b.length - a.length)[0]!;
     const p = building.get(parent)!;
+    child.parent = parent;
     for (const ns of child.nameServers) {
       p.records.push({ name: child.origin, ttl: TTL, type: 'NS', data: fqdn(ns.name) });
       if (isAtOrBelow(ns.name, child.origin)) p.records.push({ name: ns.name, ttl: TTL, type: 'A', data: ns.address });
@@ -162,7 +174,7 @@ export function planSimulatedInternet(publicZones: readonly LoadedZone[], provid
     servers.push({
       id: b.origin === '' ? 'root' : b.origin.replace(/\./g, '-'),
       nameServers: uniq,
-      zones: [{ origin: b.origin, source: b.source, records: b.records }],
+      zones: [{ origin: b.origin, source: b.source, records: b.records, signed: b.signed, ...(b.parent === undefined ? {} : { parent: b.parent }) }],
     });
   }
   if (byAddress.has(provider.address)) {
@@ -174,7 +186,8 @@ export function planSimulatedInternet(publicZones: readonly LoadedZone[], provid
     addresses: [...byAddress.keys()],
     provider: {
       address: provider.address,
-      zones: provider.zones.map((z) => ({ origin: z.origin, source: z.file, records: z.records })),
+      // The provider's resolver serves its private zones unsigned, as a VPC resolver does.
+      zones: provider.zones.map((z) => ({ origin: z.origin, source: z.file, records: z.records, signed: false })),
     },
   };
 }

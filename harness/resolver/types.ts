@@ -1,17 +1,36 @@
 // The seam for resolvers under test: unbound first; others (dnsmasq, Knot
 // Resolver, BIND) implement the same interface.
 import type { Substitution } from '../model.js';
+import type { TrustAnchor } from '../network/dnssec.js';
+import type { UnboundConfig } from './unbound-config.js';
 
 export interface PrepareContext {
   /** Root hints file of the simulated Internet. */
   readonly rootHintsFile: string;
   /** Working directory for the resolver inside the run directory. */
   readonly workDir: string;
+  /** Where the prepared config files are written, as the resolver will see them. */
+  readonly configDir: string;
+  /**
+   * The signed simulated root's trust anchor. Without it, a config that names a
+   * trust anchor is refused: it would find every public answer bogus.
+   */
+  readonly trustAnchor?: TrustAnchor;
+}
+
+/** A file the resolver reads: a prepared copy of one of the image's, or one the harness writes. */
+export interface PreparedFile {
+  readonly path: string;
+  readonly text: string;
+  /** The image's file it is a copy of, so errors can name that file instead. */
+  readonly original?: string;
 }
 
 export interface PreparedConfig {
-  /** The config as it will run: the image's, with the listed substitutions only. */
-  readonly text: string;
+  /** The config file to start the resolver with. */
+  readonly main: string;
+  /** Every file to write before starting: the image's, with the listed substitutions only, and trust anchors. */
+  readonly files: readonly PreparedFile[];
   readonly substitutions: readonly Substitution[];
   /** Where the resolver listens, for the resolver-layer probe. */
   readonly listen: { readonly address: string; readonly port: number };
@@ -21,9 +40,9 @@ export interface ResolverUnderTest {
   readonly kind: string;
   /** Binaries it needs, with the Debian package that provides each. */
   readonly binaries: readonly { readonly name: string; readonly pkg: string }[];
-  prepare(original: string, file: string, ctx: PrepareContext): PreparedConfig;
-  /** Throws an InputError naming the image's file and line when the config is rejected. */
-  check(preparedFile: string, originalFile: string): Promise<void>;
+  prepare(config: UnboundConfig, ctx: PrepareContext): PreparedConfig;
+  /** Throws an InputError naming the image's file and line when the prepared config is rejected. */
+  check(prepared: PreparedConfig): Promise<void>;
   /** argv that runs it in the foreground, logging to stderr. */
   command(preparedFile: string): readonly string[];
 }

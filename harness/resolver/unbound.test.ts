@@ -1,137 +1,105 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import { prepareUnboundConfig } from './unbound.js';
+import type { PrepareContext } from './types.js';
+import { mapToOriginal, prepareUnboundConfig } from './unbound.js';
+import { loadUnboundConfig } from './unbound-config.js';
 
-const FILE = '/images/app/etc/unbound/unbound.conf';
-const CTX = { rootHintsFile: '/run/dnsparity/root.hints', workDir: '/run/dnsparity/unbound' };
+const TA = {
+  ds: ['.\t3600\tIN\tDS\t12345 13 2 abcdef'],
+  dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA BBBB'],
+};
+const CTX: PrepareContext = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host', trustAnchor: TA };
 
-const IMAGE_CONF = [
-  '# The image\'s unbound config.', // 1
-  '# include: "/etc/unbound/unbound.conf.d/*.conf"', // 2: commented out, so not an include
-  'server:', // 3
-  '    interface: 0.0.0.0', // 4
-  '    port: 53', // 5
-  '    username: "unbound"', // 6
-  '    directory: "/etc/unbound"   # the default', // 7
-  '    pidfile: "/run/unbound.pid"', // 8
-  '    verbosity: 1', // 9
-  'stub-zone:', // 10
-  '    name: "internal.example.io"', // 11
-  '    stub-addr: 169.254.169.253', // 12
-  'remote-control:', // 13
-  '    control-enable: yes', // 14
-  '',
-].join('\n');
+let root: string;
+const write = (rel: string, text: string): string => {
+  const p = join(root, rel);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+};
+const prepare = (main: string, ctx: PrepareContext = CTX) => prepareUnboundConfig(loadUnboundConfig(main, root), ctx);
+const fileText = (p: ReturnType<typeof prepare>, path: string) => p.files.find((f) => f.path === path)!.text;
 
-function inputError(conf: string): InputError {
-  try {
-    prepareUnboundConfig(conf, FILE, CTX);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected prepareUnboundConfig to throw');
-}
-
-describe('prepareUnboundConfig', () => {
-  it('comments replaced lines out in place, so line numbers still match the image file', () => {
-    const { text } = prepareUnboundConfig(IMAGE_CONF, FILE, CTX);
-    const original = IMAGE_CONF.split('\n');
-    const prepared = text.split('\n');
-    const replaced = new Set([6, 7, 8, 14]);
-    original.forEach((line, i) => {
-      if (replaced.has(i + 1)) expect(prepared[i]).toBe(`# dnsparity substitution (see below): ${line.trim()}`);
-      else expect(prepared[i]).toBe(line);
-    });
-  });
-
-  it('appends a server: block with the sandbox values and turns remote control off', () => {
-    const { text } = prepareUnboundConfig(IMAGE_CONF, FILE, CTX);
-    const appended = text.split('\n').slice(IMAGE_CONF.split('\n').length);
-    expect(appended).toEqual([
-      '',
-      "# dnsparity substitutions: the only edits made to the image's config.",
-      'server:',
-      '    root-hints: "/run/dnsparity/root.hints"',
-      '    directory: "/run/dnsparity/unbound"',
-      '    chroot: ""',
-      '    username: ""',
-      '    pidfile: ""',
-      '    logfile: ""',
-      '    use-syslog: no',
-      'remote-control:',
-      '    control-enable: no',
-      '',
-    ]);
-  });
-
-  it('lists every substitution with the original value and line, and defaults with original null', () => {
-    const { substitutions } = prepareUnboundConfig(IMAGE_CONF, FILE, CTX);
-    const byOption = Object.fromEntries(substitutions.map((s) => [s.option, s]));
-    expect(Object.keys(byOption).sort()).toEqual(
-      ['chroot', 'directory', 'logfile', 'pidfile', 'remote-control.control-enable', 'root-hints', 'use-syslog', 'username'].sort(),
-    );
-    expect(substitutions).toHaveLength(8);
-    expect(byOption.username).toMatchObject({ original: '"unbound"', replacement: '""', line: 6 });
-    // The trailing comment is not part of the original value.
-    expect(byOption.directory).toMatchObject({ original: '"/etc/unbound"', replacement: '"/run/dnsparity/unbound"', line: 7 });
-    expect(byOption.pidfile).toMatchObject({ original: '"/run/unbound.pid"', line: 8 });
-    expect(byOption['remote-control.control-enable']).toMatchObject({ original: 'yes', replacement: 'no', line: 14 });
-    for (const absent of ['root-hints', 'chroot', 'logfile', 'use-syslog']) {
-      expect(byOption[absent]!.original).toBeNull();
-      expect(byOption[absent]!.line).toBeUndefined();
-      expect(byOption[absent]!.why.length).toBeGreaterThan(0);
-    }
-    expect(byOption['root-hints']!.replacement).toBe('"/run/dnsparity/root.hints"');
-  });
-
-  it('states remote-control.control-enable even when the config has no remote-control clause', () => {
-    const { substitutions } = prepareUnboundConfig('server:\n    verbosity: 1\n', FILE, CTX);
-    expect(substitutions.find((s) => s.option === 'remote-control.control-enable')).toMatchObject({ original: null, replacement: 'no' });
-    expect(substitutions.filter((s) => s.original === null)).toHaveLength(8);
-  });
-
-  it('leaves same-named options outside server: alone', () => {
-    const conf = 'server:\n    verbosity: 1\nforward-zone:\n    name: "."\n    directory: "/not/a/server/option"\n';
-    const { text, substitutions } = prepareUnboundConfig(conf, FILE, CTX);
-    expect(text.split('\n')[4]).toBe('    directory: "/not/a/server/option"');
-    expect(substitutions.find((s) => s.option === 'directory')!.original).toBeNull();
-  });
-
-  it.each([
-    ['include', '    include: "/etc/unbound/unbound.conf.d/*.conf"', 'include directives are not supported'],
-    ['include-toplevel', 'include-toplevel: "/etc/unbound/unbound.conf.d/*.conf"', 'include directives are not supported'],
-    ['auto-trust-anchor-file', '    auto-trust-anchor-file: "/var/lib/unbound/root.key"', 'validates DNSSEC'],
-    ['trust-anchor-file', '    trust-anchor-file: "/etc/unbound/root.key"', 'validates DNSSEC'],
-    ['trust-anchor', '    trust-anchor: ". DS 20326 8 2 E06D44B8"', 'validates DNSSEC'],
-  ])('rejects %s with the file and line', (field, line, message) => {
-    const err = inputError(`# header\nserver:\n    verbosity: 1\n${line}\n`);
-    expect(err.location).toEqual({ file: FILE, line: 4, field });
-    expect(err.message.startsWith(`${FILE}:4: ${field}: `)).toBe(true);
-    expect(err.message).toContain(message);
-  });
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-'));
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
 });
 
-describe('prepareUnboundConfig: listen address', () => {
-  const listen = (conf: string) => prepareUnboundConfig(conf, FILE, CTX).listen;
-
-  it('maps a wildcard interface to loopback', () => {
-    expect(listen('server:\n    interface: 0.0.0.0\n')).toEqual({ address: '127.0.0.1', port: 53 });
+describe('prepareUnboundConfig', () => {
+  it('copies an included tree into the run directory, edits in place, and lists every edit with file and line', () => {
+    const main = write('unbound.conf', '# the image\ninclude-toplevel: "/etc/unbound/unbound.conf.d/*.conf"\nremote-control:\n  control-enable: yes\n');
+    const ta = write('unbound.conf.d/anchor.conf', 'server:\n    auto-trust-anchor-file: "/var/lib/unbound/root.key"\n');
+    const p = prepare(main);
+    expect(p.main).toBe('/run/x/host/etc/unbound/unbound.conf');
+    const copy = fileText(p, '/run/x/host/etc/unbound/unbound.conf.d/anchor.conf');
+    // Line numbers stay those of the image's file.
+    expect(copy.split('\n')[1]).toMatch(/^# dnsparity substitution .*auto-trust-anchor-file: "\/var\/lib\/unbound\/root.key"$/);
+    expect(copy.split('\n')).toHaveLength(3);
+    const top = fileText(p, p.main).split('\n');
+    expect(top[1]).toBe('include-toplevel: "/run/x/host/etc/unbound/unbound.conf.d/*.conf"');
+    expect(top).toContain('    auto-trust-anchor-file: "/run/x/host/root.key"');
+    expect(p.files.find((f) => f.path === '/run/x/host/root.key')!.text).toBe('.\t3600\tIN\tDS\t12345 13 2 abcdef\n');
+    expect(p.substitutions.filter((s) => s.line !== undefined)).toEqual([
+      expect.objectContaining({ option: 'include-toplevel', original: '"/etc/unbound/unbound.conf.d/*.conf"', file: main, line: 2 }),
+      expect.objectContaining({ option: 'auto-trust-anchor-file', original: '"/var/lib/unbound/root.key"', replacement: '"/run/x/host/root.key"', file: ta, line: 2 }),
+      expect.objectContaining({ option: 'remote-control.control-enable', original: 'yes', replacement: 'no', file: main, line: 4 }),
+    ]);
+    // Defaults the image left alone are still stated, without a line.
+    expect(p.substitutions.find((s) => s.option === 'root-hints')).toEqual(expect.objectContaining({ original: null, replacement: '"/run/x/root.hints"' }));
   });
 
-  it('takes the port from address@port', () => {
-    expect(listen('server:\n    interface: 127.0.0.1@5353\n')).toEqual({ address: '127.0.0.1', port: 5353 });
+  it('follows the open clause into a plain include, and the clauses included files open', () => {
+    const main = write('unbound.conf', 'server:\ninclude: "/etc/unbound/in-server.conf"\ninclude-toplevel: "/etc/unbound/top.conf"\n');
+    write('in-server.conf', '    root-hints: "/usr/share/dns/root.hints"\n');
+    // Not a server option here: the included file opened a forward-zone clause.
+    write('top.conf', 'forward-zone:\n    name: "."\n    directory: "/not/a/server/option/here"\n');
+    const p = prepare(main);
+    expect(p.substitutions.filter((s) => s.line !== undefined).map((s) => `${s.option}@${s.line}`)).toEqual(['include@2', 'root-hints@1', 'include-toplevel@3']);
   });
 
-  it('takes the port from port:', () => {
-    expect(listen('server:\n    interface: "127.0.0.53"\n    port: 5300\n')).toEqual({ address: '127.0.0.53', port: 5300 });
+  it('replaces each form of root trust anchor in kind, and keeps anchors for other zones', () => {
+    const main = write(
+      'unbound.conf',
+      [
+        'server:',
+        '    trust-anchor-file: "/usr/share/dns/root.key"',
+        '    trusted-keys-file: "/etc/unbound/keys.bind"',
+        '    trust-anchor: ". DS 20326 8 2 e06d44b80b8f1d39a95c0b0d7c65d08458e880409bbc683457104237c7f8ec8d"',
+        '    trust-anchor: "corp.example. DS 1 13 2 00"',
+      ].join('\n'),
+    );
+    const p = prepare(main);
+    const text = fileText(p, p.main);
+    expect(text).toContain('    trust-anchor-file: "/run/x/host/root.ds"');
+    expect(text).toContain('    trusted-keys-file: "/run/x/host/root.trusted-keys"');
+    expect(text).toContain('    trust-anchor: ". 3600 IN DS 12345 13 2 abcdef"');
+    expect(text.split('\n')[4]).toBe('    trust-anchor: "corp.example. DS 1 13 2 00"');
+    expect(p.files.find((f) => f.path === '/run/x/host/root.trusted-keys')!.text).toBe('trusted-keys {\n    "." 257 3 13 "AAAABBBB";\n};\n');
+    expect(p.substitutions.filter((s) => /trust/.test(s.option)).map((s) => s.line)).toEqual([2, 3, 4]);
   });
 
-  it('skips IPv6 interfaces for the first IPv4 one', () => {
-    expect(listen('server:\n    interface: ::1\n    interface: 10.0.0.5\n')).toEqual({ address: '10.0.0.5', port: 53 });
+  it('refuses a validating config when no signed simulated Internet is available', () => {
+    const main = write('unbound.conf', 'server:\n    auto-trust-anchor-file: "/var/lib/unbound/root.key"\n');
+    const { trustAnchor: _, ...unsigned } = CTX;
+    expect(() => prepare(main, unsigned)).toThrow(InputError);
+    expect(() => prepare(main, unsigned)).toThrow(`${main}:2: auto-trust-anchor-file: this config validates DNSSEC`);
   });
 
-  it('defaults to 127.0.0.1#53 without an interface line', () => {
-    expect(listen('server:\n    verbosity: 1\n')).toEqual({ address: '127.0.0.1', port: 53 });
+  it('finds where the resolver listens, across included files', () => {
+    const main = write('unbound.conf', 'server:\ninclude: "/etc/unbound/listen.conf"\n');
+    write('listen.conf', '    interface: 127.0.0.53\n    port: 5353\n');
+    expect(prepare(main).listen).toEqual({ address: '127.0.0.53', port: 5353 });
+  });
+
+  it("names the image's files in unbound-checkconf messages about the copies", () => {
+    const main = write('unbound.conf', 'include: "/etc/unbound/a.conf"\n');
+    const a = write('a.conf', 'server:\n');
+    const p = prepare(main);
+    expect(mapToOriginal('/run/x/host/etc/unbound/a.conf:2: error: stray\n/run/x/host/etc/unbound/unbound.conf failed', p)).toBe(`${a}:2: error: stray\n${main} failed`);
   });
 });

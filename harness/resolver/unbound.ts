@@ -1,16 +1,24 @@
-// unbound as the resolver under test. The image's config is used as it is
-// except for the substitutions that point it at the simulated Internet and
-// let it run in the sandbox; each is listed in the report. Replaced lines are
-// commented out in place, so line numbers still match the image's file.
+// unbound as the resolver under test. The image's config (its main file and
+// every file it includes) is used as it is except for the substitutions that
+// point it at the simulated Internet and let it run in the sandbox; each is
+// listed in the report. The files are copied into the run directory with
+// replaced lines commented out in place and include paths pointed at the
+// copies, so line numbers still match the image's files and unbound's own
+// include rules (globs, include-toplevel) apply unchanged.
+import { join, relative } from 'node:path';
 import { InputError } from '../errors.js';
 import type { Substitution } from '../model.js';
+import type { TrustAnchor } from '../network/dnssec.js';
 import { tryRun } from '../util/exec.js';
-import type { PrepareContext, PreparedConfig, ResolverUnderTest } from './types.js';
+import type { PrepareContext, PreparedConfig, PreparedFile, ResolverUnderTest } from './types.js';
+import { IMAGE_CONFIG_DIR, inRoot, isInclude, parseStatement, unquote, type UnboundConfig } from './unbound-config.js';
 
-const CLAUSE = /^\s*([a-z0-9-]+):\s*(#.*)?$/i;
-const SETTING = /^\s*([a-z0-9-]+):\s*(.*?)\s*$/i;
+interface Replacement {
+  value: (c: PrepareContext) => string;
+  why: string;
+}
 
-const SERVER_SUBSTITUTIONS: Record<string, { value: (c: PrepareContext) => string; why: string }> = {
+const SERVER_SUBSTITUTIONS: Record<string, Replacement> = {
   'root-hints': { value: (c) => `"${c.rootHintsFile}"`, why: 'point recursion at the simulated root' },
   directory: { value: (c) => `"${c.workDir}"`, why: 'run inside the run directory' },
   chroot: { value: () => '""', why: 'run without a chroot in the sandbox' },
@@ -19,80 +27,163 @@ const SERVER_SUBSTITUTIONS: Record<string, { value: (c: PrepareContext) => strin
   logfile: { value: () => '""', why: 'log to stderr, kept by the harness per environment' },
   'use-syslog': { value: () => 'no', why: 'log to stderr, kept by the harness per environment' },
 };
-const TRUST_ANCHOR_KEYS = new Set(['auto-trust-anchor-file', 'trust-anchor-file', 'trust-anchor', 'trusted-keys-file']);
 
-function stripComment(value: string): string {
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    if (value[i] === '"') quoted = !quoted;
-    if (value[i] === '#' && !quoted) return value.slice(0, i).trim();
-  }
-  return value.trim();
-}
+const CONTROL_ENABLE: Replacement = { value: () => 'no', why: 'no control channel in the sandbox' };
+
+/**
+ * Trust anchors for the root, each replaced in the form the image uses, by a
+ * file (or inline record) holding the simulated root's key for this run.
+ */
+const TRUST_ANCHOR_FILES: Record<string, { file: string; text: (ta: TrustAnchor) => string; why: string }> = {
+  'auto-trust-anchor-file': {
+    file: 'root.key',
+    text: (ta) => `${ta.ds.join('\n')}\n`,
+    why: "trust the simulated root's key, made for this run, in a file unbound can write its RFC 5011 state to (starts fresh)",
+  },
+  'trust-anchor-file': { file: 'root.ds', text: (ta) => `${ta.ds.join('\n')}\n`, why: "trust the simulated root's key, made for this run" },
+  'trusted-keys-file': {
+    file: 'root.trusted-keys',
+    // BIND's trusted-keys syntax: owner, flags, protocol, algorithm, key.
+    text: (ta) => `trusted-keys {\n${ta.dnskey.map((k) => {
+      const [flags, protocol, algorithm, ...key] = k.split(/\s+/).slice(4);
+      return `    "." ${flags} ${protocol} ${algorithm} "${key.join('')}";`;
+    }).join('\n')}\n};\n`,
+    why: "trust the simulated root's key, made for this run",
+  },
+};
+const INLINE_ANCHOR_WHY = "trust the simulated root's key, made for this run";
+
+/** The owner of an inline `trust-anchor: "<owner> ..."`, as a domain name. */
+const anchorOwner = (value: string): string => unquote(value).trim().split(/\s+/)[0]!.toLowerCase().replace(/(.)\.$/, '$1');
 
 function listenAddress(values: string[], port: number): { address: string; port: number } {
   for (const v of values) {
-    const [addr, p] = v.replace(/"/g, '').split('@');
+    const [addr, p] = unquote(v).split('@');
     if (!addr || addr.includes(':')) continue;
     return { address: addr === '0.0.0.0' ? '127.0.0.1' : addr, port: p ? Number(p) : port };
   }
   return { address: '127.0.0.1', port };
 }
 
-export function prepareUnboundConfig(original: string, file: string, ctx: PrepareContext): PreparedConfig {
-  const lines = original.split('\n');
+export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext): PreparedConfig {
+  const mirrorRoot = join(ctx.configDir, 'etc/unbound');
+  const mirrorOf = (path: string): string =>
+    path === config.root || inRoot(path, config.root) ? join(mirrorRoot, relative(config.root, path)) : join(ctx.configDir, 'unbound.conf');
+  const mirrorPattern = (imagePattern: string): string => `${mirrorRoot}${imagePattern.slice(IMAGE_CONFIG_DIR.length)}`;
+  const byPath = new Map(config.files.map((f) => [f.path, f]));
+
   const substitutions: Substitution[] = [];
   const seen = new Set<string>();
+  const anchorsUsed = new Set<string>();
+  const edited = new Map<string, string[]>();
   const interfaces: string[] = [];
   let port = 53;
   let clause = '';
-  lines.forEach((line, i) => {
-    const text = line.replace(/^\s*#.*$/, '');
-    const c = CLAUSE.exec(text);
-    if (c) {
-      clause = c[1]!.toLowerCase();
-      return;
-    }
-    const s = SETTING.exec(text);
-    if (!s) return;
-    const key = s[1]!.toLowerCase();
-    const value = stripComment(s[2]!);
-    const at = { file, line: i + 1, field: key };
-    if (key === 'include' || key === 'include-toplevel') {
-      throw new InputError(at, 'include directives are not supported yet', 'inline the included file into the config');
-    }
-    if (clause === 'server' && TRUST_ANCHOR_KEYS.has(key)) {
-      throw new InputError(at, 'this config validates DNSSEC, which needs a signed simulated Internet (not supported yet)', 'remove the trust anchor to test resolution without validation');
-    }
-    if (clause === 'server' && key === 'interface') interfaces.push(value);
-    if (clause === 'server' && key === 'port') port = Number(value.replace(/"/g, '')) || 53;
-    const sub = clause === 'server' ? SERVER_SUBSTITUTIONS[key] : clause === 'remote-control' && key === 'control-enable' ? { value: () => 'no', why: 'no control channel in the sandbox' } : undefined;
-    if (!sub) return;
-    const option = clause === 'server' ? key : `remote-control.${key}`;
-    seen.add(option);
-    substitutions.push({ option, original: value, replacement: sub.value(ctx), why: sub.why, line: i + 1 });
-    lines[i] = `# dnsparity substitution (see below): ${line.trim()}`;
-  });
+
+  const substitute = (lines: string[], i: number, at: { file: string; line: number }, option: string, original: string, replacement: string, why: string) => {
+    substitutions.push({ option, original, replacement, why, line: at.line, file: at.file });
+    lines[i] = `# dnsparity substitution (see the end of ${mirrorOf(config.main)}): ${lines[i]!.trim()}`;
+  };
+
+  // unbound's own reading order: an include is read where it stands, so the
+  // clause it leaves open (include:) or closes (include-toplevel:) carries on.
+  const walk = (path: string): void => {
+    const file = byPath.get(path)!;
+    const first = !edited.has(path);
+    const lines = edited.get(path) ?? file.text.split('\n');
+    edited.set(path, lines);
+    const includes = new Map(file.includes.map((d) => [d.line, d]));
+    const original = file.text.split('\n');
+    original.forEach((text, i) => {
+      const st = parseStatement(text);
+      if (st.kind === 'clause') clause = st.name;
+      if (st.kind !== 'setting') return;
+      const { key, value } = st;
+      const at = { file: path, line: i + 1, field: key };
+      if (isInclude(key)) {
+        const d = includes.get(i + 1)!;
+        if (first) {
+          const replacement = `"${mirrorPattern(d.imagePattern)}"`;
+          substitutions.push({ option: key, original: value, replacement, why: `resolver.configRoot stands for the image's ${IMAGE_CONFIG_DIR}; its files are read from copies with these substitutions`, line: at.line, file: path });
+          lines[i] = text.replace(/:\s*.*$/, `: ${replacement}`);
+        }
+        if (d.toplevel) clause = '';
+        for (const f of d.files) walk(f);
+        if (d.toplevel) clause = '';
+        return;
+      }
+      if (clause === 'server' && key === 'interface') interfaces.push(value);
+      if (clause === 'server' && key === 'port') port = Number(unquote(value)) || 53;
+      if (!first) return;
+      // An inline anchor for another zone than the root is the image's own statement: it stays.
+      // An anchor file is taken to be the root's (unbound's, Debian's and most images' use).
+      const rootAnchor = Object.hasOwn(TRUST_ANCHOR_FILES, key) || (key === 'trust-anchor' && anchorOwner(value) === '.');
+      if (clause === 'server' && rootAnchor) {
+        if (!ctx.trustAnchor) {
+          throw new InputError(at, 'this config validates DNSSEC, which needs a signed simulated Internet, and this backend does not sign one', 'use the netns backend, or remove the trust anchor to test resolution without validation');
+        }
+        anchorsUsed.add(key);
+        const replacement = key === 'trust-anchor' ? inlineAnchors(ctx.trustAnchor).join(', ') : `"${join(ctx.configDir, TRUST_ANCHOR_FILES[key]!.file)}"`;
+        substitute(lines, i, at, key, value, replacement, key === 'trust-anchor' ? INLINE_ANCHOR_WHY : TRUST_ANCHOR_FILES[key]!.why);
+        return;
+      }
+      const sub = clause === 'server' ? (Object.hasOwn(SERVER_SUBSTITUTIONS, key) ? SERVER_SUBSTITUTIONS[key] : undefined) : clause === 'remote-control' && key === 'control-enable' ? CONTROL_ENABLE : undefined;
+      if (!sub) return;
+      const option = clause === 'server' ? key : `remote-control.${key}`;
+      seen.add(option);
+      substitute(lines, i, at, option, value, sub.value(ctx), sub.why);
+    });
+  };
+  walk(config.main);
+
   // Options the image left at their defaults still need the sandbox values.
   for (const [key, sub] of Object.entries(SERVER_SUBSTITUTIONS)) {
     if (!seen.has(key)) substitutions.push({ option: key, original: null, replacement: sub.value(ctx), why: sub.why });
   }
-  const server = Object.entries(SERVER_SUBSTITUTIONS).map(([k, s]) => `    ${k}: ${s.value(ctx)}`);
-  const text = [
-    ...lines,
+  if (!seen.has('remote-control.control-enable')) {
+    // Off by default in unbound; stated so the report shows the whole truth.
+    substitutions.push({ option: 'remote-control.control-enable', original: null, replacement: 'no', why: CONTROL_ENABLE.why });
+  }
+  const anchorFiles: PreparedFile[] = [];
+  const anchorLines: string[] = [];
+  for (const key of anchorsUsed) {
+    const ta = ctx.trustAnchor!;
+    if (key === 'trust-anchor') {
+      anchorLines.push(...inlineAnchors(ta).map((a) => `    trust-anchor: ${a}`));
+      continue;
+    }
+    const spec = TRUST_ANCHOR_FILES[key]!;
+    const path = join(ctx.configDir, spec.file);
+    anchorFiles.push({ path, text: spec.text(ta) });
+    anchorLines.push(`    ${key}: "${path}"`);
+  }
+  const mainLines = edited.get(config.main)!;
+  mainLines.push(
     '',
-    '# dnsparity substitutions: the only edits made to the image\'s config.',
+    "# dnsparity substitutions: the only edits made to the image's config.",
     'server:',
-    ...server,
+    ...Object.entries(SERVER_SUBSTITUTIONS).map(([k, s]) => `    ${k}: ${s.value(ctx)}`),
+    ...anchorLines,
     'remote-control:',
     '    control-enable: no',
     '',
-  ].join('\n');
-  if (!seen.has('remote-control.control-enable')) {
-    // Off by default in unbound; stated so the report shows the whole truth.
-    substitutions.push({ option: 'remote-control.control-enable', original: null, replacement: 'no', why: 'no control channel in the sandbox' });
-  }
-  return { text, substitutions, listen: listenAddress(interfaces, port) };
+  );
+  const files: PreparedFile[] = [
+    ...config.files.map((f) => ({ path: mirrorOf(f.path), text: edited.get(f.path)?.join('\n') ?? f.text, original: f.path })),
+    ...anchorFiles,
+  ];
+  return { main: mirrorOf(config.main), files, substitutions, listen: listenAddress(interfaces, port) };
+}
+
+/** `trust-anchor:` values: one quoted record per root DS. */
+const inlineAnchors = (ta: TrustAnchor): string[] => ta.ds.map((d) => `"${d.split(/\s+/).join(' ')}"`);
+
+/** unbound-checkconf's message with the prepared copies' paths replaced by the image's files. */
+export function mapToOriginal(message: string, prepared: PreparedConfig): string {
+  const copies = prepared.files.filter((f) => f.original).sort((a, b) => b.path.length - a.path.length);
+  let out = message;
+  for (const f of copies) out = out.split(f.path).join(f.original!);
+  return out;
 }
 
 export const unbound: ResolverUnderTest = {
@@ -102,13 +193,14 @@ export const unbound: ResolverUnderTest = {
     { name: 'unbound-checkconf', pkg: 'unbound' },
   ],
   prepare: prepareUnboundConfig,
-  async check(preparedFile, originalFile) {
-    const r = await tryRun('unbound-checkconf', [preparedFile]);
+  async check(prepared) {
+    const r = await tryRun('unbound-checkconf', [prepared.main]);
     if (r.exitCode === 0) return;
-    const msg = (r.stderr || r.stdout).split(preparedFile).join(originalFile).trim();
+    const msg = mapToOriginal(r.stderr || r.stdout, prepared).trim();
+    const original = prepared.files.find((f) => f.path === prepared.main)?.original ?? prepared.main;
     const m = /^(.*?):(\d+): (.*)$/m.exec(msg);
-    if (m) throw new InputError({ file: m[1]!, line: Number(m[2]) }, `unbound-checkconf: ${m[3]}`, 'fix the image\'s unbound config');
-    throw new InputError({ file: originalFile }, `unbound-checkconf rejected the config: ${msg.split('\n')[0]}`, 'fix the image\'s unbound config');
+    if (m) throw new InputError({ file: m[1]!, line: Number(m[2]) }, `unbound-checkconf: ${m[3]}`, "fix the image's unbound config");
+    throw new InputError({ file: original }, `unbound-checkconf rejected the config: ${msg.split('\n')[0]}`, "fix the image's unbound config");
   },
   command(preparedFile) {
     return ['unbound', '-d', '-p', '-c', preparedFile];

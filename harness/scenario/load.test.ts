@@ -82,9 +82,16 @@ describe('parseScenario: a valid scenario', () => {
     expect(s.expect.differences).toEqual([]);
     expect(s.expect.answers).toEqual([]);
     expect(s.queries).toEqual({ names: ['www.example.io'], privateZones: false, publicZones: false });
-    expect(s.paths).toEqual({ resolverConfig: join(dir, 'unbound.conf'), resolvConf: join(dir, 'resolv.conf') });
-    expect(s.network.public.zones).toEqual([{ origin: 'example.io', file: join(dir, 'example.io.zone') }]);
+    expect(s.paths).toEqual({ resolverConfig: join(dir, 'unbound.conf'), configRoot: dir, resolvConf: join(dir, 'resolv.conf') });
+    expect(s.network.public.zones).toEqual([{ origin: 'example.io', file: join(dir, 'example.io.zone'), signed: true }]);
     expect(s.file).toBe(file);
+  });
+
+  it('takes a config root relative to the scenario, and an unsigned public zone', () => {
+    const text = replaceOnce(replaceOnce(VALID, '  config: unbound.conf\n', '  config: unbound.conf\n  configRoot: .\n'), '        file: example.io.zone\n', '        file: example.io.zone\n        signed: false\n');
+    const s = parseScenario(text, file);
+    expect(s.paths.configRoot).toBe(dir);
+    expect(s.network.public.zones[0]!.signed).toBe(false);
   });
 
   it('takes the name from the file when the scenario has none', () => {
@@ -109,6 +116,20 @@ interface BadCase {
 }
 
 const BAD: readonly BadCase[] = [
+  {
+    name: 'config root that is not a directory',
+    text: replaceOnce(VALID, '  config: unbound.conf\n', '  config: unbound.conf\n  configRoot: resolv.conf\n'),
+    at: 'configRoot: resolv.conf',
+    field: 'resolver.configRoot',
+    message: 'not a directory: resolv.conf',
+  },
+  {
+    name: 'signed on a private zone (the provider serves them unsigned)',
+    text: replaceOnce(VALID, '    zones: []\n', '    zones:\n      - { origin: internal.example.io, file: example.io.zone, signed: true }\n'),
+    at: 'origin: internal.example.io',
+    field: 'network.provider.zones[0].signed',
+    message: 'unknown field',
+  },
   {
     name: 'YAML syntax error',
     text: replaceOnce(VALID, 'stub:\n', 'stub: : x\n'),

@@ -15,6 +15,8 @@ export interface Scenario extends ScenarioData {
   /** Absolute paths of the files the scenario names. */
   readonly paths: {
     readonly resolverConfig: string;
+    /** The directory standing for the image's /etc/unbound (include: paths resolve against it). */
+    readonly configRoot: string;
     readonly resolvConf: string;
   };
   /** Line of a field, for errors found after loading (zones, configs). */
@@ -109,14 +111,26 @@ export function parseScenario(text: string, file: string): Scenario {
     throw at(['queries'], 'no queries: list names, or set privateZones or publicZones to true');
   }
   const resolverConfig = mustRead(['resolver', 'config'], data.resolver.config);
+  const configRoot = data.resolver.configRoot === undefined ? dirname(resolverConfig) : resolve(dir, data.resolver.configRoot);
+  if (data.resolver.configRoot !== undefined && !isDirectory(configRoot)) {
+    throw at(['resolver', 'configRoot'], `not a directory: ${data.resolver.configRoot} (resolved to ${configRoot})`, "name the directory that stands for the image's /etc/unbound, relative to the scenario file");
+  }
   const resolvConf = mustRead(['stub', 'resolvConf'], data.stub.resolvConf);
   return {
     ...data,
     file,
     name: data.name ?? basename(file).replace(/\.ya?ml$/, ''),
-    paths: { resolverConfig, resolvConf },
+    paths: { resolverConfig, configRoot, resolvConf },
     lineOf,
   };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function fieldName(path: Path): string {

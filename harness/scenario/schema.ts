@@ -36,6 +36,11 @@ const zone = z.strictObject({
   file: z.string().min(1).describe('an RFC 1035 master file, relative to the scenario'),
 });
 
+/** A zone of the simulated Internet: signed with the run's keys unless the scenario says not. */
+const publicZone = zone.extend({
+  signed: z.boolean().default(true).describe('false serves the zone unsigned, an insecure delegation from its signed parent'),
+});
+
 const queryType = z.enum(QUERY_TYPES, { message: `expected one of ${QUERY_TYPES.join(', ')}` });
 
 const explicitQuery = z.union(
@@ -53,6 +58,7 @@ export const scenarioSchema = z.strictObject({
   resolver: z.strictObject({
     kind: z.literal('unbound', { message: 'expected "unbound" (the only resolver supported so far)' }).default('unbound'),
     config: z.string().min(1).describe("the image's unbound.conf, used as it is"),
+    configRoot: z.string().min(1).optional().describe("the directory standing for the image's /etc/unbound, against which include: paths resolve; default: the config file's directory"),
   }),
   stub: z.strictObject({
     resolvConf: z.string().min(1).describe("the image's resolv.conf"),
@@ -62,7 +68,7 @@ export const scenarioSchema = z.strictObject({
       address: ipv4.default('169.254.169.253'),
       zones: z.array(zone).default([]),
     }),
-    public: z.strictObject({ zones: z.array(zone).default([]) }).default({ zones: [] }),
+    public: z.strictObject({ zones: z.array(publicZone).default([]) }).default({ zones: [] }),
   }),
   environments: z
     .array(
@@ -122,5 +128,6 @@ export type ScenarioInput = z.input<typeof scenarioSchema>;
 export type ScenarioData = z.output<typeof scenarioSchema>;
 export type EnvironmentData = ScenarioData['environments'][number];
 export type ZoneRef = z.output<typeof zone>;
+export type PublicZoneRef = z.output<typeof publicZone>;
 export type ExpectedDifference = ScenarioData['expect']['differences'][number];
 export type ExpectedAnswer = ScenarioData['expect']['answers'][number];

@@ -4,9 +4,10 @@
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
 import { constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution } from '../../model.js';
+import { signInternet } from '../../network/dnssec.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import type { RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
@@ -29,6 +30,8 @@ export const NETNS_BINARIES = [
   { name: 'nsd', pkg: 'nsd' },
   { name: 'nsd-checkzone', pkg: 'nsd' },
   { name: 'ldns-read-zone', pkg: 'ldnsutils' },
+  { name: 'ldns-keygen', pkg: 'ldnsutils' },
+  { name: 'ldns-signzone', pkg: 'ldnsutils' },
   ...unbound.binaries,
 ] as const;
 
@@ -185,13 +188,16 @@ export class NetnsBackend implements Backend {
     const trace = tracer(`netns ${r.runId}`);
     // 1. Files first: a config the resolver rejects stops the run before anything exists.
     const hintsFile = r.file('root.hints', rootHints(plan.internet));
-    const prepared = unbound.prepare(plan.resolverConfigText, plan.scenario.paths.resolverConfig, { rootHintsFile: hintsFile, workDir: dir });
-    const hostConf = r.file('host/unbound.conf', prepared.text);
-    const providerConf = r.file('provider/unbound.conf', providerConfig(plan.internet, join(dir, 'provider'), hintsFile));
-    for (const z of plan.internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
-    for (const s of plan.internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
-    await Promise.all([unbound.check(hostConf, plan.scenario.paths.resolverConfig), checkGenerated(providerConf)]);
-    trace('files and checkconf');
+    // Keys made for this run, in the run directory: the root's is the trust anchor.
+    const { internet, trustAnchor } = await signInternet(plan.internet, join(dir, 'dnssec'));
+    const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor });
+    for (const f of prepared.files) r.file(relative(dir, f.path), f.text);
+    const hostConf = prepared.main;
+    const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile));
+    for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
+    for (const s of internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
+    await Promise.all([unbound.check(prepared), checkGenerated(providerConf)]);
+    trace('files, signing and checkconf');
     r.substitutions = [...prepared.substitutions];
     r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
     checkAbort(signal);

@@ -44,6 +44,32 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
     expect(leftovers(runId)).toEqual([]);
   });
 
+  it('validates against the signed simulated Internet, and only because it is signed', async () => {
+    // One environment is enough: the production-like one, where the root is reachable.
+    const signedPlan = await planScenario(loadScenario('scenarios/incident-dnssec.yaml'));
+    const plan = { ...signedPlan, environments: signedPlan.environments.filter((e) => e.reference) };
+    const unsignedPlan = {
+      ...plan,
+      internet: { ...plan.internet, servers: plan.internet.servers.map((s) => ({ ...s, zones: s.zones.map((z) => ({ ...z, signed: false })) })) },
+    };
+    const signal = new AbortController().signal;
+    const local = async (p: typeof plan) => {
+      await using run = await new NetnsBackend().start(p, { signal });
+      const anchor = run.substitutions.find((x) => x.option === 'auto-trust-anchor-file')!;
+      expect(anchor).toMatchObject({ original: '"/var/lib/unbound/root.key"', line: 16 });
+      expect(anchor.replacement).toContain(`/run/dnsparity/${run.runId}/`);
+      const [www, denied] = await run.environments[0]!.probe([q('www.example.io'), q('proxysql.internal.example.io')], { timeoutMs: 4000, concurrency: 8, signal });
+      const outcome = (o: typeof www) => o!.resolver.find((r) => r.roles.includes('local-resolver'))!.outcome;
+      return [outcome(www), outcome(denied)];
+    };
+    const [www, denied] = await local(plan);
+    expect(www).toMatchObject({ status: 'response', rcode: 'NOERROR', flags: { ad: true }, answers: [{ data: '203.0.113.80' }] });
+    expect(denied).toMatchObject({ status: 'response', rcode: 'NXDOMAIN', flags: { ad: true } });
+    // The same config against the same Internet left unsigned: the trust anchor finds no keys, every answer is bogus.
+    const [bogus] = await local(unsignedPlan);
+    expect(bogus).toMatchObject({ status: 'response', rcode: 'SERVFAIL', flags: { ad: false }, answers: [] });
+  });
+
   it('rejects a config unbound-checkconf rejects, naming the image file and line, with nothing left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-test-'));
     const conf = join(dir, 'unbound.conf');

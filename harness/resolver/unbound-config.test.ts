@@ -1,0 +1,86 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InputError } from '../errors.js';
+import { loadUnboundConfig, parseStatement } from './unbound-config.js';
+
+let root: string;
+const write = (rel: string, text: string): string => {
+  const p = join(root, rel);
+  mkdirSync(dirname(p), { recursive: true });
+  writeFileSync(p, text);
+  return p;
+};
+const loadError = (main: string): InputError => {
+  try {
+    loadUnboundConfig(main, root);
+  } catch (e) {
+    expect(e).toBeInstanceOf(InputError);
+    return e as InputError;
+  }
+  throw new Error('expected loadUnboundConfig to throw');
+};
+
+beforeEach(() => {
+  root = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-config-'));
+});
+afterEach(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('parseStatement', () => {
+  it('reads clauses, settings with comments and quotes, and skips comments', () => {
+    expect(parseStatement('server:')).toEqual({ kind: 'clause', name: 'server' });
+    expect(parseStatement('  Remote-Control:  # the control channel')).toEqual({ kind: 'clause', name: 'remote-control' });
+    expect(parseStatement('    root-hints: "/x/#y" # hints')).toEqual({ kind: 'setting', key: 'root-hints', value: '"/x/#y"' });
+    expect(parseStatement("    include: '/etc/unbound/a.conf'")).toEqual({ kind: 'setting', key: 'include', value: "'/etc/unbound/a.conf'" });
+    expect(parseStatement('  # auto-trust-anchor-file: "/x"')).toEqual({ kind: 'none' });
+    expect(parseStatement('')).toEqual({ kind: 'none' });
+  });
+});
+
+describe('loadUnboundConfig', () => {
+  it("maps /etc/unbound globs into the config root, in unbound's sorted order", () => {
+    const main = write('unbound.conf', 'include-toplevel: "/etc/unbound/unbound.conf.d/*.conf"\n');
+    write('unbound.conf.d/b.conf', 'server:\n    verbosity: 2\n');
+    write('unbound.conf.d/a.conf', 'server:\n    verbosity: 1\n');
+    write('unbound.conf.d/ignored.txt', 'not a match\n');
+    write('unbound.conf.d/.hidden.conf', 'glob(7) does not match a leading dot\n');
+    const c = loadUnboundConfig(main, root);
+    expect(c.files.map((f) => f.path)).toEqual([main, join(root, 'unbound.conf.d/a.conf'), join(root, 'unbound.conf.d/b.conf')]);
+    expect(c.files[0]!.includes).toEqual([
+      { line: 1, toplevel: true, imagePattern: '/etc/unbound/unbound.conf.d/*.conf', files: [join(root, 'unbound.conf.d/a.conf'), join(root, 'unbound.conf.d/b.conf')] },
+    ]);
+  });
+
+  it('includes nothing for a glob that matches nothing, as unbound does', () => {
+    const main = write('unbound.conf', 'server:\ninclude: "/etc/unbound/conf.d/*.conf"\n');
+    expect(loadUnboundConfig(main, root).files).toHaveLength(1);
+  });
+
+  it('resolves relative includes against the last directory: (unbound changes there at once), else /etc/unbound', () => {
+    const main = write('main.conf', 'include: "first.conf"\nserver:\n    directory: "/etc/unbound/sub"\ninclude: "second.conf"\n');
+    write('first.conf', '');
+    write('sub/second.conf', '');
+    const c = loadUnboundConfig(main, root);
+    expect(c.files.map((f) => f.path)).toEqual([main, join(root, 'first.conf'), join(root, 'sub/second.conf')]);
+  });
+
+  it('names the file and line of an include that cannot be read', () => {
+    const main = write('unbound.conf', 'server:\n    verbosity: 1\ninclude: "/etc/unbound/missing.conf"\n');
+    const err = loadError(main);
+    expect(err.message).toContain(`${main}:3: include: cannot read config file ${join(root, 'missing.conf')}: ENOENT`);
+  });
+
+  it('refuses an include outside /etc/unbound, which the config root cannot stand for', () => {
+    const main = write('unbound.conf', 'server:\ninclude: "/usr/share/unbound/extra.conf"\n');
+    expect(loadError(main).message).toContain(`${main}:2: include: /usr/share/unbound/extra.conf lies outside /etc/unbound`);
+  });
+
+  it('refuses an include cycle instead of reading forever', () => {
+    const main = write('unbound.conf', 'include: "/etc/unbound/a.conf"\n');
+    write('a.conf', 'include: "/etc/unbound/unbound.conf"\n');
+    expect(loadError(main).message).toMatch(/a\.conf:1: include: include cycle: .*unbound\.conf -> .*a\.conf -> .*unbound\.conf/);
+  });
+});
