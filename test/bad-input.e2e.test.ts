@@ -101,7 +101,7 @@ describe('bad input: exit 2, one clear line, nothing left', () => {
       // Each case starts from pristine copies.
       cpSync('fixtures', join(root, 'fixtures'), { recursive: true });
       const args = c.setup();
-      const r = await execa(process.execPath, [CLI_JS, ...args], {
+      const child = execa(process.execPath, [CLI_JS, ...args], {
         reject: false,
         cwd: c.uid ? root : process.cwd(),
         env: { NO_COLOR: '1', ...c.env },
@@ -109,12 +109,13 @@ describe('bad input: exit 2, one clear line, nothing left', () => {
         stdin: 'ignore',
         ...(c.uid ? { uid: c.uid, gid: c.uid } : {}),
       });
+      const r = await child;
       expect(r.exitCode, r.stderr + r.stdout).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines, r.stderr).toHaveLength(1);
       for (const e of c.expect) expect(lines[0]).toMatch(typeof e === 'string' ? new RegExp(e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : e);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-      expect(runIdsOf(r.pid!)).toEqual([]);
+      expect(runIdsOf(child.pid!)).toEqual([]);
     });
   }
 });

@@ -156,7 +156,7 @@ describe('rootHints and zoneText', () => {
   });
 
   it('writes a zone with fully qualified owners', () => {
-    const text = zoneText({ origin: 'example.io', source: 'x.zone', records: [r('www.example.io', 'A', '203.0.113.80')] });
+    const text = zoneText({ origin: 'example.io', source: 'x.zone', signed: false, records: [r('www.example.io', 'A', '203.0.113.80')] });
     expect(text).toBe('; zone example.io. from x.zone\nwww.example.io.\t300\tIN\tA\t203.0.113.80\n');
   });
 });

@@ -109,9 +109,9 @@ class UdpChannel {
       };
       const timer = setTimeout(() => finish({ status: 'timeout' }), Math.max(0, deadline - Date.now()));
       this.pending.set(id, { name, type, finish });
-      this.sock.send(encodeQuery(id, name, type), (err) => {
-        if (err) finish({ status: 'error', message: (err as NodeJS.ErrnoException).code ?? err.message });
-      });
+      // No per-send callback: a send error reaches the socket's 'error' handler,
+      // which ends every query waiting on this server, as a refusal would.
+      this.sock.send(encodeQuery(id, name, type));
     });
   }
 }

@@ -39,7 +39,7 @@ const paths = (o: unknown, prefix: (string | number)[] = []): (string | number)[
 
 function setIn(o: unknown, path: (string | number)[], value: unknown): unknown {
   if (path.length === 0) return value;
-  const copy: Record<string | number, unknown> = Array.isArray(o) ? [...o] : { ...(o as object) };
+  const copy = (Array.isArray(o) ? [...o] : { ...(o as object) }) as Record<string | number, unknown>;
   const [k, ...rest] = path;
   copy[k!] = setIn(copy[k!], rest, value);
   if (value === undefined && rest.length === 0) delete copy[k!];

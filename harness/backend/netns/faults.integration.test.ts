@@ -88,7 +88,7 @@ describe.skipIf(!!skipNetns)('faults in the simulated network', () => {
   it('the resolver under test crashing mid-run is a failure of the run, not a difference', async () => {
     const plan = await planScenario(loadScenario('scenarios/stub-zone-fix.yaml'));
     await using run = await new NetnsBackend().start(plan, { signal });
-    await kill(run, 'host/unbound.conf'); // one of the environments' unbound processes
+    await kill(run, `${run.runId}/host/`); // one of the environments' unbound processes
     const err = await probeAll(plan, run, [q('www.example.io')]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as Error).message).toMatch(/unbound in (production|staging|preprod) exited/);

@@ -58,7 +58,7 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
       const anchor = run.substitutions.find((x) => x.option === 'auto-trust-anchor-file')!;
       expect(anchor).toMatchObject({ original: '"/var/lib/unbound/root.key"', line: 16 });
       expect(anchor.replacement).toContain(`/run/dnsparity/${run.runId}/`);
-      const [www, denied] = await run.environments[0]!.probe([q('www.example.io'), q('proxysql.internal.example.io')], { timeoutMs: 4000, concurrency: 8, signal });
+      const [www, denied] = await run.environments[0]!.probe([q('www.example.io'), q('proxysql.internal.example.io')], { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal });
       const outcome = (o: typeof www) => o!.resolver.find((r) => r.roles.includes('local-resolver'))!.outcome;
       return [outcome(www), outcome(denied)];
     };
