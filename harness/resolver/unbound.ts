@@ -6,6 +6,7 @@ import { InputError } from '../errors.js';
 import type { Substitution } from '../model.js';
 import { tryRun } from '../util/exec.js';
 import type { PrepareContext, PreparedConfig, ResolverUnderTest } from './types.js';
+import { parseUnboundLog, TRACE_VERBOSITY } from './unbound-log.js';
 
 const CLAUSE = /^\s*([a-z0-9-]+):\s*(#.*)?$/i;
 const SETTING = /^\s*([a-z0-9-]+):\s*(.*?)\s*$/i;
@@ -45,6 +46,7 @@ export function prepareUnboundConfig(original: string, file: string, ctx: Prepar
   const seen = new Set<string>();
   const interfaces: string[] = [];
   let port = 53;
+  let verbosity: { value: string; line: number } | undefined;
   let clause = '';
   lines.forEach((line, i) => {
     const text = line.replace(/^\s*#.*$/, '');
@@ -66,6 +68,7 @@ export function prepareUnboundConfig(original: string, file: string, ctx: Prepar
     }
     if (clause === 'server' && key === 'interface') interfaces.push(value);
     if (clause === 'server' && key === 'port') port = Number(value.replace(/"/g, '')) || 53;
+    if (clause === 'server' && key === 'verbosity') verbosity = { value: value.replace(/"/g, ''), line: i + 1 };
     const sub = clause === 'server' ? SERVER_SUBSTITUTIONS[key] : clause === 'remote-control' && key === 'control-enable' ? { value: () => 'no', why: 'no control channel in the sandbox' } : undefined;
     if (!sub) return;
     const option = clause === 'server' ? key : `remote-control.${key}`;
@@ -92,7 +95,20 @@ export function prepareUnboundConfig(original: string, file: string, ctx: Prepar
     // Off by default in unbound; stated so the report shows the whole truth.
     substitutions.push({ option: 'remote-control.control-enable', original: null, replacement: 'no', why: 'no control channel in the sandbox' });
   }
-  return { text, substitutions, listen: listenAddress(interfaces, port) };
+  // unbound adds each -v to the config's verbosity: raise it to where every
+  // upstream query is logged, without editing the file.
+  const configured = Number(verbosity?.value ?? 1) || 0;
+  const raise = Math.max(0, TRACE_VERBOSITY - configured);
+  if (raise > 0) {
+    substitutions.push({
+      option: 'verbosity',
+      original: verbosity?.value ?? null,
+      replacement: `${configured + raise} (-${'v'.repeat(raise)} on the command line; the file is not edited)`,
+      why: 'log every upstream query, so the report can say which servers unbound reached',
+      ...(verbosity ? { line: verbosity.line } : {}),
+    });
+  }
+  return { text, substitutions, listen: listenAddress(interfaces, port), runArgs: raise > 0 ? [`-${'v'.repeat(raise)}`] : [] };
 }
 
 export const unbound: ResolverUnderTest = {
@@ -110,7 +126,8 @@ export const unbound: ResolverUnderTest = {
     if (m) throw new InputError({ file: m[1]!, line: Number(m[2]) }, `unbound-checkconf: ${m[3]}`, 'fix the image\'s unbound config');
     throw new InputError({ file: originalFile }, `unbound-checkconf rejected the config: ${msg.split('\n')[0]}`, 'fix the image\'s unbound config');
   },
-  command(preparedFile) {
-    return ['unbound', '-d', '-p', '-c', preparedFile];
+  command(preparedFile, runArgs = []) {
+    return ['unbound', '-d', '-p', ...runArgs, '-c', preparedFile];
   },
+  parseActivity: parseUnboundLog,
 };

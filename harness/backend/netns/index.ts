@@ -2,10 +2,10 @@
 // router namespace whose nftables policy is the only difference between
 // them. unbound (the image's config) runs in each environment namespace,
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readSync, closeSync, rmSync, writeFileSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, PrerequisiteError } from '../../errors.js';
-import type { Query, QueryObservation, ServerRole, Substitution } from '../../model.js';
+import type { Query, QueryObservation, ServerRole, Substitution, UpstreamExchange } from '../../model.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import type { RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
@@ -75,6 +75,7 @@ class NetnsRun implements StartedRun {
   substitutions: Substitution[] = [];
   localResolver = '';
   topology: Topology | undefined;
+  restartResolvers: ((signal: AbortSignal) => Promise<void>) | undefined;
   private disposed = false;
 
   constructor(
@@ -188,24 +189,60 @@ export class NetnsBackend implements Backend {
 
     // 3. Servers, then the resolver under test, each checked ready by a query.
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
-    const provider = r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log');
-    const hosts = t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf), `host/unbound-${e.env.name}.log`));
+    const startResolvers = () => ({
+      provider: r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log'),
+      hosts: t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf, prepared.runArgs), `host/unbound-${e.env.name}.log`)),
+    });
+    const resolversReady = (s: ReturnType<typeof startResolvers>, sig: AbortSignal) => [
+      waitReady(r, t.provider, [`${plan.internet.provider.address}#53`], [s.provider], sig),
+      ...t.envs.map((e, i) => waitReady(r, e.ns, [r.localResolver], [s.hosts[i]!], sig)),
+    ];
+    let resolvers = startResolvers();
     await Promise.all([
       waitReady(r, t.internet, plan.internet.servers.flatMap((s) => s.nameServers.map((n) => `${n.address}#53`)), nsds, signal),
-      waitReady(r, t.provider, [`${plan.internet.provider.address}#53`], [provider], signal),
-      ...t.envs.map((e, i) => waitReady(r, e.ns, [r.localResolver], [hosts[i]!], signal)),
+      ...resolversReady(resolvers, signal),
     ]);
+    // A fresh start forgets every cache, including unbound's memory of unresponsive servers, which a reload keeps.
+    r.restartResolvers = async (sig) => {
+      await Promise.all([resolvers.provider, ...resolvers.hosts].map((p) => p.stop()));
+      resolvers = startResolvers();
+      await Promise.all(resolversReady(resolvers, sig));
+    };
 
     // 4. Environments ready to probe.
     const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
-    r.environments = t.envs.map((e, i) => ({
-      name: e.env.name,
-      probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
-        const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, onSpawn: (pid) => r.state.addPid(pid) });
-        hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
-        return obs;
-      },
-    }));
+    r.environments = t.envs.map((e, i) => {
+      const log = new LogReader(join(dir, `host/unbound-${e.env.name}.log`));
+      return {
+        name: e.env.name,
+        probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
+          const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, onSpawn: (pid) => r.state.addPid(pid) });
+          resolvers.hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
+          return obs;
+        },
+        resolverActivity: async (): Promise<readonly UpstreamExchange[]> => unbound.parseActivity?.(log.next()) ?? [],
+      };
+    });
+  }
+}
+
+/** Reads a log file that keeps growing, a piece at a time: what was written since the last read. */
+class LogReader {
+  private offset = 0;
+  constructor(private readonly file: string) {}
+  next(): string {
+    const fd = openSync(this.file, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const buf = Buffer.alloc(Math.max(0, size - this.offset));
+      const n = readSync(fd, buf, 0, buf.length, this.offset);
+      // Whole lines only: a line still being written is read next time.
+      const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
+      this.offset += end;
+      return buf.subarray(0, end).toString('utf8');
+    } finally {
+      closeSync(fd);
+    }
   }
 }
 
