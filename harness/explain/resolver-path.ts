@@ -23,7 +23,7 @@ function whoIs(address: string, net: NetworkMap): Who {
 function label(who: Who, addresses: readonly string[]): string {
   const list = addresses.join(', ');
   if (who.kind === 'provider') return `the provider's resolver (${list})`;
-  if (who.kind === 'unknown') return `${list}, which the scenario's network does not have (a leak)`;
+  if (who.kind === 'unknown') return `${list} (not part of the scenario's network: a leak)`;
   return who.zone === '' ? `the root (${list})` : `the ${who.zone}. servers (${list})`;
 }
 
