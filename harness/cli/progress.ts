@@ -31,7 +31,7 @@ export class Progress {
   private draw(): void {
     const elapsed = Date.now() - this.since;
     if (elapsed < DELAY_MS) return;
-    const width = (this.stream as { columns?: number }).columns ?? 100;
+    const width = (this.stream as { columns?: number }).columns || 100; // 0 on a terminal of unknown size
     const line = `${FRAMES[this.frame++ % FRAMES.length]} ${this.text}… ${(elapsed / 1000).toFixed(1)} s`;
     this.stream.write(`\r\x1b[K${line.slice(0, Math.max(10, width - 1))}`);
     this.drawn = true;
