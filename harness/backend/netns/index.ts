@@ -2,7 +2,7 @@
 // router namespace whose nftables policy is the only difference between
 // them. unbound (the image's config) runs in each environment namespace,
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
-import { mkdirSync, openSync, readSync, closeSync, rmSync, writeFileSync, fstatSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BackendError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution, UpstreamExchange } from '../../model.js';
@@ -13,6 +13,7 @@ import type { ProbeConfig } from '../../probe/protocol.js';
 import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
 import { run, tryRun } from '../../util/exec.js';
+import { LogReader } from '../../util/log-reader.js';
 import { ManagedProcess } from '../../util/process.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { nsdFiles, providerConfig } from './files.js';
@@ -223,26 +224,6 @@ export class NetnsBackend implements Backend {
         resolverActivity: async (): Promise<readonly UpstreamExchange[]> => unbound.parseActivity?.(log.next()) ?? [],
       };
     });
-  }
-}
-
-/** Reads a log file that keeps growing, a piece at a time: what was written since the last read. */
-class LogReader {
-  private offset = 0;
-  constructor(private readonly file: string) {}
-  next(): string {
-    const fd = openSync(this.file, 'r');
-    try {
-      const size = fstatSync(fd).size;
-      const buf = Buffer.alloc(Math.max(0, size - this.offset));
-      const n = readSync(fd, buf, 0, buf.length, this.offset);
-      // Whole lines only: a line still being written is read next time.
-      const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;
-      this.offset += end;
-      return buf.subarray(0, end).toString('utf8');
-    } finally {
-      closeSync(fd);
-    }
   }
 }
 
