@@ -5,13 +5,17 @@
 // reproduced when asked again) are skipped as such. Unmet expectations and
 // leaks are testcases of their own.
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { create } from 'xmlbuilder2';
+import type * as Xmlbuilder2 from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { ADDRESS_TYPES, type Difference, type Finding, type Layer } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { CLASS_TEXT, leakText, mark, substitutionText } from './view.js';
+
+// Loaded on first use: it takes a good part of a second to load, and most runs write no junit.xml.
+const xmlbuilder2 = (): typeof Xmlbuilder2 => createRequire(import.meta.url)('xmlbuilder2') as typeof Xmlbuilder2;
 
 type Verdict =
   | { readonly kind: 'pass' }
@@ -104,7 +108,7 @@ function addSuite(root: XMLBuilder, r: ScenarioResult, timestamp: string): { tes
 export function toJunit(summary: RunSummary): string {
   const timestamp = (summary.generatedAt ?? new Date().toISOString()).replace(/\.\d+Z$/, 'Z');
   // Characters XML 1.0 cannot carry (control characters in an answer's TXT data) are replaced, never passed through.
-  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
+  const doc = xmlbuilder2().create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
   const root = doc.ele('testsuites', { name: 'dnsparity' });
   const total = { tests: 0, failures: 0, errors: summary.errors.length, skipped: 0 };
   for (const r of summary.results) {

@@ -2,8 +2,10 @@
 // schema/report.schema.json) and its reading back, checked against that
 // schema, for "dnsparity report" and "dnsparity merge".
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type * as AjvModule from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { BaselineSummary } from '../baseline.js';
 import { InputError } from '../errors.js';
 import { REPORT_VERSION, type ScenarioResult } from '../run.js';
@@ -36,6 +38,8 @@ export const schemaPath = (): string => packageFile('schema/report.schema.json')
 
 let validator: ValidateFunction | undefined;
 function validate(): ValidateFunction {
+  // Loaded on first use, as only report, merge and --baseline read a report back.
+  const { Ajv } = createRequire(import.meta.url)('ajv') as typeof AjvModule;
   validator ??= new Ajv({ allErrors: false, strict: true }).compile(JSON.parse(readFileSync(schemaPath(), 'utf8')) as object);
   return validator;
 }
