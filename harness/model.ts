@@ -95,7 +95,20 @@ export interface Difference {
   readonly detail: string;
 }
 
-export type FindingStatus = 'unexpected' | 'expected';
+/**
+ * unexpected: fails the gate; expected: declared by the scenario, with a reason;
+ * unstable: asking again did not reproduce it, so it does not fail the gate.
+ */
+export type FindingStatus = 'unexpected' | 'expected' | 'unstable';
+
+/** What asking again showed for a difference: the class it fell into then, or none. */
+export interface Recheck {
+  readonly class: DifferenceClass | null;
+  readonly detail: string;
+}
+
+/** Against a previous report: seen there already, or not. */
+export type BaselineMark = 'new' | 'known';
 
 export interface Finding {
   readonly query: Query;
@@ -109,6 +122,9 @@ export interface Finding {
   /** The scenario's reason, for an expected difference. */
   readonly reason?: string;
   readonly explanation: string;
+  /** Present when the query was asked again to confirm the difference. */
+  readonly recheck?: Recheck;
+  readonly baseline?: BaselineMark;
 }
 
 export interface ExpectationResult {
@@ -117,6 +133,38 @@ export interface ExpectationResult {
   readonly query: Query;
   readonly met: boolean;
   readonly observed: string;
+  readonly baseline?: BaselineMark;
+}
+
+/**
+ * One query the resolver under test sent upstream, as its own log tells it.
+ * qname is what went on the wire (minimised); about is the name it was resolving.
+ */
+export interface UpstreamExchange {
+  /** "name type" of the resolution it served, such as "proxysql.internal.example.io A". */
+  readonly about: string;
+  readonly qname: string;
+  readonly qtype: string;
+  /** The zone the resolver took the server to serve ("." for the root). */
+  readonly zone: string;
+  readonly server: string;
+  /** The reply's rcode and kind, or no-answer (timed out, or still unanswered when the pass ended). */
+  readonly outcome: UpstreamOutcome;
+}
+
+export type UpstreamOutcome =
+  | { readonly status: 'reply'; readonly rcode: string; readonly kind: string }
+  | { readonly status: 'no-answer' };
+
+/** A server the resolver under test contacted that the scenario's network does not have. */
+export interface Leak {
+  readonly environment: string;
+  readonly server: string;
+  readonly zone: string;
+  /** Names it was asked about (at most a few). */
+  readonly qnames: readonly string[];
+  readonly count: number;
+  readonly baseline?: BaselineMark;
 }
 
 export interface Substitution {

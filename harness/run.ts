@@ -1,16 +1,21 @@
 // One scenario through every stage: plan -> started environments ->
 // observations -> findings. The backend's started run is disposed on every
 // path, so nothing outlives the scenario.
-import type { Backend, BackendName } from './backend/types.js';
-import { compare } from './compare/index.js';
-import type { ExpectationResult, Finding, Query, QueryObservation, Substitution } from './model.js';
+import { assess, type Gathered } from './assess.js';
+import type { Backend, BackendName, StartedRun } from './backend/types.js';
+import type { Rechecked } from './compare/index.js';
+import type { ExpectationResult, Finding, Leak, Query, QueryObservation, Substitution, UpstreamExchange } from './model.js';
+import { networkMap, type NetworkMap } from './network/simulated-internet.js';
 import type { RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
 import type { Deadlines } from './probe/protocol.js';
 import type { ResolvConf } from './resolver/resolvconf.js';
-import type { EnvironmentData } from './scenario/schema.js';
+import type { EnvironmentData, ExpectedAnswer, ExpectedDifference } from './scenario/schema.js';
 
-export const REPORT_VERSION = 1;
+export { verdictOf } from './assess.js';
+
+/** The shape of report.json (schema/report.schema.json); bumped on any incompatible change. */
+export const REPORT_VERSION = 2;
 
 export interface ScenarioResult {
   readonly scenario: { readonly name: string; readonly file: string; readonly description?: string };
@@ -21,18 +26,26 @@ export interface ScenarioResult {
   readonly localResolver: string;
   readonly resolvConf: { readonly nameservers: readonly string[]; readonly timeoutS: number; readonly attempts: number };
   readonly latencyThresholdMs: number;
+  /** The scenario's declared differences and expected answers: what compare needs, so report.json suffices. */
+  readonly expect: { readonly differences: readonly ExpectedDifference[]; readonly answers: readonly ExpectedAnswer[] };
+  readonly network: NetworkMap;
   readonly substitutions: readonly Substitution[];
   readonly queries: readonly Query[];
   readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
+  /** The local resolver's upstream queries in the first pass, per environment, when the backend can see them. */
+  readonly upstream?: Readonly<Record<string, readonly UpstreamExchange[]>>;
+  /** The differing queries asked again; fresh when every resolver was restarted first (no cache carried over). */
+  readonly recheck?: Rechecked & { readonly fresh: boolean };
   readonly findings: readonly Finding[];
   readonly expectations: readonly ExpectationResult[];
-  /** Addresses outside the simulated network that something in the run tried to reach. */
-  readonly leaks: readonly string[];
+  /** Destinations outside the simulated network that anything in the run tried to reach (seen by the network itself). */
+  readonly unknownDestinations?: readonly string[];
+  readonly leaks: readonly Leak[];
   readonly verdict: 'pass' | 'fail';
   readonly wallMs: number;
-  readonly deadlines: Deadlines;
-  /** Where the wall time went: starting environments, probing, tearing down. */
-  readonly timing: { readonly setupMs: number; readonly probeMs: number; readonly teardownMs: number };
+  readonly deadlines?: Deadlines;
+  /** Where the wall time went: starting environments, probing (and asking again), tearing down. */
+  readonly timing?: { readonly setupMs: number; readonly probeMs: number; readonly teardownMs: number };
 }
 
 export interface RunOptions {
@@ -41,6 +54,8 @@ export interface RunOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal;
   readonly keep?: boolean;
+  /** Told what the run is doing, for a progress line. */
+  readonly onPhase?: (phase: string) => void;
 }
 
 /**
@@ -54,35 +69,41 @@ export function stubDeadlines(rc: Pick<ResolvConf, 'timeoutS' | 'attempts' | 'na
   return { resolverMs: perServer + 500, appMs: perServer * Math.max(1, rc.nameservers.length) * 2 + 1000 };
 }
 
-export function verdictOf(findings: readonly Finding[], expectations: readonly ExpectationResult[]): 'pass' | 'fail' {
-  return findings.some((f) => f.status === 'unexpected') || expectations.some((e) => !e.met) ? 'fail' : 'pass';
+interface Probing {
+  readonly deadlines: Deadlines;
+  readonly concurrency: number;
+  readonly signal: AbortSignal;
+  readonly shared: SharedOutcomes;
 }
 
 export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOptions): Promise<ScenarioResult> {
-  const t0 = performance.now();
-  const s = plan.scenario;
+  const started = performance.now();
+  const n = plan.environments.length;
   const deadlines = opts.timeoutMs ? { appMs: opts.timeoutMs, resolverMs: opts.timeoutMs } : stubDeadlines(plan.resolvConf);
+  const probing: Probing = { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared: new SharedOutcomes() };
+  opts.onPhase?.(`starting ${n} environments`);
   const run = await backend.start(plan, { signal: opts.signal, keep: opts.keep ?? false });
-  const t1 = performance.now();
-  let t2 = t1;
-  let observations: Record<string, readonly QueryObservation[]>;
-  let leaks: string[];
+  const setupDone = performance.now();
+  let probeDone = setupDone;
+  let g: Gathered;
   try {
-    // Every environment is probed at once: a run costs about one timeout, not one per environment.
-    const shared = new SharedOutcomes();
-    const perEnv = await Promise.all(run.environments.map(async (e) => [e.name, await e.probe(plan.queries, { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared })] as const));
-    observations = Object.fromEntries(perEnv);
-    leaks = await run.leaks();
-    t2 = performance.now();
+    g = await gather(run, plan, probing, opts);
+    probeDone = performance.now();
+    opts.onPhase?.('stopping');
   } finally {
     await run[Symbol.asyncDispose]();
   }
-  const t3 = performance.now();
-  const { findings, expectations } = compare(
-    { queries: plan.queries, reference: plan.reference, observations, resolvConf: plan.resolvConf },
-    { thresholds: { latencyMs: s.expect.latencyThresholdMs }, expectedDifferences: s.expect.differences, expectedAnswers: s.expect.answers },
-  );
-  return {
+  const ended = performance.now();
+  const timing = { setupMs: Math.round(setupDone - started), probeMs: Math.round(probeDone - setupDone), teardownMs: Math.round(ended - probeDone) };
+  return { ...g, ...assess(g), timing, wallMs: Math.round(ended - started) };
+}
+
+async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: RunOptions): Promise<Gathered> {
+  const s = plan.scenario;
+  opts.onPhase?.(`probing ${plan.environments.length} environments`);
+  const observations = await probeAll(run, plan.queries, probing);
+  const upstream = await activityOf(run);
+  const gathered: Gathered = {
     scenario: { name: s.name, file: s.file, ...(s.description ? { description: s.description.trim() } : {}) },
     backend: run.backend,
     runId: run.runId,
@@ -91,16 +112,45 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
     localResolver: run.localResolver,
     resolvConf: { nameservers: plan.resolvConf.nameservers, timeoutS: plan.resolvConf.timeoutS, attempts: plan.resolvConf.attempts },
     latencyThresholdMs: s.expect.latencyThresholdMs,
-    deadlines,
+    expect: { differences: s.expect.differences, answers: s.expect.answers },
+    network: networkMap(plan.internet),
     substitutions: run.substitutions,
     queries: plan.queries,
     observations,
-    findings,
-    expectations,
-    leaks,
-    // A leak means the scenario does not model a server the image uses: never a pass.
-    verdict: leaks.length ? 'fail' : verdictOf(findings, expectations),
-    wallMs: Math.round(performance.now() - t0),
-    timing: { setupMs: Math.round(t1 - t0), probeMs: Math.round(t2 - t1), teardownMs: Math.round(t3 - t2) },
+    ...(upstream ? { upstream } : {}),
+    unknownDestinations: [],
+    deadlines: probing.deadlines,
+    wallMs: 0,
+    timing: { setupMs: 0, probeMs: 0, teardownMs: 0 },
   };
+  const recheck = await confirm(run, plan, gathered, probing, opts);
+  // Read last: the router has seen every packet of both passes by now.
+  return { ...gathered, ...(recheck ? { recheck } : {}), unknownDestinations: await run.leaks() };
+}
+
+async function probeAll(run: StartedRun, queries: readonly Query[], probing: Probing): Promise<Record<string, QueryObservation[]>> {
+  // Every environment is probed at once: a run costs about one timeout, not one per environment.
+  const perEnv = await Promise.all(run.environments.map(async (e) => [e.name, await e.probe(queries, probing)] as const));
+  return Object.fromEntries(perEnv);
+}
+
+async function activityOf(run: StartedRun): Promise<Record<string, readonly UpstreamExchange[]> | undefined> {
+  if (!run.environments.every((e) => e.resolverActivity)) return undefined;
+  return Object.fromEntries(await Promise.all(run.environments.map(async (e) => [e.name, await e.resolverActivity!()] as const)));
+}
+
+/**
+ * Asks the queries whose differences would fail the gate a second time, in
+ * every environment, with the same timeouts, after restarting the resolvers
+ * (where the backend can) so that no cache from the first pass answers.
+ */
+async function confirm(run: StartedRun, plan: RunPlan, g: Gathered, probing: Probing, opts: RunOptions): Promise<ScenarioResult['recheck']> {
+  const differing = [...new Set(assess(g).findings.filter((f) => f.status === 'unexpected').map((f) => g.queries.indexOf(f.query)))].sort((a, b) => a - b);
+  if (differing.length === 0) return undefined;
+  opts.onPhase?.(`asking ${differing.length} differing quer${differing.length === 1 ? 'y' : 'ies'} again`);
+  const fresh = !!run.restartResolvers;
+  if (run.restartResolvers) await run.restartResolvers(opts.signal);
+  // Outcomes of the second pass are their own: not shared with the first pass's, which are indexed by query.
+  const observations = await probeAll(run, differing.map((i) => plan.queries[i]!), { ...probing, shared: new SharedOutcomes() });
+  return { fresh, queries: differing, observations };
 }

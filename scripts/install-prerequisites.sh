@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dnsparity needs, without starting any service:
 # a packaged unbound started on the host would recurse from the real root
-# servers, which dnsparity never allows. Idempotent; needs root.
+# servers, which dnsparity never allows. chromium is for the test that renders
+# report.html (headless, never a downloaded browser). Idempotent; needs root.
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

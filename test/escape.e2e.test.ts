@@ -64,9 +64,12 @@ describe.skipIf(!!skipNetns)('no escape', () => {
     const r = await execa(CLI, ['run', 'scenarios', '--reporter', 'json', '--out', out], { reject: false });
     expect([0, 1], r.stderr).toContain(r.exitCode);
     expect(counted() - before).toBe(0);
-    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { scenarios: { leaks: string[] }[] };
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { scenarios: { leaks: unknown[]; unknownDestinations: string[] }[] };
     expect(report.scenarios.length).toBeGreaterThan(0);
-    for (const s of report.scenarios) expect(s.leaks).toEqual([]);
+    for (const s of report.scenarios) {
+      expect(s.leaks).toEqual([]);
+      expect(s.unknownDestinations).toEqual([]);
+    }
   });
 
   it('a resolver that forwards to a server the scenario does not have is reported as a leak', async () => {
@@ -79,8 +82,10 @@ describe.skipIf(!!skipNetns)('no escape', () => {
     const before = counted();
     const r = await execa(CLI, ['run', file, '--reporter', 'json', '--out', dir], { reject: false });
     expect(r.exitCode, r.stderr).toBe(1);
-    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { scenarios: { leaks: string[]; verdict: string }[] };
-    expect(report.scenarios[0]!.leaks).toEqual(['192.0.2.53']);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { scenarios: { leaks: { server: string }[]; unknownDestinations: string[]; verdict: string }[] };
+    // Seen by the network itself, and named as a leak.
+    expect(report.scenarios[0]!.unknownDestinations).toEqual(['192.0.2.53']);
+    expect(report.scenarios[0]!.leaks.map((l) => l.server.replace(/#\d+$/, ''))).toContain('192.0.2.53');
     expect(report.scenarios[0]!.verdict).toBe('fail');
     expect(counted() - before).toBe(0); // caught inside the sandbox, not on the way out
   });

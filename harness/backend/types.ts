@@ -1,7 +1,7 @@
 // The seam between "what to compare" and "how environments are realised".
 // A Backend turns a plan into a StartedRun; a StartedRun is disposed on every
 // path (await using), which tears down everything it started.
-import type { Query, QueryObservation, Substitution } from '../model.js';
+import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../model.js';
 import type { RunPlan } from '../plan.js';
 import type { SharedOutcomes } from '../probe/compact.js';
 import type { Deadlines } from '../probe/protocol.js';
@@ -33,6 +33,11 @@ export interface ProbeRunOptions {
 export interface StartedEnvironment {
   readonly name: string;
   probe(queries: readonly Query[], opts: ProbeRunOptions): Promise<QueryObservation[]>;
+  /**
+   * The resolver under test's upstream queries since the last call, from its
+   * own record (log). Left out by a backend that cannot see them.
+   */
+  resolverActivity?(): Promise<readonly UpstreamExchange[]>;
 }
 
 export interface StartedRun extends AsyncDisposable {
@@ -45,6 +50,12 @@ export interface StartedRun extends AsyncDisposable {
   readonly localResolver: string;
   /** Destinations outside the simulated network that anything in the run tried to reach. */
   leaks(): Promise<string[]>;
+  /**
+   * Restarts every resolver (the one under test in each environment, the
+   * provider's), so nothing learned so far is cached; resolves once they
+   * answer again. Left out by a backend that cannot.
+   */
+  restartResolvers?(signal: AbortSignal): Promise<void>;
 }
 
 export interface Backend {

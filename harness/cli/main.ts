@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// dnsparity's command line: run, list, doctor, cleanup. Exit codes: 0 parity,
-// 1 unexpected difference, 2 could not run, 130/143 interrupted (after cleanup).
+// dnsparity's command line: run, list, report, merge, doctor, cleanup. Exit
+// codes: 0 parity, 1 unexpected (or, with a baseline, new) difference, 2 could
+// not run, 130/143 interrupted (after cleanup).
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,10 +12,15 @@ import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
 import { planScenario, type RunPlan } from '../plan.js';
 import { makeReporters } from '../report/index.js';
+import { readReport } from '../report/stored.js';
+import { summarise } from '../report/summary.js';
 import type { RunError } from '../report/types.js';
 import { runScenario, type ScenarioResult } from '../run.js';
 import { discoverScenarios } from '../scenario/discover.js';
 import { loadScenario } from '../scenario/load.js';
+import { parseShard, selectShard, type Shard } from '../shard.js';
+import { mergeCommand, reportCommand } from './offline.js';
+import { Progress } from './progress.js';
 
 const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -28,12 +34,13 @@ const positiveInt = (flag: string) => (v: string) => {
   return n;
 };
 
-async function loadPlans(paths: string[], filter: string | undefined): Promise<RunPlan[]> {
+async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard): Promise<RunPlan[]> {
   const files = discoverScenarios(paths.length ? paths : [defaultScenarioDir()]);
   const scenarios = files.map(loadScenario).filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter));
   if (scenarios.length === 0) throw new InputError({ file: 'command line', field: '--filter' }, `no scenario matches "${filter}"`);
-  // Every scenario is validated (zones, resolv.conf) before anything starts.
-  return Promise.all(scenarios.map(planScenario));
+  // The shard is taken after the filter, so every worker filters alike; a shard may be empty.
+  // Every scenario of it is validated (zones, resolv.conf) before anything starts.
+  return Promise.all(selectShard(scenarios, (s) => s.file, shard).map(planScenario));
 }
 
 function chooseBackend(requested: string, plan: RunPlan): Backend {
@@ -56,6 +63,9 @@ function ensureOutDir(out: string | undefined): string | undefined {
   return dir;
 }
 
+const REPORTER_HELP = 'pretty | json | junit | markdown | html (repeatable)';
+const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?? []), v];
+
 interface RunFlags {
   backend: string;
   reporter: string[];
@@ -64,6 +74,8 @@ interface RunFlags {
   timeoutMs?: number;
   concurrency: number;
   keep?: boolean;
+  shard?: Shard;
+  baseline?: string;
 }
 
 async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
@@ -72,6 +84,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   const reporters = makeReporters(flags.reporter, { outDir, stdout: process.stdout });
   // Signals are caught from the start: whatever phase they land in, the run
   // ends through its cleanup path and exits 130 (SIGINT) or 143 (SIGTERM).
+  const baseline = flags.baseline ? { file: flags.baseline, report: readReport(flags.baseline) } : undefined;
   const controller = new AbortController();
   let interrupted: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -88,17 +101,23 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
 
   const results: ScenarioResult[] = [];
   const errors: RunError[] = [];
+  const progress = new Progress(process.stderr);
   try {
     for (const s of staleRuns()) {
       process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
     }
-    const plans = await loadPlans(paths, flags.filter);
-    for (const plan of plans) {
+    const plans = await loadPlans(paths, flags.filter, flags.shard);
+    if (plans.length === 0) process.stderr.write(`shard ${flags.shard?.index}/${flags.shard?.count} has no scenario: nothing to run\n`);
+    for (const [k, plan] of plans.entries()) {
       if (controller.signal.aborted) break;
+      const who = `${plan.scenario.name}${plans.length > 1 ? ` (${k + 1}/${plans.length})` : ''}`;
+      progress.set(`${who}: starting`, true);
       try {
         const backend = chooseBackend(flags.backend, plan);
-        const result = await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false });
+        const onPhase = (phase: string) => progress.set(`${who}: ${phase}`);
+        const result = await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false, onPhase });
         results.push(result);
+        progress.clear();
         for (const r of reporters) r.onScenarioResult?.(result);
       } catch (e) {
         if (controller.signal.aborted) break;
@@ -107,21 +126,26 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       }
     }
   } finally {
+    progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  const exitCode = interrupted
-    ? interrupted === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted
-    : errors.length ? EXIT.couldNotRun : results.some((r) => r.verdict === 'fail') ? EXIT.difference : EXIT.parity;
   // The report carries errors too, but a pipeline's log must show them whatever the reporter.
   for (const e of errors) process.stderr.write(`dnsparity: ${e.scenario}: ${e.message}\n`);
-  const summary = { results, errors, exitCode, wallMs: Math.round(performance.now() - started) };
+  const summary = summarise({
+    results,
+    errors,
+    wallMs: Math.round(performance.now() - started),
+    ...(flags.shard ? { shard: flags.shard } : {}),
+    ...(baseline ? { baseline } : {}),
+    ...(interrupted ? { interruptedExit: interrupted === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted } : {}),
+  });
   for (const r of reporters) await r.onRunEnd(summary);
-  return exitCode;
+  return summary.exitCode;
 }
 
-async function listCommand(paths: string[], flags: { filter?: string }): Promise<number> {
-  const plans = await loadPlans(paths, flags.filter);
+async function listCommand(paths: string[], flags: { filter?: string; shard?: Shard }): Promise<number> {
+  const plans = await loadPlans(paths, flags.filter, flags.shard);
   for (const p of plans) {
     const envs = p.environments.map((e) => `${e.name}${e.reference ? '*' : ''}(${e.egress})`).join(' ');
     process.stdout.write(`${p.scenario.name}\t${p.queries.length} queries\t${envs}\t${p.scenario.file}\n`);
@@ -157,12 +181,14 @@ export async function main(argv: string[]): Promise<number> {
     .description('run scenarios (files or directories; default: scenarios/) and report every difference')
     .argument('[scenarios...]', 'scenario files or directories')
     .addOption(new Option('--backend <name>', 'how environments are realised').choices(['auto', 'netns', 'docker']).default('auto'))
-    .option('--reporter <name>', 'pretty | json (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
-    .option('--out <dir>', 'write report files (report.json, ...) into this directory')
+    .option('--reporter <name>', REPORTER_HELP, collect)
+    .option('--out <dir>', 'write report files (report.json, junit.xml, summary.md, report.html) into this directory')
     .option('--filter <text>', 'only scenarios whose name or file contains this text')
     .option('--timeout-ms <n>', "deadline for each query at each layer (default: from resolv.conf's timeout and attempts)", positiveInt('--timeout-ms'))
     .option('--concurrency <n>', 'queries in flight per environment', positiveInt('--concurrency'), 64)
     .option('--keep', 'keep the run directory (configs, zones, logs) for inspection')
+    .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the scenarios (CI workers)', parseShard)
+    .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
     .action(async (paths: string[], flags: RunFlags) => {
       code = await runCommand(paths, { ...flags, reporter: flags.reporter ?? ['pretty'] });
     });
@@ -171,8 +197,30 @@ export async function main(argv: string[]): Promise<number> {
     .description('list the scenarios found, with their environments and query counts')
     .argument('[scenarios...]')
     .option('--filter <text>')
-    .action(async (paths: string[], flags: { filter?: string }) => {
+    .option('--shard <i/n>', 'only the i-th of n disjoint slices, as run --shard takes it', parseShard)
+    .action(async (paths: string[], flags: { filter?: string; shard?: Shard }) => {
       code = await listCommand(paths, flags);
+    });
+  program
+    .command('report')
+    .description('compare a stored report.json again and render it, without starting anything')
+    .argument('<report.json>')
+    .option('--reporter <name>', REPORTER_HELP, collect)
+    .option('--out <dir>', 'write report files into this directory')
+    .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
+    .option('--latency-threshold-ms <n>', 'compare with this slow-only-in-one threshold instead of the scenarios\'', positiveInt('--latency-threshold-ms'))
+    .action(async (file: string, flags: { reporter?: string[]; out?: string; baseline?: string; latencyThresholdMs?: number }) => {
+      code = await reportCommand(file, { ...flags, reporter: flags.reporter ?? ['pretty'], outDir: ensureOutDir(flags.out) });
+    });
+  program
+    .command('merge')
+    .description('combine the report.json files of shards into one report set')
+    .argument('<reports...>')
+    .option('--reporter <name>', REPORTER_HELP, collect)
+    .option('--out <dir>', 'write report files into this directory')
+    .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
+    .action(async (files: string[], flags: { reporter?: string[]; out?: string; baseline?: string }) => {
+      code = await mergeCommand(files, { ...flags, reporter: flags.reporter ?? ['pretty'], outDir: ensureOutDir(flags.out) });
     });
   program.command('doctor').description('what this machine has and lacks for each backend, and how to get it').action(async () => {
     code = await doctorCommand();

@@ -80,7 +80,7 @@ describe('compare: the incident', () => {
     expect(f.explanation).toContain('does not try 169.254.169.253');
     expect(f.explanation).toBe(
       'In production: 127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253. ' +
-        'In staging: 127.0.0.1 no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40.',
+        'In staging: 127.0.0.1 gave no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40.',
     );
   });
 

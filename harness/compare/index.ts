@@ -1,6 +1,6 @@
 // Comparison: observations -> findings. Pure, so report.json can be compared
 // again with other criteria without starting anything.
-import { ADDRESS_TYPES, type Difference, type ExpectationResult, type Finding, type Query, type QueryObservation } from '../model.js';
+import { ADDRESS_TYPES, type Difference, type ExpectationResult, type Finding, type Query, type QueryObservation, type Recheck } from '../model.js';
 import type { ResolvConf } from '../resolver/resolvconf.js';
 import type { ExpectedAnswer, ExpectedDifference } from '../scenario/schema.js';
 import { describeStubPath, stubPath } from '../explain/stub-path.js';
@@ -13,6 +13,17 @@ export interface Gathered {
   /** Environment name -> one observation per query, in query order. */
   readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
   readonly resolvConf: Pick<ResolvConf, 'nameservers' | 'timeoutS' | 'attempts'>;
+  /** The differing queries asked a second time, to confirm their differences. */
+  readonly recheck?: Rechecked;
+  /** How a finding is explained; the stub path alone by default. */
+  readonly explain?: (env: string, i: number) => string;
+}
+
+export interface Rechecked {
+  /** Indices into queries. */
+  readonly queries: readonly number[];
+  /** Environment name -> one observation per re-asked query, in the order of `queries`. */
+  readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
 }
 
 export interface Criteria {
@@ -41,33 +52,54 @@ export function explain(g: Gathered, env: string, i: number): string {
   return `In ${g.reference}: ${path(g.reference)}. In ${env}: ${path(env)}.`;
 }
 
+/** How env's observation of q differs from the reference's: the deciding difference, and the resolver layer's. */
+export function decide(q: Query, refName: string, ref: QueryObservation, env: string, obs: QueryObservation, t: Thresholds): { deciding?: Difference; resolverDifferences: Difference[] } {
+  const byServer = obs.resolver.map((r) => {
+    const rr = ref.resolver.find((x) => x.server === r.server);
+    return rr && classifyResolver(refName, rr, env, r, t);
+  });
+  const resolverDifferences = byServer.filter((d): d is Difference => d !== undefined);
+  // The application layer decides for address lookups; the local resolver (listed first) for the rest.
+  const deciding = ADDRESS_TYPES.has(q.type) && ref.application && obs.application
+    ? classifyApp(refName, ref.application, env, obs.application, t)
+    : byServer[0];
+  return deciding ? { deciding, resolverDifferences } : { resolverDifferences };
+}
+
+/** What asking again showed: the same class confirms the difference, anything else makes it unstable. */
+function recheckOf(g: Gathered, q: Query, i: number, env: string, t: Thresholds): Recheck | undefined {
+  const j = g.recheck?.queries.indexOf(i) ?? -1;
+  if (j < 0) return undefined;
+  const ref = g.recheck!.observations[g.reference]?.[j];
+  const obs = g.recheck!.observations[env]?.[j];
+  if (!ref || !obs) return undefined;
+  const { deciding } = decide(q, g.reference, ref, env, obs, t);
+  return deciding ? { class: deciding.class, detail: deciding.detail } : { class: null, detail: 'no difference when asked again' };
+}
+
 export function compare(g: Gathered, c: Criteria): { findings: Finding[]; expectations: ExpectationResult[] } {
   const findings: Finding[] = [];
   const envs = Object.keys(g.observations).filter((e) => e !== g.reference);
+  const why = g.explain ?? ((env: string, i: number) => explain(g, env, i));
   g.queries.forEach((q, i) => {
     const ref = g.observations[g.reference]![i]!;
     for (const env of envs) {
-      const obs = g.observations[env]![i]!;
-      const byServer = obs.resolver.map((r) => {
-        const rr = ref.resolver.find((x) => x.server === r.server);
-        return rr && classifyResolver(g.reference, rr, env, r, c.thresholds);
-      });
-      const resolverDifferences = byServer.filter((d): d is Difference => d !== undefined);
-      // The application layer decides for address lookups; the local resolver (listed first) for the rest.
-      const deciding = ADDRESS_TYPES.has(q.type) && ref.application && obs.application
-        ? classifyApp(g.reference, ref.application, env, obs.application, c.thresholds)
-        : byServer[0];
+      const { deciding, resolverDifferences } = decide(q, g.reference, ref, env, g.observations[env]![i]!, c.thresholds);
       if (!deciding) continue;
       const exp = expectedBy(c.expectedDifferences, q, env, deciding);
+      // Only differences that would fail the gate are asked again; a declared one needs no confirmation.
+      const recheck = exp ? undefined : recheckOf(g, q, i, env, c.thresholds);
+      const status = exp ? 'expected' : recheck && recheck.class !== deciding.class ? 'unstable' : 'unexpected';
       findings.push({
         query: q,
         environment: env,
         reference: g.reference,
         difference: deciding,
         resolverDifferences,
-        status: exp ? 'expected' : 'unexpected',
+        status,
         ...(exp ? { reason: exp.reason } : {}),
-        explanation: explain(g, env, i),
+        explanation: why(env, i),
+        ...(recheck ? { recheck } : {}),
       });
     }
   });

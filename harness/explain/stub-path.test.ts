@@ -91,13 +91,13 @@ describe('describeStubPath', () => {
 
   it('says the stub moved on, then what the next nameserver answered', () => {
     expect(describePath([at('127.0.0.1', { status: 'timeout' }, 2000), VPC_ANSWER])).toBe(
-      '127.0.0.1 no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40',
+      '127.0.0.1 gave no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40',
     );
   });
 
   it('says when no nameserver is left', () => {
     expect(describePath([at('127.0.0.1', response('REFUSED')), at('169.254.169.253', { status: 'error', message: 'EHOSTUNREACH' })])).toBe(
-      '127.0.0.1 answered REFUSED, so the stub moved on; 169.254.169.253 unreachable (EHOSTUNREACH), and there is no nameserver left',
+      '127.0.0.1 answered REFUSED, so the stub moved on; 169.254.169.253 was unreachable (EHOSTUNREACH), and there is no nameserver left',
     );
   });
 

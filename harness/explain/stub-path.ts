@@ -32,8 +32,8 @@ export function stubPath(obs: QueryObservation, rc: Pick<ResolvConf, 'nameserver
 
 function judge(ns: string, o: ResolverObservation, stubTimeoutMs: number): StubStep {
   const out = o.outcome;
-  if (out.status === 'timeout') return { nameserver: ns, saw: `no answer within ${stubTimeoutMs / 1000} s`, final: false };
-  if (out.status === 'error') return { nameserver: ns, saw: `unreachable (${out.message})`, final: false };
+  if (out.status === 'timeout') return { nameserver: ns, saw: `gave no answer within ${stubTimeoutMs / 1000} s`, final: false };
+  if (out.status === 'error') return { nameserver: ns, saw: `was unreachable (${out.message})`, final: false };
   if (o.latencyMs > stubTimeoutMs) return { nameserver: ns, saw: `answered ${describeResolver(out)} only after ${o.latencyMs} ms, past the stub's ${stubTimeoutMs / 1000} s timeout`, final: false };
   if (MOVES_ON.has(out.rcode)) return { nameserver: ns, saw: `answered ${out.rcode}`, final: false };
   if (out.rcode === 'NOERROR' && out.answers.length === 0 && !out.flags.aa && !out.flags.ra) return { nameserver: ns, saw: 'answered an empty, non-authoritative NOERROR', final: false };

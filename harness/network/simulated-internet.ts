@@ -191,3 +191,23 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
     },
   };
 }
+
+/** A server of the simulated network, as reports name it. zone "" is the root. */
+export interface KnownServer {
+  readonly zone: string;
+  readonly name: string;
+  readonly address: string;
+}
+
+/** Every server a resolver under test may legitimately reach, for explanations and leak checks. */
+export interface NetworkMap {
+  readonly servers: readonly KnownServer[];
+  readonly provider: string;
+}
+
+export function networkMap(internet: SimulatedInternet): NetworkMap {
+  return {
+    servers: internet.servers.flatMap((s) => s.nameServers.map((n) => ({ zone: s.zones[0]!.origin, name: n.name, address: n.address }))),
+    provider: internet.provider.address,
+  };
+}

@@ -1,19 +1,13 @@
 // report.json: every observation, finding and expectation of the run, in a
-// versioned shape, so a later stage can re-render or re-compare offline.
+// versioned shape (schema/report.schema.json), so a later stage can
+// re-render or re-compare offline.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPORT_VERSION } from '../run.js';
+import { toStored } from './stored.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 
 export function toJson(summary: RunSummary): object {
-  return {
-    dnsparity: { reportVersion: REPORT_VERSION },
-    exitCode: summary.exitCode,
-    wallMs: summary.wallMs,
-    verdict: summary.exitCode === 0 ? 'pass' : summary.exitCode === 1 ? 'fail' : 'error',
-    errors: summary.errors,
-    scenarios: summary.results,
-  };
+  return toStored(summary);
 }
 
 export class JsonReporter implements Reporter {

@@ -1,6 +1,8 @@
 // The seam for reporters: each reads the same results and writes one format;
 // none recomputes the comparison.
+import type { BaselineSummary } from '../baseline.js';
 import type { ScenarioResult } from '../run.js';
+import type { Shard } from '../shard.js';
 
 export interface RunError {
   readonly scenario: string;
@@ -12,6 +14,14 @@ export interface RunSummary {
   readonly errors: readonly RunError[];
   readonly exitCode: number;
   readonly wallMs: number;
+  /** When the results were gathered (ISO 8601); the latest shard's, for a merged set. */
+  readonly generatedAt?: string;
+  /** The slice of the scenarios this run took, with --shard. */
+  readonly shard?: Shard;
+  /** The report files a merged set was made from. */
+  readonly sources?: readonly string[];
+  /** Present when the findings were compared with a previous report. */
+  readonly baseline?: BaselineSummary;
 }
 
 export interface ReporterContext {

@@ -1,6 +1,6 @@
 // The seam for resolvers under test: unbound first; others (dnsmasq, Knot
 // Resolver, BIND) implement the same interface.
-import type { Substitution } from '../model.js';
+import type { Substitution, UpstreamExchange } from '../model.js';
 import type { TrustAnchor } from '../network/dnssec.js';
 import type { UnboundConfig } from './unbound-config.js';
 
@@ -34,6 +34,8 @@ export interface PreparedConfig {
   readonly substitutions: readonly Substitution[];
   /** Where the resolver listens, for the resolver-layer probe. */
   readonly listen: { readonly address: string; readonly port: number };
+  /** Command-line flags the harness adds (listed among the substitutions), such as raised log verbosity. */
+  readonly runArgs?: readonly string[];
 }
 
 export interface ResolverUnderTest {
@@ -43,6 +45,8 @@ export interface ResolverUnderTest {
   prepare(config: UnboundConfig, ctx: PrepareContext): PreparedConfig;
   /** Throws an InputError naming the image's file and line when the prepared config is rejected. */
   check(prepared: PreparedConfig): Promise<void>;
-  /** argv that runs it in the foreground, logging to stderr. */
-  command(preparedFile: string): readonly string[];
+  /** argv that runs it in the foreground, logging to stderr; runArgs from prepare(). */
+  command(preparedFile: string, runArgs?: readonly string[]): readonly string[];
+  /** Its upstream queries, read back from its log (written with runArgs). */
+  parseActivity?(log: string): UpstreamExchange[];
 }

@@ -12,6 +12,7 @@ import type { TrustAnchor } from '../network/dnssec.js';
 import { tryRun } from '../util/exec.js';
 import type { PrepareContext, PreparedConfig, PreparedFile, ResolverUnderTest } from './types.js';
 import { IMAGE_CONFIG_DIR, inRoot, isInclude, parseStatement, unquote, type UnboundConfig } from './unbound-config.js';
+import { parseUnboundLog, TRACE_VERBOSITY } from './unbound-log.js';
 
 interface Replacement {
   value: (c: PrepareContext) => string;
@@ -78,6 +79,7 @@ export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext)
   const edited = new Map<string, string[]>();
   const interfaces: string[] = [];
   let port = 53;
+  let verbosity: { value: string; line: number; file: string } | undefined;
   let clause = '';
 
   const substitute = (lines: string[], i: number, at: { file: string; line: number }, option: string, original: string, replacement: string, why: string) => {
@@ -114,6 +116,7 @@ export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext)
       }
       if (clause === 'server' && key === 'interface') interfaces.push(value);
       if (clause === 'server' && key === 'port') port = Number(unquote(value)) || 53;
+      if (clause === 'server' && key === 'verbosity') verbosity = { value: unquote(value), line: i + 1, file: path };
       if (!first) return;
       // An inline anchor for another zone than the root is the image's own statement: it stays.
       // An anchor file is taken to be the root's (unbound's, Debian's and most images' use).
@@ -172,7 +175,20 @@ export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext)
     ...config.files.map((f) => ({ path: mirrorOf(f.path), text: edited.get(f.path)?.join('\n') ?? f.text, original: f.path })),
     ...anchorFiles,
   ];
-  return { main: mirrorOf(config.main), files, substitutions, listen: listenAddress(interfaces, port) };
+  // unbound adds each -v to the config's verbosity: raise it to where every
+  // upstream query is logged, without editing the files.
+  const configured = Number(verbosity?.value ?? 1) || 0;
+  const raise = Math.max(0, TRACE_VERBOSITY - configured);
+  if (raise > 0) {
+    substitutions.push({
+      option: 'verbosity',
+      original: verbosity?.value ?? null,
+      replacement: `${configured + raise} (-${'v'.repeat(raise)} on the command line; the files are not edited)`,
+      why: 'log every upstream query, so the report can say which servers unbound reached',
+      ...(verbosity ? { line: verbosity.line, file: verbosity.file } : {}),
+    });
+  }
+  return { main: mirrorOf(config.main), files, substitutions, listen: listenAddress(interfaces, port), runArgs: raise > 0 ? [`-${'v'.repeat(raise)}`] : [] };
 }
 
 /** `trust-anchor:` values: one quoted record per root DS. */
@@ -202,7 +218,8 @@ export const unbound: ResolverUnderTest = {
     if (m) throw new InputError({ file: m[1]!, line: Number(m[2]) }, `unbound-checkconf: ${m[3]}`, "fix the image's unbound config");
     throw new InputError({ file: original }, `unbound-checkconf rejected the config: ${msg.split('\n')[0]}`, "fix the image's unbound config");
   },
-  command(preparedFile) {
-    return ['unbound', '-d', '-p', '-c', preparedFile];
+  command(preparedFile, runArgs = []) {
+    return ['unbound', '-d', '-p', ...runArgs, '-c', preparedFile];
   },
+  parseActivity: parseUnboundLog,
 };

@@ -1,7 +1,7 @@
 // A long-running child (nsd, unbound) that the harness started and owns by
 // its process id. Disposing it ends it: SIGTERM, then SIGKILL after a grace.
 import { spawn } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { BackendError, tail } from '../errors.js';
 
 export class ManagedProcess implements AsyncDisposable {
@@ -14,6 +14,8 @@ export class ManagedProcess implements AsyncDisposable {
     readonly pid: number,
     readonly logFile: string,
     child: ReturnType<typeof spawn>,
+    /** Where this process's part of the log begins. */
+    private readonly logOffset = 0,
   ) {
     this.exited = new Promise((resolve) => {
       child.on('exit', (code, signal) => {
@@ -27,11 +29,12 @@ export class ManagedProcess implements AsyncDisposable {
   /** Starts argv with stdout and stderr appended to logFile. */
   static start(label: string, argv: readonly string[], logFile: string): ManagedProcess {
     const fd = openSync(logFile, 'a');
+    const offset = fstatSync(fd).size; // a restarted server appends to the same log
     try {
       const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', fd, fd], detached: true });
       if (child.pid === undefined) throw new BackendError(`cannot start ${label}: ${argv[0]} did not start`);
       child.on('error', () => undefined);
-      return new ManagedProcess(label, child.pid, logFile, child);
+      return new ManagedProcess(label, child.pid, logFile, child, offset);
     } finally {
       closeSync(fd);
     }
@@ -66,7 +69,7 @@ export class ManagedProcess implements AsyncDisposable {
       if (signal?.aborted) throw signal.reason;
       let text = '';
       try {
-        text = readFileSync(this.logFile, 'utf8');
+        text = readFileSync(this.logFile).subarray(this.logOffset).toString('utf8');
       } catch {
         // not written yet
       }

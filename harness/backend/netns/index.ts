@@ -6,7 +6,7 @@ import { constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
-import type { Query, QueryObservation, ServerRole, Substitution } from '../../model.js';
+import type { Query, QueryObservation, ServerRole, Substitution, UpstreamExchange } from '../../model.js';
 import { signInternet } from '../../network/dnssec.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import type { RunPlan } from '../../plan.js';
@@ -15,6 +15,7 @@ import type { ProbeConfig } from '../../probe/protocol.js';
 import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
 import { run, tryRun } from '../../util/exec.js';
+import { LogReader } from '../../util/log-reader.js';
 import { ManagedProcess } from '../../util/process.js';
 import { tracer } from '../../util/trace.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
@@ -93,6 +94,7 @@ class NetnsRun implements StartedRun {
   substitutions: Substitution[] = [];
   localResolver = '';
   topology: Topology | undefined;
+  restartResolvers: ((signal: AbortSignal) => Promise<void>) | undefined;
   private disposed = false;
 
   constructor(
@@ -227,31 +229,45 @@ export class NetnsBackend implements Backend {
 
     // 3. Servers, then the resolver under test, each checked ready by a query.
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
-    const provider = r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log');
-    const hosts = t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf), `host/unbound-${e.env.name}.log`));
+    const startResolvers = () => ({
+      provider: r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log'),
+      hosts: t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf, prepared.runArgs), `host/unbound-${e.env.name}.log`)),
+    });
     // The servers we configure announce readiness in their logs; the image's
     // unbound may log nothing, so the probe worker asks it before probing.
+    const providerReady = (s: ReturnType<typeof startResolvers>, sig: AbortSignal) => s.provider.waitForLog(/start of service/, READY_TIMEOUT_MS, sig);
+    let resolvers = startResolvers();
     await Promise.all([
       ...nsds.map((p) => p.waitForLog(/nsd started/, READY_TIMEOUT_MS, signal)),
-      provider.waitForLog(/start of service/, READY_TIMEOUT_MS, signal),
+      providerReady(resolvers, signal),
     ]);
+    // A fresh start forgets every cache, including unbound's memory of unresponsive servers, which a reload keeps.
+    r.restartResolvers = async (sig) => {
+      await Promise.all([resolvers.provider, ...resolvers.hosts].map((p) => p.stop()));
+      resolvers = startResolvers();
+      await providerReady(resolvers, sig);
+    };
 
     trace('servers ready');
     // 4. Environments ready to probe.
     const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
-    r.environments = t.envs.map((e, i) => ({
-      name: e.env.name,
-      probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
-        try {
-          const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, readyTimeoutMs: READY_TIMEOUT_MS, onSpawn: (pid) => r.state.addPid(pid) });
-          hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
-          return obs;
-        } catch (err) {
-          hosts[i]!.assertRunning();
-          throw err;
-        }
-      },
-    }));
+    r.environments = t.envs.map((e, i) => {
+      const log = new LogReader(join(dir, `host/unbound-${e.env.name}.log`));
+      return {
+        name: e.env.name,
+        probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
+          try {
+            const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, readyTimeoutMs: READY_TIMEOUT_MS, onSpawn: (pid) => r.state.addPid(pid) });
+            resolvers.hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
+            return obs;
+          } catch (err) {
+            resolvers.hosts[i]!.assertRunning();
+            throw err;
+          }
+        },
+        resolverActivity: async (): Promise<readonly UpstreamExchange[]> => unbound.parseActivity?.(log.next()) ?? [],
+      };
+    });
   }
 }
 

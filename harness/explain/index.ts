@@ -1,0 +1,36 @@
+// Explanations: for one query in one environment, the resolver path (what
+// the local resolver did upstream) and the stub path (what glibc did with
+// each resolv.conf nameserver's answer); for a difference, both environments
+// side by side, which together read as the root cause.
+import type { Query, QueryObservation, UpstreamExchange } from '../model.js';
+import type { NetworkMap } from '../network/simulated-internet.js';
+import type { ResolvConf } from '../resolver/resolvconf.js';
+import { describeResolverPath, type EnvironmentPolicy } from './resolver-path.js';
+import { describeStubPath, stubPath } from './stub-path.js';
+
+export interface ExplainInput {
+  readonly queries: readonly Query[];
+  readonly reference: string;
+  readonly environments: readonly EnvironmentPolicy[];
+  readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
+  readonly resolvConf: Pick<ResolvConf, 'nameservers' | 'timeoutS' | 'attempts'>;
+  readonly network?: NetworkMap;
+  /** Environment name -> the local resolver's upstream queries in the first pass; absent where the backend cannot see them. */
+  readonly upstream?: Readonly<Record<string, readonly UpstreamExchange[]>>;
+}
+
+/** "unbound asked ..., which answered NXDOMAIN; 127.0.0.1 answered NXDOMAIN, which is final: ..." */
+export function explainEnvironment(r: ExplainInput, env: string, i: number): string {
+  const q = r.queries[i]!;
+  const obs = r.observations[env]![i]!;
+  const stub = describeStubPath(stubPath(obs, r.resolvConf), r.resolvConf.nameservers);
+  const activity = r.upstream?.[env];
+  const policy = r.environments.find((e) => e.name === env);
+  if (!activity || !r.network || !policy) return stub;
+  return `${describeResolverPath(activity, q, policy, r.network)}; ${stub}`;
+}
+
+/** Both environments of a difference, reference first: one paragraph. */
+export function explainDifference(r: ExplainInput, env: string, i: number): string {
+  return `In ${r.reference}, ${explainEnvironment(r, r.reference, i)}. In ${env}, ${explainEnvironment(r, env, i)}.`;
+}

@@ -1,0 +1,106 @@
+// The resolver path: which upstream servers the local resolver asked about a
+// name, and what each did, from the resolver's own record of the run (its
+// log), with addresses named after the simulated servers they belong to. Any
+// server outside the scenario's network is a leak and is reported as such.
+import type { Leak, UpstreamExchange } from '../model.js';
+import type { KnownServer, NetworkMap } from '../network/simulated-internet.js';
+
+export interface EnvironmentPolicy {
+  readonly name: string;
+  readonly egress: 'allow' | 'drop' | 'reject';
+  readonly provider: 'reachable' | 'drop' | 'reject';
+}
+
+type Who = { readonly kind: 'zone'; readonly zone: string } | { readonly kind: 'provider' } | { readonly kind: 'unknown' };
+
+function whoIs(address: string, net: NetworkMap): Who {
+  if (address === net.provider) return { kind: 'provider' };
+  const s: KnownServer | undefined = net.servers.find((x) => x.address === address);
+  return s ? { kind: 'zone', zone: s.zone } : { kind: 'unknown' };
+}
+
+/** "the root (198.51.100.1)", "the example.io. servers (198.51.100.53)", "the provider's resolver (169.254.169.253)". */
+function label(who: Who, addresses: readonly string[]): string {
+  const list = addresses.join(', ');
+  if (who.kind === 'provider') return `the provider's resolver (${list})`;
+  if (who.kind === 'unknown') return `${list} (not part of the scenario's network: a leak)`;
+  return who.zone === '' ? `the root (${list})` : `the ${who.zone}. servers (${list})`;
+}
+
+const joinAnd = (xs: readonly string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
+
+/** Groups addresses by the server they belong to, in the order first contacted. */
+function groups(addresses: readonly string[], net: NetworkMap): string[] {
+  const out = new Map<string, { who: Who; addresses: string[] }>();
+  for (const a of addresses) {
+    const who = whoIs(a, net);
+    const key = who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'provider' ? 'provider' : `unknown:${a}`;
+    const g = out.get(key) ?? { who, addresses: [] };
+    if (!g.addresses.includes(a)) g.addresses.push(a);
+    out.set(key, g);
+  }
+  return [...out.values()].map((g) => label(g.who, g.addresses));
+}
+
+function why(silent: readonly string[], env: EnvironmentPolicy, net: NetworkMap): string {
+  const reasons: string[] = [];
+  const policy = (p: 'drop' | 'reject') => (p === 'drop' ? 'dropped' : 'rejected');
+  if (env.egress !== 'allow' && silent.some((a) => a !== net.provider)) reasons.push(`egress to the Internet is ${policy(env.egress)} in ${env.name}`);
+  if (env.provider !== 'reachable' && silent.includes(net.provider)) reasons.push(`the provider's resolver is ${policy(env.provider)} in ${env.name}`);
+  return reasons.length ? ` (${reasons.join('; ')})` : '';
+}
+
+function finalWord(x: UpstreamExchange): string {
+  if (x.outcome.status !== 'reply') return 'gave no answer';
+  const { rcode, kind } = x.outcome;
+  if (rcode === 'NXDOMAIN') return 'answered NXDOMAIN';
+  if (rcode !== 'NOERROR') return `answered ${rcode}`;
+  if (kind.startsWith('nodata')) return 'answered that the name has no such record';
+  if (kind === 'referral') return 'referred it on, with no final answer';
+  if (kind === 'cname') return 'answered with an alias (CNAME)';
+  return 'gave the answer';
+}
+
+function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject = 'unbound'): string {
+  const order = [...new Set(exchanges.map((x) => x.server))];
+  const answered = order.filter((a) => exchanges.some((x) => x.server === a && x.outcome.status === 'reply'));
+  const silent = order.filter((a) => !answered.includes(a));
+  const parts: string[] = [];
+  if (answered.length) {
+    const last = [...exchanges].reverse().find((x) => x.outcome.status === 'reply')!;
+    parts.push(`${subject} asked ${joinAnd(groups(answered, net))}, which ${finalWord(last)}`);
+  }
+  if (silent.length) {
+    parts.push(`${answered.length || subject !== 'unbound' ? 'its' : "unbound's"} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
+  }
+  return parts.join('; ');
+}
+
+/**
+ * What the local resolver did upstream for one query in one environment.
+ * Exchanges are matched to the query by the name being resolved; a query that
+ * sent nothing waited on priming the root, or was answered from cache.
+ */
+export function describeResolverPath(all: readonly UpstreamExchange[], q: { readonly name: string; readonly type: string }, env: EnvironmentPolicy, net: NetworkMap): string {
+  const own = all.filter((x) => x.about === `${q.name} ${q.type}`);
+  if (own.length) return describe(own, env, net);
+  const priming = all.filter((x) => x.about === '. NS');
+  if (priming.length && priming.every((x) => x.outcome.status === 'no-answer')) {
+    return `unbound could not prime the root: ${describe(priming, env, net, 'it')}`;
+  }
+  return all.length ? 'unbound asked no server about it (it answered from its cache or its own data)' : 'unbound sent no query upstream';
+}
+
+/** Servers contacted that the scenario's network does not have, grouped by server. */
+export function findLeaks(environment: string, all: readonly UpstreamExchange[], net: NetworkMap): Leak[] {
+  const known = new Set([net.provider, ...net.servers.map((s) => s.address)]);
+  const by = new Map<string, { zone: string; qnames: Set<string>; count: number }>();
+  for (const x of all) {
+    if (known.has(x.server)) continue;
+    const l = by.get(x.server) ?? { zone: x.zone, qnames: new Set<string>(), count: 0 };
+    l.qnames.add(x.qname);
+    l.count++;
+    by.set(x.server, l);
+  }
+  return [...by].map(([server, l]) => ({ environment, server, zone: l.zone, qnames: [...l.qnames].slice(0, 5), count: l.count }));
+}
