@@ -96,7 +96,27 @@ export class PrettyReporter implements Reporter {
       this.ctx.stdout.write(`against the baseline ${b.file}: ${b.new ? c.red.bold(`${b.new} new`) : '0 new'}, ${b.known} known, ${b.resolved.length} resolved\n`);
       for (const f of b.resolved.slice(0, 10)) this.ctx.stdout.write(c.dim(`  resolved: ${f.scenario}: ${f.subject} in ${f.environment} (${f.class})\n`));
     }
+    // The ten-second read: one line per scenario, its verdict and what decided it.
+    if (s.results.length > 1) {
+      this.ctx.stdout.write(`${c.bold('summary')}\n`);
+      const width = Math.max(...s.results.map((r) => r.scenario.name.length));
+      for (const r of s.results) this.ctx.stdout.write(`  ${r.verdict === 'pass' ? c.green('✓') : c.red('✗')} ${r.scenario.name.padEnd(width)}  ${headline(r)}\n`);
+    }
     const verdict = s.exitCode === 0 ? c.green.bold('parity') : s.exitCode === 1 ? c.red.bold(s.baseline ? 'new differences' : 'unexpected differences') : c.red.bold('could not run');
     this.ctx.stdout.write(`${verdict}: ${passed} passed, ${failed} failed${s.errors.length ? `, ${s.errors.length} could not run` : ''} in ${(s.wallMs / 1000).toFixed(1)} s (exit ${s.exitCode})\n`);
   }
+}
+
+/** What decided a scenario's verdict, in a few words. */
+export function headline(r: ScenarioResult): string {
+  const top = byQuery(r, 'unexpected')[0];
+  const unmet = r.expectations.filter((e) => !e.met).length;
+  const expected = r.findings.filter((f) => f.status === 'expected').length;
+  if (top) {
+    const more = byQuery(r, 'unexpected').length - 1;
+    return `${top[0]!.query.name} ${top[0]!.query.type} ${summarise(top)}${more > 0 ? ` (+${more} more quer${more === 1 ? 'y' : 'ies'})` : ''}`;
+  }
+  if (r.leaks.length) return `leak: ${leakText(r.leaks[0]!)}`;
+  if (unmet) return `${unmet} expectation${unmet === 1 ? '' : 's'} not met`;
+  return `parity on ${r.queries.length} queries${expected ? `, ${expected} declared difference${expected === 1 ? '' : 's'}` : ''}`;
 }
