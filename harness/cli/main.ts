@@ -5,6 +5,8 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { DockerBackend, dockerDoctor, imageFileReader } from '../backend/docker/index.js';
+import { engineState } from '../backend/docker/engine.js';
 import { NetnsBackend } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
@@ -28,19 +30,24 @@ const positiveInt = (flag: string) => (v: string) => {
   return n;
 };
 
-async function loadPlans(paths: string[], filter: string | undefined): Promise<RunPlan[]> {
+async function loadPlans(paths: string[], filter: string | undefined, image?: string): Promise<RunPlan[]> {
   const files = discoverScenarios(paths.length ? paths : [defaultScenarioDir()]);
-  const scenarios = files.map(loadScenario).filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter));
+  const scenarios = files
+    .map(loadScenario)
+    .filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter))
+    .map((s) => (image ? { ...s, image } : s)); // --image overrides the scenario's
   if (scenarios.length === 0) throw new InputError({ file: 'command line', field: '--filter' }, `no scenario matches "${filter}"`);
-  // Every scenario is validated (zones, resolv.conf) before anything starts.
-  return Promise.all(scenarios.map(planScenario));
+  // Every scenario is validated (zones, resolv.conf, an image's own files) before anything starts.
+  const imageFile = imageFileReader();
+  return Promise.all(scenarios.map((s) => planScenario(s, { imageFile })));
 }
 
-function chooseBackend(requested: string, plan: RunPlan): Backend {
+/** auto: docker when the scenario names an image and an engine answers, netns otherwise. */
+async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend> {
   const want = requested === 'auto' ? plan.scenario.backend : requested;
-  if (want === 'docker') {
-    throw new PrerequisiteError(`${plan.scenario.name}: the docker backend is not available in this version`, 'use --backend netns');
-  }
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (want === 'docker') return new DockerBackend(log);
+  if (want === 'auto' && plan.scenario.image && (await engineState()).ok) return new DockerBackend(log);
   return new NetnsBackend();
 }
 
@@ -58,6 +65,7 @@ function ensureOutDir(out: string | undefined): string | undefined {
 
 interface RunFlags {
   backend: string;
+  image?: string;
   reporter: string[];
   out?: string;
   filter?: string;
@@ -70,7 +78,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   const started = performance.now();
   const outDir = ensureOutDir(flags.out);
   const reporters = makeReporters(flags.reporter, { outDir, stdout: process.stdout });
-  const plans = await loadPlans(paths, flags.filter);
+  const plans = await loadPlans(paths, flags.filter, flags.image);
   for (const s of staleRuns()) {
     process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
   }
@@ -95,7 +103,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     for (const plan of plans) {
       if (controller.signal.aborted) break;
       try {
-        const backend = chooseBackend(flags.backend, plan);
+        const backend = await chooseBackend(flags.backend, plan);
         const result = await runScenario(plan, backend, { timeoutMs: flags.timeoutMs, concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false });
         results.push(result);
         for (const r of reporters) r.onScenarioResult?.(result);
@@ -127,19 +135,24 @@ async function listCommand(paths: string[], flags: { filter?: string }): Promise
 }
 
 async function doctorCommand(): Promise<number> {
-  const checks = await new NetnsBackend().doctor();
-  process.stdout.write('netns backend (default):\n');
-  for (const c of checks) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
-  process.stdout.write('docker backend: not available in this version\n');
+  const [checks, docker] = await Promise.all([new NetnsBackend().doctor(), dockerDoctor()]);
+  const print = (title: string, list: typeof checks) => {
+    process.stdout.write(`${title}:\n`);
+    for (const c of list) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
+  };
+  print('netns backend (default)', checks);
+  print('docker backend (scenarios with an image; --backend docker)', docker);
   const ok = checks.every((c) => c.ok);
+  const dockerOk = docker.every((c) => c.ok);
   process.stdout.write(ok ? 'ready: dnsparity run works with --backend netns\n' : 'not ready: install what is missing above\n');
+  process.stdout.write(dockerOk ? 'ready: dnsparity run works with --backend docker\n' : 'docker backend not ready: see above (runs use netns where they can)\n');
   return ok ? EXIT.parity : EXIT.couldNotRun;
 }
 
 async function cleanupCommand(): Promise<number> {
   if (process.getuid?.() !== 0) throw new PrerequisiteError('cleanup needs root to remove namespaces', 'run it with sudo');
   const r = await sweep();
-  process.stdout.write(`removed ${r.runs.length} dead run(s), ${r.namespaces.length} namespace(s), ${r.processes.length} process(es)\n`);
+  process.stdout.write(`removed ${r.runs.length} dead run(s), ${r.namespaces.length} namespace(s), ${r.processes.length} process(es), ${r.containers.length} container(s), ${r.networks.length} network(s)\n`);
   return EXIT.parity;
 }
 
@@ -153,7 +166,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('run scenarios (files or directories; default: scenarios/) and report every difference')
     .argument('[scenarios...]', 'scenario files or directories')
-    .addOption(new Option('--backend <name>', 'how environments are realised').choices(['auto', 'netns', 'docker']).default('auto'))
+    .addOption(new Option('--backend <name>', 'how environments are realised (auto: docker for scenarios with an image when an engine answers)').choices(['auto', 'netns', 'docker']).default('auto'))
+    .option('--image <ref>', "the candidate image to test, over the scenario's image: (docker backend)")
     .option('--reporter <name>', 'pretty | json (repeatable)', (v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .option('--out <dir>', 'write report files (report.json, ...) into this directory')
     .option('--filter <text>', 'only scenarios whose name or file contains this text')

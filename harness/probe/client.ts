@@ -28,6 +28,8 @@ export interface ProbeOptions {
   readonly signal?: AbortSignal;
   /** Called with each started worker's pid, so an abort can find it. */
   readonly onSpawn?: (pid: number) => void;
+  /** See ProbeConfig.getent. */
+  readonly getent?: readonly string[];
 }
 
 export async function probeEnvironment(
@@ -62,7 +64,7 @@ export async function probeEnvironment(
     }
   })();
   // Stream the queries, honouring backpressure on the pipe.
-  const config: ProbeConfig = { servers, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency };
+  const config: ProbeConfig = { servers, timeoutMs: opts.timeoutMs, concurrency: opts.concurrency, ...(opts.getent ? { getent: opts.getent } : {}) };
   const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
   await write(`${JSON.stringify(config)}\n`);

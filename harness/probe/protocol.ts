@@ -7,6 +7,8 @@ export interface ProbeConfig {
   readonly servers: readonly { readonly address: string; readonly port: number; readonly roles: readonly ServerRole[] }[];
   readonly timeoutMs: number;
   readonly concurrency: number;
+  /** argv that runs the image's own getent: the application layer then spawns it instead of calling getaddrinfo here. */
+  readonly getent?: readonly string[];
 }
 
 export interface ProbeRequest {

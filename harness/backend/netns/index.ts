@@ -161,12 +161,12 @@ export class NetnsBackend implements Backend {
     const dir = r.state.dir;
     // 1. Files first: a config the resolver rejects stops the run before anything exists.
     const hintsFile = r.file('root.hints', rootHints(plan.internet));
-    const prepared = unbound.prepare(plan.resolverConfigText, plan.scenario.paths.resolverConfig, { rootHintsFile: hintsFile, workDir: dir });
+    const prepared = unbound.prepare(plan.resolverConfigText, plan.sources.resolverConfig, { rootHintsFile: hintsFile, workDir: dir });
     const hostConf = r.file('host/unbound.conf', prepared.text);
     const providerConf = r.file('provider/unbound.conf', providerConfig(plan.internet, join(dir, 'provider'), hintsFile));
     for (const z of plan.internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
     for (const s of plan.internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
-    await Promise.all([unbound.check(hostConf, plan.scenario.paths.resolverConfig), checkGenerated(providerConf)]);
+    await Promise.all([unbound.check(hostConf, plan.sources.resolverConfig), checkGenerated(providerConf)]);
     r.substitutions = [...prepared.substitutions];
     r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
     checkAbort(signal);
