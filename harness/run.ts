@@ -16,6 +16,8 @@ export interface ScenarioResult {
   readonly reference: string;
   readonly environments: readonly Pick<EnvironmentData, 'name' | 'egress' | 'provider' | 'reference'>[];
   readonly localResolver: string;
+  /** Where the resolver config and the resolv.conf the stub read came from: a scenario file, or "IMAGE:/path". */
+  readonly sources: RunPlan['sources'];
   readonly resolvConf: { readonly nameservers: readonly string[]; readonly timeoutS: number; readonly attempts: number };
   readonly latencyThresholdMs: number;
   readonly substitutions: readonly Substitution[];
@@ -58,6 +60,7 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
     reference: plan.reference,
     environments: plan.environments.map(({ name, egress, provider, reference }) => ({ name, egress, provider, reference })),
     localResolver: run.localResolver,
+    sources: plan.sources,
     resolvConf: { nameservers: plan.resolvConf.nameservers, timeoutS: plan.resolvConf.timeoutS, attempts: plan.resolvConf.attempts },
     latencyThresholdMs: s.expect.latencyThresholdMs,
     substitutions: run.substitutions,

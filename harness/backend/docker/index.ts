@@ -208,7 +208,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   checkAbort(signal);
 
   // 2. Internal networks.
-  await Promise.all(topo.networks.map((n) => res.network(n.name, n.subnet, n.gateway)));
+  await Promise.all(topo.networks.map((n) => res.network(n.name, n.subnet, n.gateway, n.ipRange)));
   checkAbort(signal);
 
   // 3. The simulated Internet, the provider's namespace, the environments' namespaces.
@@ -228,53 +228,57 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       binds: [...mounts, { source: filesDir, target: MOUNT, mode: 'ro' }],
     });
   };
-  const nsdStarted = Promise.all(
-    topo.nsd.map((n) =>
-      res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: n.network, address: n.address, binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] }),
+  // Everything of one phase starts at once, and nothing is left unawaited: a
+  // failed start rejects the phase, and teardown waits for the rest.
+  const [, providerPod, refuserC, envPods] = await Promise.all([
+    Promise.all(
+      topo.nsd.map((n) =>
+        res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: n.network, address: n.address, binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] }),
+      ),
     ),
-  );
-  // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
-  const refuser = topo.refuser ? res.container({ name: topo.refuser, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: noForwarding }) : undefined;
-  const [providerPod, refuserC] = await Promise.all([pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc')), refuser]);
+    pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc')),
+    // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
+    topo.refuser ? res.container({ name: topo.refuser, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: noForwarding }) : undefined,
+    Promise.all(topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)))),
+  ]);
+  checkAbort(signal);
   const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}) };
   const providerGateway = (await engine.docker.getNetwork(topo.providerNetwork).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
   if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
   const providerAddress = plan.internet.provider.address;
-  const envPods = await Promise.all(
-    topo.envs.map(async (e) => {
+  await Promise.all(
+    topo.envs.map(async (e, i) => {
       r.file(`pods/${e.env.name}/rules.nft`, envRuleset(e.env, providerAddress, targets));
-      const p = await pod(e.pod, e.networks, dir(`pods/${e.env.name}`));
       // Asked for on the provider network, so the address the DNAT picks answers the right source.
-      await execOk(p, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
-      await execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
-      return p;
+      await execOk(envPods[i]!, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
+      await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
     }),
   );
-  await nsdStarted;
   checkAbort(signal);
 
-  // 4. The provider's resolver, then the host under test in each environment.
-  const providerResolver = res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: `container:${providerPod.getId()}`, binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] });
+  // 4. The provider's resolver, and the host under test in each environment.
   const [entry, ...args] = unbound.command(`${MOUNT}/unbound.conf`);
-  const hosts = await Promise.all(
-    topo.envs.map((e, i) =>
-      res.container({
-        name: e.host,
-        image: images.host,
-        entrypoint: [entry!],
-        command: args,
-        networkMode: `container:${envPods[i]!.getId()}`,
-        // Its processes are visible to the pod, whose worker runs getent in this container's filesystem.
-        pidMode: `container:${envPods[i]!.getId()}`,
-        // The resolv.conf the scenario or the image intends, over the one Docker would write.
-        binds: [
-          { source: dir('host'), target: MOUNT, mode: 'ro' },
-          { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
-        ],
-      }),
+  const [, hosts] = await Promise.all([
+    res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: `container:${providerPod.getId()}`, binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] }),
+    Promise.all(
+      topo.envs.map((e, i) =>
+        res.container({
+          name: e.host,
+          image: images.host,
+          entrypoint: [entry!],
+          command: args,
+          networkMode: `container:${envPods[i]!.getId()}`,
+          // Its processes are visible to the pod, whose worker runs getent in this container's filesystem.
+          pidMode: `container:${envPods[i]!.getId()}`,
+          // The resolv.conf the scenario or the image intends, over the one Docker would write.
+          binds: [
+            { source: dir('host'), target: MOUNT, mode: 'ro' },
+            { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
+          ],
+        }),
+      ),
     ),
-  );
-  await providerResolver;
+  ]);
   checkAbort(signal);
 
   // 5. Readiness, checked by queries; and each environment's isolation, checked by silence.

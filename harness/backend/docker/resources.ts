@@ -68,7 +68,7 @@ export class RunResources implements AsyncDisposable {
     readonly state: RunState,
   ) {}
 
-  async network(name: string, subnet?: string, gateway?: string): Promise<void> {
+  async network(name: string, subnet?: string, gateway?: string, ipRange?: string): Promise<void> {
     try {
       const n = await this.engine.docker.createNetwork({
         Name: name,
@@ -76,7 +76,7 @@ export class RunResources implements AsyncDisposable {
         Internal: true,
         CheckDuplicate: true,
         Labels: runLabels(this.state.runId),
-        ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}) }] } } : {}),
+        ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}), ...(ipRange ? { IPRange: ipRange } : {}) }] } } : {}),
       });
       this.state.addNetwork(n.id);
     } catch (e) {

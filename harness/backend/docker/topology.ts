@@ -18,6 +18,7 @@
 //    "reject": they are redirected to a "refuser" container with nothing
 //    listening, whose kernel answers as a rejecting firewall would (ICMP port
 //    unreachable, TCP reset), from outside the environment, as on netns.
+import { InputError } from '../../errors.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
 import type { AuthServer, SimulatedInternet } from '../../network/simulated-internet.js';
 
@@ -27,6 +28,8 @@ export interface NetworkSpec {
   /** Fixed for the Internet (its servers' own addresses); the engine picks the provider's. */
   readonly subnet?: string;
   readonly gateway?: string;
+  /** Where the engine may pick addresses for containers without a fixed one: clear of every server's. */
+  readonly ipRange?: string;
 }
 
 export interface NsdSpec {
@@ -68,7 +71,8 @@ export function planDockerTopology(name: (role: string) => string, internet: Sim
     // The engine puts the gateway on this machine's side of the bridge; any free address will do.
     let g = 254;
     while (used.has(`${p}.${g}`)) g--;
-    return { role: 'internet', name: name(`internet${prefixes.length > 1 ? i : ''}`), subnet: `${p}.0/24`, gateway: `${p}.${g}` };
+    used.add(`${p}.${g}`);
+    return { role: 'internet', name: name(`internet${prefixes.length > 1 ? i : ''}`), subnet: `${p}.0/24`, gateway: `${p}.${g}`, ipRange: freeRange(p, used) };
   });
   const netOf = (a: string) => internetNets[prefixes.indexOf(slash24(a))]!.name;
   const providerNet: NetworkSpec = { role: 'provider', name: name('provider') };
@@ -97,6 +101,18 @@ export function planDockerTopology(name: (role: string) => string, internet: Sim
       networks: env.egress === 'allow' ? [providerNet.name, ...inetNames] : [providerNet.name],
     })),
   };
+}
+
+/** The largest aligned block of a /24 (at most a /26) that holds no used address, nor .0 or .255. */
+export function freeRange(prefix: string, used: ReadonlySet<string>): string {
+  for (const size of [64, 32, 16, 8, 4]) {
+    for (let start = 256 - size; start >= 0; start -= size) {
+      let free = true;
+      for (let a = start; a < start + size && free; a++) free = a !== 0 && a !== 255 && !used.has(`${prefix}.${a}`);
+      if (free) return `${prefix}.${start}/${32 - Math.log2(size)}`;
+    }
+  }
+  throw new InputError(undefined, `the simulated Internet uses nearly every address of ${prefix}.0/24`, 'leave a few addresses of each /24 free for the docker backend\'s own containers');
 }
 
 /**
