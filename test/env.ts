@@ -46,3 +46,27 @@ export function leftovers(runId?: string): string[] {
     .map((p) => `pid ${p}`);
   return [...ns, ...etc, ...procs];
 }
+
+/** What the docker backend's tests need: an engine that answers, and this machine's binaries for the images. */
+export async function dockerSkipReason(): Promise<string | undefined> {
+  const { engineState } = await import('../harness/backend/docker/engine.js');
+  const s = await engineState();
+  if (!s.ok) return `needs a Docker engine (${s.reason}); scripts/test.sh installs docker.io and starts dockerd`;
+  if (process.getuid?.() !== 0) return 'needs root (run directory under /run/dnsparity, bind-mounted into containers)';
+  const missing = ['unbound', 'nsd', 'getent', 'ip', 'nft', 'chroot', 'ldd'].filter((b) => !has(b));
+  if (missing.length) return `needs ${missing.join(', ')} on this machine to build the images (scripts/install-prerequisites.sh)`;
+  if (!existsSync('dist/harness/probe/worker.js')) return 'needs the build: npm run build';
+  return undefined;
+}
+
+export const skipDocker = await dockerSkipReason();
+if (skipDocker) console.warn(`SKIPPED docker tests: ${skipDocker}`);
+
+/** Containers and networks labelled dnsparity on the engine (of any run, as leftovers() looks at every namespace). */
+export async function dockerLeftovers(runId?: string): Promise<string[]> {
+  const { engineState } = await import('../harness/backend/docker/engine.js');
+  const { listLabelled } = await import('../harness/backend/docker/resources.js');
+  const s = await engineState();
+  if (!s.ok) return [];
+  return (await listLabelled(s.engine)).filter((t) => runId === undefined || t.runId === runId).map((t) => `${t.kind} ${t.name}`);
+}

@@ -31,18 +31,21 @@ export function getentLookup(argv: readonly string[], name: string, type: string
     const child = spawn(argv[0]!, [...argv.slice(1), getentDatabase(type), name], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    let timedOut = false;
+    let settled = false;
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, timeoutMs);
     const done = (outcome: AppOutcome) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       resolve({ outcome, latencyMs: Math.round(performance.now() - start) });
     };
+    // At the deadline the answer is "timeout" at once, whatever the child still holds open.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      done({ status: 'timeout' });
+    }, timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => done({ status: 'failure', code: `cannot run ${argv[0]}: ${e.code ?? e.message}` }));
-    child.on('close', (code) => done(timedOut ? { status: 'timeout' } : parseGetent(type, { exitCode: code, stdout, stderr })));
+    child.on('close', (code) => done(parseGetent(type, { exitCode: code, stdout, stderr })));
   });
 }

@@ -39,7 +39,7 @@ export function resolveInLayers(layers: readonly LayerView[], path: string): Ima
   return { found: false, why: `the image has no /${want}` };
 }
 
-async function readLayer(stream: AsyncIterable<unknown>, wanted: ReadonlySet<string>): Promise<LayerView> {
+export async function readLayer(stream: AsyncIterable<unknown>, wanted: ReadonlySet<string>): Promise<LayerView> {
   const entries = new Map<string, LayerEntry>();
   const opaque = new Set<string>();
   const extract = tar.extract();
