@@ -2,9 +2,12 @@
 # Installs the Debian packages dnsparity needs, without starting any service:
 # a packaged unbound started on the host would recurse from the real root
 # servers, which dnsparity never allows. Idempotent; needs root.
+#   --docker   also the Docker engine (docker.io) for the docker backend; its
+#              service is not started either (scripts/dockerd.sh starts one).
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 coreutils)
+[ "${1:-}" = "--docker" ] && PACKAGES+=(docker.io)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

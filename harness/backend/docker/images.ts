@@ -157,6 +157,12 @@ export function ensureImage(engine: Engine, name: HarnessImage, log: (line: stri
   return p;
 }
 
+/** The tag the harness image has when built from this machine's binaries as they are now. */
+export async function harnessImageTag(name: HarnessImage): Promise<string> {
+  const dockerfile = readFileSync(join(containersDir(), name, 'Dockerfile'), 'utf8');
+  return `dnsparity/${name}:${fingerprint(dockerfile, await rootfsFiles(name))}`;
+}
+
 async function ensure(engine: Engine, name: HarnessImage, log: (line: string) => void): Promise<string> {
   const dockerfile = readFileSync(join(containersDir(), name, 'Dockerfile'), 'utf8');
   const files = await rootfsFiles(name);

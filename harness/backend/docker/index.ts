@@ -23,7 +23,7 @@ import { probeServers } from '../netns/index.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { engineState, requireEngine, type Engine } from './engine.js';
 import { readImageFiles, type ImageFile } from './image-files.js';
-import { ensureImage, HARNESS_IMAGES, imageExists } from './images.js';
+import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
 import { RunResources } from './resources.js';
 import { envRuleset, overlaps, parseRoutes, planDockerTopology, type DockerTopology, type EnvSpec } from './topology.js';
 
@@ -47,11 +47,15 @@ export async function dockerDoctor(): Promise<PrerequisiteCheck[]> {
   );
   const cli = await tryRun('sh', ['-c', 'command -v docker']);
   checks.push({ what: 'docker', ok: cli.exitCode === 0, detail: cli.exitCode === 0 ? 'found (runs the probe worker with docker exec)' : 'not found', fix: 'apt-get install docker.io' });
-  if (s.ok) {
-    for (const name of HARNESS_IMAGES) {
-      const ok = await imageExists(s.engine, `dnsparity/${name}:latest`);
-      // A missing harness image is not a problem: a run builds it from this machine's binaries.
-      checks.push({ what: `image dnsparity/${name}`, ok: true, detail: ok ? 'built' : 'not built yet: the first docker run builds it (or bash containers/build.sh)' });
+  for (const name of HARNESS_IMAGES) {
+    try {
+      const tag = await harnessImageTag(name);
+      const built = s.ok && (await imageExists(s.engine, tag));
+      // A harness image not built yet is no problem: a run builds it, offline, from this machine's binaries.
+      checks.push({ what: `image dnsparity/${name}`, ok: true, detail: built ? `built (${tag})` : 'not built yet: the first docker run builds it from this machine\'s binaries (or bash containers/build.sh)' });
+    } catch (e) {
+      if (!(e instanceof PrerequisiteError)) throw e;
+      checks.push({ what: `image dnsparity/${name}`, ok: false, detail: e.message, fix: e.hint ?? '' });
     }
   }
   return checks;
