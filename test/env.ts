@@ -62,11 +62,21 @@ export async function dockerSkipReason(): Promise<string | undefined> {
 export const skipDocker = await dockerSkipReason();
 if (skipDocker) console.warn(`SKIPPED docker tests: ${skipDocker}`);
 
-/** Containers and networks labelled dnsparity on the engine (of any run, as leftovers() looks at every namespace). */
+/**
+ * Containers and networks labelled dnsparity that nobody will remove: their
+ * owner process is gone, or it is this test process. Things of other live
+ * runs (another worktree's tests on the same engine) are not leftovers.
+ */
 export async function dockerLeftovers(runId?: string): Promise<string[]> {
+  const { processAlive } = await import('../harness/run-state.js');
+  return dockerThings((t) => (runId === undefined || t.runId === runId) && (t.ownerPid === process.pid || !processAlive(t.ownerPid)));
+}
+
+/** Containers and networks labelled dnsparity that match, as "container NAME" / "network NAME". */
+export async function dockerThings(match: (t: { kind: string; runId: string; ownerPid: number }) => boolean): Promise<string[]> {
   const { engineState } = await import('../harness/backend/docker/engine.js');
   const { listLabelled } = await import('../harness/backend/docker/resources.js');
   const s = await engineState();
   if (!s.ok) return [];
-  return (await listLabelled(s.engine)).filter((t) => runId === undefined || t.runId === runId).map((t) => `${t.kind} ${t.name}`);
+  return (await listLabelled(s.engine)).filter(match).map((t) => `${t.kind} ${t.name}`);
 }

@@ -2,18 +2,19 @@
 // image itself (its own unbound, its own C library and getent, its own files),
 // started in environments made of internal Docker networks (topology.ts).
 // nsd containers serve the simulated Internet, an unbound container plays the
-// provider's resolver. Each environment's namespace is held by a helper
-// container (a "pod") that sets its routes and firewall before the host under
-// test joins it, and that runs the resolver-layer probe; the application
-// layer runs in the host under test itself (app-probe.ts).
+// provider's resolver. Each environment's namespaces are held by a helper
+// container (a "pod") that sets their route and NAT rules before the host
+// under test joins them, and that runs the probe worker: dns-packet queries
+// (resolver layer) and the image's own getent in the image's own filesystem
+// (application layer).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
-import type { AppObservation, Query, QueryObservation, Substitution } from '../../model.js';
+import type { Query, QueryObservation, Substitution } from '../../model.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
-import { hasApplicationLayer, IMAGE_PATHS, type ImageFileReader, type RunPlan } from '../../plan.js';
+import { IMAGE_PATHS, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
@@ -174,7 +175,7 @@ export class DockerBackend implements Backend {
     const state = RunState.create('docker', plan.scenario.file);
     const r = new DockerRun(state, new RunResources(engine, state), !!opts.keep);
     try {
-      await build(r, plan, { host: host!, nsd: nsd!, provider: provider!, helper: helper! }, mounts, engine, opts.signal);
+      await build(r, plan, { host: host!, nsd: nsd!, provider: provider!, helper: helper! }, mounts, engine, opts.signal, this.log);
       return r;
     } catch (e) {
       await r[Symbol.asyncDispose]().catch(() => undefined);
@@ -190,7 +191,7 @@ interface Images {
   readonly helper: string;
 }
 
-async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal): Promise<void> {
+async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const res = r.resources;
   const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, plan.internet, plan.environments);
   assertNoRouteConflict(topo);
@@ -212,7 +213,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   checkAbort(signal);
 
   // 2. Internal networks.
-  await Promise.all(topo.networks.map((n) => res.network(n.name, n.subnet, n.gateway, n.ipRange)));
+  await Promise.all(topo.networks.map((n) => res.network(n, signal, log)));
   checkAbort(signal);
 
   // 3. The simulated Internet, the provider's namespace, the environments' namespaces.

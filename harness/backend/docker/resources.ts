@@ -7,12 +7,15 @@
 import type Dockerode from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { BackendError } from '../../errors.js';
-import type { RunState } from '../../run-state.js';
+import { processAlive, type RunState } from '../../run-state.js';
 import { dockerMessage, type Engine } from './engine.js';
 
 export const LABEL = 'dnsparity';
 export const LABEL_RUN = 'dnsparity.run';
 export const LABEL_PID = 'dnsparity.pid';
+
+/** How long a run waits for another live run's simulated Internet to go. */
+const SUBNET_WAIT_MS = 10 * 60_000;
 
 export const runLabels = (runId: string): Record<string, string> => ({ [LABEL]: '1', [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid) });
 
@@ -68,22 +71,50 @@ export class RunResources implements AsyncDisposable {
     readonly state: RunState,
   ) {}
 
-  async network(name: string, subnet?: string, gateway?: string, ipRange?: string): Promise<void> {
-    try {
-      const n = await this.engine.docker.createNetwork({
-        Name: name,
-        Driver: 'bridge',
-        Internal: true,
-        CheckDuplicate: true,
-        Labels: runLabels(this.state.runId),
-        ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}), ...(ipRange ? { IPRange: ipRange } : {}) }] } } : {}),
-      });
-      this.state.addNetwork(n.id);
-    } catch (e) {
-      const msg = dockerMessage(e);
-      const hint = /overlap/i.test(msg) ? `another network on this engine uses ${subnet}: a dnsparity run still going (runs on one engine take turns), one that died ("dnsparity cleanup"), or something else; renumber the scenario otherwise` : undefined;
-      throw new BackendError(`cannot create internal network ${name}${subnet ? ` (${subnet})` : ''}: ${msg}`, hint);
+  /**
+   * Creates an internal network. A fixed subnet held by another live run on
+   * this engine (the simulated Internet's /24s are the same in every run) is
+   * waited for, up to SUBNET_WAIT_MS: runs on one engine take turns.
+   */
+  async network(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+    const { name, subnet, gateway, ipRange } = spec;
+    const deadline = Date.now() + SUBNET_WAIT_MS;
+    let told = false;
+    for (;;) {
+      try {
+        const n = await this.engine.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: true,
+          CheckDuplicate: true,
+          Labels: runLabels(this.state.runId),
+          ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}), ...(ipRange ? { IPRange: ipRange } : {}) }] } } : {}),
+        });
+        this.state.addNetwork(n.id);
+        return;
+      } catch (e) {
+        const msg = dockerMessage(e);
+        const what = `cannot create internal network ${name}${subnet ? ` (${subnet})` : ''}: ${msg}`;
+        if (!subnet || !/overlap/i.test(msg)) throw new BackendError(what);
+        const holder = await this.holderOf(subnet);
+        if (!holder) throw new BackendError(what, `a network that is not dnsparity's uses ${subnet} on this engine: renumber the scenario`);
+        if (!holder.live) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, holds it: run "dnsparity cleanup"`);
+        if (Date.now() > deadline) throw new BackendError(what, `run ${holder.runId} (pid ${holder.ownerPid}) has held it for ${SUBNET_WAIT_MS / 1000} s; runs on one engine take turns`);
+        if (!told) log(`waiting for run ${holder.runId} (pid ${holder.ownerPid}), which holds ${subnet} on this Docker engine`);
+        told = true;
+        await new Promise((r) => setTimeout(r, 500));
+        if (signal.aborted) throw signal.reason;
+      }
     }
+  }
+
+  /** The dnsparity network that holds a subnet, if any, and whether its run is alive. */
+  private async holderOf(subnet: string): Promise<(LabelledThing & { live: boolean }) | undefined> {
+    const nets = await this.engine.docker.listNetworks({ filters: JSON.stringify({ label: [`${LABEL}=1`] }) }).catch(() => []);
+    const n = nets.find((x) => x.IPAM?.Config?.some((c) => c.Subnet === subnet));
+    if (!n) return undefined;
+    const ownerPid = Number(n.Labels?.[LABEL_PID] ?? 0);
+    return { kind: 'network', id: n.Id, name: n.Name, runId: n.Labels?.[LABEL_RUN] ?? '', ownerPid, live: processAlive(ownerPid) };
   }
 
   container(opts: ContainerOptions): Promise<StartedTestContainer> {
