@@ -228,7 +228,8 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       entrypoint: keepalive,
       networkMode: networks[0]!,
       moreNetworks: networks.slice(1),
-      capAdd: ['NET_ADMIN'],
+      // SYS_PTRACE: to enter the host's filesystem through /proc/PID/root whatever user the image runs as.
+      capAdd: ['NET_ADMIN', 'SYS_PTRACE'],
       sysctls: noForwarding,
       binds: [...mounts, { source: filesDir, target: MOUNT, mode: 'ro' }],
     });
@@ -353,9 +354,10 @@ async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer,
   }
   // The image's own getent, in the image's own filesystem, in the environment's network namespace.
   const getent = ['chroot', `/proc/${await podPid(res, host)}/root`, 'getent'];
-  const g = await p.exec([...getent, 'hosts', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message }));
+  // The database the probe uses: a getent without it would turn every lookup into a "failure" everywhere, and hide every difference.
+  const g = await p.exec([...getent, 'ahostsv4', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message }));
   if (g.exitCode !== 0) {
-    throw new PrerequisiteError(`image ${plan.scenario.image ?? 'dnsparity/host'} cannot run "getent hosts localhost" (exit ${g.exitCode}: ${tail(g.output, 1)})`, 'the application layer runs the image\'s own getent: install it in the image (glibc\'s libc-bin; musl-utils on Alpine)');
+    throw new PrerequisiteError(`image ${plan.scenario.image ?? 'dnsparity/host'} cannot run "getent ahostsv4 localhost" (exit ${g.exitCode}: ${tail(g.output, 1)})`, 'the application layer runs the image\'s own getent, which must know the ahostsv4 and ahostsv6 databases (glibc\'s libc-bin has them)');
   }
   return getent;
 }

@@ -74,6 +74,11 @@ describe('environment NAT rules', () => {
     expect(envRuleset(env('a', 'allow', 'drop'), '169.254.169.253', targets)).not.toContain('dnat');
     expect(envRuleset(env('b', 'allow', 'reject'), '169.254.169.253', targets)).toContain('ip daddr 169.254.169.253 counter dnat to 172.18.0.3');
   });
+  it('refuses Docker\'s embedded DNS server in every environment', () => {
+    for (const e of [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]) {
+      expect(envRuleset(e, '169.254.169.253', targets)).toContain('ip daddr 127.0.0.11 counter reject');
+    }
+  });
   it('refuses to write a reject rule without a refuser', () => {
     expect(() => envRuleset(env('preprod', 'reject'), '169.254.169.253', { provider: '172.18.0.2' })).toThrow(/no refuser/);
   });

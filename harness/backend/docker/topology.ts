@@ -115,11 +115,16 @@ export function freeRange(prefix: string, used: ReadonlySet<string>): string {
   throw new InputError(undefined, `the simulated Internet uses nearly every address of ${prefix}.0/24`, 'leave a few addresses of each /24 free for the docker backend\'s own containers');
 }
 
+/** Docker's embedded DNS server, in every container on a user-defined network; it forwards to this machine's resolvers. */
+export const DOCKER_DNS = '127.0.0.11';
+
 /**
- * An environment's NAT rules, applied in its pod's namespace before the host
+ * An environment's rules, applied in its pod's namespace before the host
  * under test starts: the provider's resolver at the scenario's address, and
  * rejected traffic to the refuser. Loopback traffic (the local resolver) is
- * never touched.
+ * never redirected; Docker's embedded DNS server is refused, as nothing
+ * listens there on netns, so a resolv.conf naming it cannot reach beyond the
+ * simulated Internet.
  */
 export function envRuleset(env: EnvironmentData, providerAddress: string, targets: { readonly provider: string; readonly refuser?: string }): string {
   const rules: string[] = [];
@@ -132,6 +137,10 @@ export function envRuleset(env: EnvironmentData, providerAddress: string, target
   if (env.egress === 'reject') rules.push(`ip daddr != { ${providerAddress}, 127.0.0.0/8 } counter dnat to ${refuser()}`);
   return [
     'table ip dnsparity {',
+    '  chain guard {',
+    '    type filter hook output priority -150; policy accept;',
+    `    ip daddr ${DOCKER_DNS} counter reject`,
+    '  }',
     '  chain output {',
     '    type nat hook output priority -100; policy accept;',
     ...rules.map((r) => `    ${r}`),
