@@ -5,7 +5,6 @@
 // A run whose owner is alive is never touched.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { sweepDocker } from './backend/docker/sweep.js';
 import { removeNamespaces } from './backend/netns/index.js';
 import { cmdline, NAMESPACE_PREFIX, processAlive, readRuns, stateRoot, type RunRecord } from './run-state.js';
 import { tryRun } from './util/exec.js';
@@ -59,6 +58,7 @@ export async function sweep(): Promise<SweepReport> {
     }
   }
   // Containers and networks labelled dnsparity whose run is gone (only when an engine answers).
+  const { sweepDocker } = await import('./backend/docker/sweep.js'); // loads the engine client only here
   const docker = await sweepDocker(live);
   report.containers.push(...docker.containers);
   report.networks.push(...docker.networks);

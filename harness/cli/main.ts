@@ -5,13 +5,11 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { DockerBackend, dockerDoctor, imageFileReader } from '../backend/docker/index.js';
-import { engineState } from '../backend/docker/engine.js';
 import { NetnsBackend } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
-import { planScenario, type RunPlan } from '../plan.js';
+import { planScenario, type ImageFileReader, type RunPlan } from '../plan.js';
 import { makeReporters } from '../report/index.js';
 import type { RunError } from '../report/types.js';
 import { runScenario, type ScenarioResult } from '../run.js';
@@ -23,6 +21,11 @@ const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..'
 function defaultScenarioDir(): string {
   return existsSync('scenarios') ? 'scenarios' : join(PACKAGE_ROOT, 'scenarios');
 }
+
+/** The docker backend loads its engine client (testcontainers) only when a run needs it. */
+const docker = () => import('../backend/docker/index.js');
+let imageReader: ImageFileReader | undefined;
+const imageFile: ImageFileReader = async (image, path) => (imageReader ??= (await docker()).imageFileReader())(image, path);
 
 const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
@@ -38,7 +41,6 @@ async function loadPlans(paths: string[], filter: string | undefined, image?: st
     .map((s) => (image ? { ...s, image } : s)); // --image overrides the scenario's
   if (scenarios.length === 0) throw new InputError({ file: 'command line', field: '--filter' }, `no scenario matches "${filter}"`);
   // Every scenario is validated (zones, resolv.conf, an image's own files) before anything starts.
-  const imageFile = imageFileReader();
   return Promise.all(scenarios.map((s) => planScenario(s, { imageFile })));
 }
 
@@ -46,8 +48,11 @@ async function loadPlans(paths: string[], filter: string | undefined, image?: st
 async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend> {
   const want = requested === 'auto' ? plan.scenario.backend : requested;
   const log = (line: string) => process.stderr.write(`${line}\n`);
-  if (want === 'docker') return new DockerBackend(log);
-  if (want === 'auto' && plan.scenario.image && (await engineState()).ok) return new DockerBackend(log);
+  if (want === 'docker') return new (await docker()).DockerBackend(log);
+  if (want === 'auto' && plan.scenario.image) {
+    const d = await docker();
+    if ((await d.engineState()).ok) return new d.DockerBackend(log);
+  }
   return new NetnsBackend();
 }
 
@@ -135,15 +140,15 @@ async function listCommand(paths: string[], flags: { filter?: string }): Promise
 }
 
 async function doctorCommand(): Promise<number> {
-  const [checks, docker] = await Promise.all([new NetnsBackend().doctor(), dockerDoctor()]);
+  const [checks, dockerChecks] = await Promise.all([new NetnsBackend().doctor(), docker().then((d) => d.dockerDoctor())]);
   const print = (title: string, list: typeof checks) => {
     process.stdout.write(`${title}:\n`);
     for (const c of list) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
   };
   print('netns backend (default)', checks);
-  print('docker backend (scenarios with an image; --backend docker)', docker);
+  print('docker backend (scenarios with an image; --backend docker)', dockerChecks);
   const ok = checks.every((c) => c.ok);
-  const dockerOk = docker.every((c) => c.ok);
+  const dockerOk = dockerChecks.every((c) => c.ok);
   process.stdout.write(ok ? 'ready: dnsparity run works with --backend netns\n' : 'not ready: install what is missing above\n');
   process.stdout.write(dockerOk ? 'ready: dnsparity run works with --backend docker\n' : 'docker backend not ready: see above (runs use netns where they can)\n');
   return ok ? EXIT.parity : EXIT.couldNotRun;

@@ -178,9 +178,8 @@ async function ensure(engine: Engine, name: HarnessImage, log: (line: string) =>
       rmSync(context, { recursive: true, force: true });
     }
   }
-  const [repo, version] = tag.split(':') as [string, string];
-  await engine.docker.getImage(tag).tag({ repo, tag: 'latest' }).catch(() => undefined);
-  return `${repo}:${version}`;
+  await engine.docker.getImage(tag).tag({ repo: `dnsparity/${name}`, tag: 'latest' }).catch(() => undefined);
+  return tag;
 }
 
 /** Builds the example candidate image: the host image with this config and resolv.conf baked in. */

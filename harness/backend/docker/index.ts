@@ -34,6 +34,8 @@ const READY_TIMEOUT_MS = 15_000;
 /** How long a server must stay silent for an environment to count as cut off from it. */
 const ISOLATION_CHECK_MS = 300;
 
+export { engineState } from './engine.js';
+
 export function missingImageMessage(ref: string): string {
   return `image ${ref} is not in the Docker engine, and dnsparity pulls nothing: build or load it first (docker build, docker load; the example candidate: bash containers/build.sh candidate ${ref} CONFIG RESOLV_CONF)`;
 }
