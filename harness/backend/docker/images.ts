@@ -138,7 +138,7 @@ async function buildContext(engine: Engine, context: string, entries: string[], 
     engine.docker.modem.followProgress(stream, (err: Error | null, out: { error?: string; stream?: string }[]) => (err ? rej(err) : res(out)));
   }).catch((e: unknown) => [{ error: dockerMessage(e) }]);
   const failed = events.find((e) => e.error);
-  if (failed) throw new BackendError(`docker build of ${tag} failed: ${failed.error!.trim()}`, 'see containers/README in README.md, "The docker backend"');
+  if (failed) throw new BackendError(`docker build of ${tag} failed: ${failed.error!.trim()}`, 'README.md, "The docker backend", says what the images need');
 }
 
 const building = new Map<HarnessImage, Promise<string>>();

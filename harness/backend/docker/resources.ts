@@ -63,7 +63,7 @@ class RunContainer extends GenericContainer {
 
 /** The engine-side resources of one run; disposing it removes every one of them. */
 export class RunResources implements AsyncDisposable {
-  /** Starts in flight: teardown waits for them, so nothing is created after it has looked. */
+  /** Creations in flight: teardown waits for them, so nothing is created after it has looked. */
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
@@ -76,7 +76,11 @@ export class RunResources implements AsyncDisposable {
    * this engine (the simulated Internet's /24s are the same in every run) is
    * waited for, up to SUBNET_WAIT_MS: runs on one engine take turns.
    */
-  async network(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+  network(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+    return this.track(this.createNetwork(spec, signal, log));
+  }
+
+  private async createNetwork(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
     const { name, subnet, gateway, ipRange } = spec;
     const deadline = Date.now() + SUBNET_WAIT_MS;
     let told = false;
@@ -118,9 +122,14 @@ export class RunResources implements AsyncDisposable {
   }
 
   container(opts: ContainerOptions): Promise<StartedTestContainer> {
-    const p = new RunContainer(opts, this.state, this.engine.docker).start().catch((e: unknown) => {
-      throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
-    });
+    return this.track(
+      new RunContainer(opts, this.state, this.engine.docker).start().catch((e: unknown) => {
+        throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
+      }),
+    );
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p)).catch(() => undefined);
     return p;
