@@ -14,7 +14,12 @@ import { dockerLeftovers, dockerThings, skipDocker, skipNetns } from './env.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
 const dnsparity = (args: string[]) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
-const out = () => mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+const made: string[] = [];
+const out = () => {
+  const d = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+  made.push(d);
+  return d;
+};
 
 interface Finding {
   query: { name: string; type: string };
@@ -42,6 +47,7 @@ async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000):
 
 describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
   afterAll(async () => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
     expect(await dockerLeftovers()).toEqual([]);
   });
 
@@ -79,7 +85,7 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     expect(failing.stdout).toContain("resolv.conf: dnsparity-example/candidate:incident:/etc/resolv.conf (mounted over Docker's own)");
 
     // The same scenario without "backend: docker": auto picks docker because it names an image; --image overrides it.
-    const auto = join(mkdtempSync(join(tmpdir(), 'dnsparity-e2e-')), 'candidate.yaml');
+    const auto = join(out(), 'candidate.yaml');
     writeFileSync(auto, readFileSync('fixtures/scenarios/candidate-image.yaml', 'utf8').replace('backend: docker\n', '').replaceAll('../zones/', `${process.cwd()}/fixtures/zones/`));
     const fixedDir = out();
     const passing = await dnsparity(['run', auto, '--image', 'dnsparity-example/candidate:stub-zone-fix', '--reporter', 'json', '--out', fixedDir]);

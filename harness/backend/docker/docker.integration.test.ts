@@ -1,7 +1,7 @@
 // The docker backend against the real thing: a Docker engine, the images
 // built from containers/, unbound and nsd in containers on internal networks.
 // Each test checks that nothing labelled with its run remains.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,7 @@ describe.skipIf(!!skipDocker)('docker backend', () => {
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toContain(`${conf}:3`);
     expect(await dockerLeftovers()).toEqual(before);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('tears down when aborted during set-up', async () => {
