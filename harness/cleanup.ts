@@ -1,6 +1,7 @@
 // Sweeps what dead runs left behind: their processes (by id, and only those
 // whose command line names the run's directory or that live in the run's
-// namespaces), their namespaces and /etc/netns entries, their directories.
+// namespaces), their namespaces and /etc/netns entries, their containers and
+// networks on a Docker engine (by label), their directories.
 // A run whose owner is alive is never touched.
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ export interface SweepReport {
   readonly runs: string[];
   readonly namespaces: string[];
   readonly processes: number[];
+  readonly containers: string[];
+  readonly networks: string[];
 }
 
 const OWN_NS = new RegExp(`^${NAMESPACE_PREFIX}([0-9a-f]{6})-`);
@@ -28,7 +31,7 @@ export function staleRuns(): RunRecord[] {
 
 export async function sweep(): Promise<SweepReport> {
   const live = new Set(readRuns().filter((r) => processAlive(r.pid)).map((r) => r.runId));
-  const report: SweepReport = { runs: [], namespaces: [], processes: [] };
+  const report: SweepReport = { runs: [], namespaces: [], processes: [], containers: [], networks: [] };
   for (const run of staleRuns()) {
     const dir = join(stateRoot(), run.runId);
     for (const pid of run.pids) {
@@ -54,6 +57,11 @@ export async function sweep(): Promise<SweepReport> {
       if (m && !live.has(m[1]!)) rmSync(join('/etc/netns', e), { recursive: true, force: true });
     }
   }
+  // Containers and networks labelled dnsparity whose run is gone (only when an engine answers).
+  const { sweepDocker } = await import('./backend/docker/sweep.js'); // loads the engine client only here
+  const docker = await sweepDocker(live);
+  report.containers.push(...docker.containers);
+  report.networks.push(...docker.networks);
   for (const id of report.runs) rmSync(join(stateRoot(), id), { recursive: true, force: true });
   return report;
 }

@@ -2,10 +2,12 @@
 // queries listed. A plan is plain data; nothing is started to make it, so it
 // can be printed, tested and validated before a backend touches the machine.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { InputError } from './errors.js';
 import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
-import { loadUnboundConfig, type UnboundConfig } from './resolver/unbound-config.js';
+import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type UnboundConfig } from './resolver/unbound-config.js';
 import type { EnvironmentData } from './scenario/schema.js';
 import type { Scenario } from './scenario/load.js';
 import { loadZone, type LoadedZone } from './zone/zonefile.js';
@@ -18,6 +20,8 @@ export interface RunPlan {
   readonly resolverConfigText: string;
   /** The image's config: the main file and every file it includes. */
   readonly resolverConfig: UnboundConfig;
+  /** Where each came from: the scenario's file, or "IMAGE:/path" for the image's own. */
+  readonly sources: { readonly resolverConfig: string; readonly resolvConf: string };
   readonly environments: readonly EnvironmentData[];
   readonly reference: string;
   readonly queries: readonly Query[];
@@ -64,22 +68,45 @@ export function listQueries(scenario: Scenario, privateZones: readonly LoadedZon
   return [...queries.values()];
 }
 
-export async function planScenario(scenario: Scenario): Promise<RunPlan> {
+/** A file as the scenario's image holds it (see backend/docker/image-files.ts). */
+export type ImageFileReader = (image: string, path: string) => Promise<{ readonly found: true; readonly text: string } | { readonly found: false; readonly why: string }>;
+
+export interface PlanOptions {
+  /** Reads the files a scenario leaves to its image; without it, such a scenario cannot be planned. */
+  readonly imageFile?: ImageFileReader;
+}
+
+/** Where an image keeps the files the scenario may leave to it. */
+export const IMAGE_PATHS = { resolverConfig: '/etc/unbound/unbound.conf', resolvConf: '/etc/resolv.conf' } as const;
+
+export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): Promise<RunPlan> {
   const at = (path: (string | number)[]) => ({ file: scenario.file, line: scenario.lineOf(path), field: path.join('.') });
   const load = (where: 'provider' | 'public') =>
     Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']))));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
   const signed = publicZones.map((z, i) => ({ ...z, signed: scenario.network.public.zones[i]!.signed }));
   const internet = planSimulatedInternet(signed, { address: scenario.network.provider.address, zones: privateZones });
-  const resolvConfText = readFileSync(scenario.paths.resolvConf, 'utf8');
-  const resolverConfig = loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot);
+  const hostFile = async (which: keyof typeof IMAGE_PATHS, field: string[]): Promise<{ text: string; source: string }> => {
+    const own = scenario.paths[which];
+    if (own !== undefined) return { text: readFileSync(own, 'utf8'), source: own };
+    const image = scenario.image!; // the loader lets a file be absent only when there is an image
+    const where = { file: scenario.file, line: scenario.lineOf(['image']), field: field.join('.') };
+    if (!opts.imageFile) throw new InputError(where, `the file is left to image ${image}, whose files only a Docker engine can read`, `start a Docker engine, or set ${field.join('.')}`);
+    const f = await opts.imageFile(image, IMAGE_PATHS[which]);
+    if (!f.found) throw new InputError(where, `image ${image} has no file of its own to use: ${f.why}`, `set ${field.join('.')} in the scenario`);
+    return { text: f.text, source: `${image}:${IMAGE_PATHS[which]}` };
+  };
+  const [resolverConfig, resolvConf] = await Promise.all([hostFile('resolverConfig', ['resolver', 'config']), hostFile('resolvConf', ['stub', 'resolvConf'])]);
   return {
     scenario,
     internet,
-    resolvConf: parseResolvConf(resolvConfText, scenario.paths.resolvConf),
-    resolvConfText,
-    resolverConfigText: resolverConfig.files[0]!.text,
-    resolverConfig,
+    resolvConf: parseResolvConf(resolvConf.text, resolvConf.source),
+    resolvConfText: resolvConf.text,
+    resolverConfigText: resolverConfig.text,
+    resolverConfig: scenario.paths.resolverConfig !== undefined
+      ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig))
+      : imageConfig(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' }),
+    sources: { resolverConfig: resolverConfig.source, resolvConf: resolvConf.source },
     environments: scenario.environments,
     reference: scenario.environments.find((e) => e.reference)!.name,
     queries: listQueries(scenario, privateZones, publicZones),
@@ -87,3 +114,20 @@ export async function planScenario(scenario: Scenario): Promise<RunPlan> {
 }
 
 export const hasApplicationLayer = (q: Pick<Query, 'type'>): boolean => ADDRESS_TYPES.has(q.type);
+
+/**
+ * The image's own unbound.conf, read from its layers: one file. Its includes
+ * would need the image's whole /etc/unbound, which a scenario names with
+ * resolver.config and resolver.configRoot instead.
+ */
+function imageConfig(text: string, source: string, where: { file: string; line: number | undefined; field: string }): UnboundConfig {
+  const line = text.split('\n').findIndex((l) => {
+    const st = parseStatement(l);
+    return st.kind === 'setting' && isInclude(st.key);
+  });
+  if (line >= 0) {
+    throw new InputError(where, `the image's own config (${source}) includes other files (line ${line + 1}), which are not read from images`, `copy the image's ${IMAGE_CONFIG_DIR} tree and name it with resolver.config and resolver.configRoot`);
+  }
+  const path = `${IMAGE_CONFIG_DIR}/unbound.conf`;
+  return { main: path, root: IMAGE_CONFIG_DIR, files: [{ path, text, includes: [] }] };
+}

@@ -24,6 +24,8 @@ export interface ScenarioResult {
   readonly reference: string;
   readonly environments: readonly Pick<EnvironmentData, 'name' | 'egress' | 'provider' | 'reference'>[];
   readonly localResolver: string;
+  /** Where the resolver config and the resolv.conf the stub read came from: a scenario file, or "IMAGE:/path". */
+  readonly sources?: RunPlan['sources'];
   readonly resolvConf: { readonly nameservers: readonly string[]; readonly timeoutS: number; readonly attempts: number };
   readonly latencyThresholdMs: number;
   /** The scenario's declared differences and expected answers: what compare needs, so report.json suffices. */
@@ -110,6 +112,7 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
     reference: plan.reference,
     environments: plan.environments.map(({ name, egress, provider, reference }) => ({ name, egress, provider, reference })),
     localResolver: run.localResolver,
+    sources: plan.sources,
     resolvConf: { nameservers: plan.resolvConf.nameservers, timeoutS: plan.resolvConf.timeoutS, attempts: plan.resolvConf.attempts },
     latencyThresholdMs: s.expect.latencyThresholdMs,
     expect: { differences: s.expect.differences, answers: s.expect.answers },
@@ -125,7 +128,7 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
   };
   const recheck = await confirm(run, plan, gathered, probing, opts);
   // Read last: the router has seen every packet of both passes by now.
-  return { ...gathered, ...(recheck ? { recheck } : {}), unknownDestinations: await run.leaks() };
+  return { ...gathered, ...(recheck ? { recheck } : {}), ...(run.leaks ? { unknownDestinations: await run.leaks() } : {}) };
 }
 
 async function probeAll(run: StartedRun, queries: readonly Query[], probing: Probing): Promise<Record<string, QueryObservation[]>> {

@@ -3,9 +3,12 @@
 # a packaged unbound started on the host would recurse from the real root
 # servers, which dnsparity never allows. chromium is for the test that renders
 # report.html (headless, never a downloaded browser). Idempotent; needs root.
+#   --docker   also the Docker engine (docker.io) for the docker backend; its
+#              service is not started either (scripts/dockerd.sh starts one).
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium coreutils)
+[ "${1:-}" = "--docker" ] && PACKAGES+=(docker.io)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -59,3 +59,37 @@ export function runIdsOf(pid: number): string[] {
     }
   });
 }
+
+/** What the docker backend's tests need: an engine that answers, and this machine's binaries for the images. */
+export async function dockerSkipReason(): Promise<string | undefined> {
+  const { engineState } = await import('../harness/backend/docker/engine.js');
+  const s = await engineState();
+  if (!s.ok) return `needs a Docker engine (${s.reason}); scripts/test.sh installs docker.io and starts dockerd`;
+  if (process.getuid?.() !== 0) return 'needs root (run directory under /run/dnsparity, bind-mounted into containers)';
+  const missing = ['unbound', 'nsd', 'getent', 'ip', 'nft', 'chroot', 'ldd'].filter((b) => !has(b));
+  if (missing.length) return `needs ${missing.join(', ')} on this machine to build the images (scripts/install-prerequisites.sh)`;
+  if (!existsSync('dist/harness/probe/worker.js')) return 'needs the build: npm run build';
+  return undefined;
+}
+
+export const skipDocker = await dockerSkipReason();
+if (skipDocker) console.warn(`SKIPPED docker tests: ${skipDocker}`);
+
+/**
+ * Containers and networks labelled dnsparity that nobody will remove: their
+ * owner process is gone, or it is this test process. Things of other live
+ * runs (another worktree's tests on the same engine) are not leftovers.
+ */
+export async function dockerLeftovers(runId?: string): Promise<string[]> {
+  const { processAlive } = await import('../harness/run-state.js');
+  return dockerThings((t) => (runId === undefined || t.runId === runId) && (t.ownerPid === process.pid || !processAlive(t.ownerPid)));
+}
+
+/** Containers and networks labelled dnsparity that match, as "container NAME" / "network NAME". */
+export async function dockerThings(match: (t: { kind: string; runId: string; ownerPid: number }) => boolean): Promise<string[]> {
+  const { engineState } = await import('../harness/backend/docker/engine.js');
+  const { listLabelled } = await import('../harness/backend/docker/resources.js');
+  const s = await engineState();
+  if (!s.ok) return [];
+  return (await listLabelled(s.engine)).filter(match).map((t) => `${t.kind} ${t.name}`);
+}

@@ -10,7 +10,7 @@ import { NetnsBackend } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
-import { planScenario, type RunPlan } from '../plan.js';
+import { planScenario, type ImageFileReader, type RunPlan } from '../plan.js';
 import { makeReporters } from '../report/index.js';
 import { readReport } from '../report/stored.js';
 import { summarise } from '../report/summary.js';
@@ -28,25 +28,37 @@ function defaultScenarioDir(): string {
   return existsSync('scenarios') ? 'scenarios' : join(PACKAGE_ROOT, 'scenarios');
 }
 
+/** The docker backend loads its engine client (testcontainers) only when a run needs it. */
+const docker = () => import('../backend/docker/index.js');
+let imageReader: ImageFileReader | undefined;
+const imageFile: ImageFileReader = async (image, path) => (imageReader ??= (await docker()).imageFileReader())(image, path);
+
 const positiveInt = (flag: string) => (v: string) => {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`${flag} expects a positive whole number`);
   return n;
 };
 
-async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard): Promise<RunPlan[]> {
+async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard, image?: string): Promise<RunPlan[]> {
   const files = discoverScenarios(paths.length ? paths : [defaultScenarioDir()]);
-  const scenarios = files.map(loadScenario).filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter));
+  const scenarios = files
+    .map(loadScenario)
+    .filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter))
+    .map((s) => (image ? { ...s, image } : s)); // --image overrides the scenario's
   if (scenarios.length === 0) throw new InputError({ file: 'command line', field: '--filter' }, `no scenario matches "${filter}"`);
   // The shard is taken after the filter, so every worker filters alike; a shard may be empty.
-  // Every scenario of it is validated (zones, resolv.conf) before anything starts.
-  return Promise.all(selectShard(scenarios, (s) => s.file, shard).map(planScenario));
+  // Every scenario of it is validated (zones, resolv.conf, an image's own files) before anything starts.
+  return Promise.all(selectShard(scenarios, (s) => s.file, shard).map((s) => planScenario(s, { imageFile })));
 }
 
-function chooseBackend(requested: string, plan: RunPlan): Backend {
+/** auto: docker when the scenario names an image and an engine answers, netns otherwise. */
+async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend> {
   const want = requested === 'auto' ? plan.scenario.backend : requested;
-  if (want === 'docker') {
-    throw new PrerequisiteError(`${plan.scenario.name}: the docker backend is not available in this version`, 'use --backend netns');
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  if (want === 'docker') return new (await docker()).DockerBackend(log);
+  if (want === 'auto' && plan.scenario.image) {
+    const d = await docker();
+    if ((await d.engineState()).ok) return new d.DockerBackend(log);
   }
   return new NetnsBackend();
 }
@@ -68,6 +80,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 
 interface RunFlags {
   backend: string;
+  image?: string;
   reporter: string[];
   out?: string;
   filter?: string;
@@ -106,14 +119,14 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     for (const s of staleRuns()) {
       process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
     }
-    const plans = await loadPlans(paths, flags.filter, flags.shard);
+    const plans = await loadPlans(paths, flags.filter, flags.shard, flags.image);
     if (plans.length === 0) process.stderr.write(`shard ${flags.shard?.index}/${flags.shard?.count} has no scenario: nothing to run\n`);
     for (const [k, plan] of plans.entries()) {
       if (controller.signal.aborted) break;
       const who = `${plan.scenario.name}${plans.length > 1 ? ` (${k + 1}/${plans.length})` : ''}`;
       progress.set(`${who}: starting`, true);
       try {
-        const backend = chooseBackend(flags.backend, plan);
+        const backend = await chooseBackend(flags.backend, plan);
         const onPhase = (phase: string) => progress.set(`${who}: ${phase}`);
         const result = await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false, onPhase });
         results.push(result);
@@ -154,19 +167,24 @@ async function listCommand(paths: string[], flags: { filter?: string; shard?: Sh
 }
 
 async function doctorCommand(): Promise<number> {
-  const checks = await new NetnsBackend().doctor();
-  process.stdout.write('netns backend (default):\n');
-  for (const c of checks) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
-  process.stdout.write('docker backend: not available in this version\n');
+  const [checks, dockerChecks] = await Promise.all([new NetnsBackend().doctor(), docker().then((d) => d.dockerDoctor())]);
+  const print = (title: string, list: typeof checks) => {
+    process.stdout.write(`${title}:\n`);
+    for (const c of list) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
+  };
+  print('netns backend (default)', checks);
+  print('docker backend (scenarios with an image; --backend docker)', dockerChecks);
   const ok = checks.every((c) => c.ok);
+  const dockerOk = dockerChecks.every((c) => c.ok);
   process.stdout.write(ok ? 'ready: dnsparity run works with --backend netns\n' : 'not ready: install what is missing above\n');
+  process.stdout.write(dockerOk ? 'ready: dnsparity run works with --backend docker\n' : 'docker backend not ready: see above (runs use netns where they can)\n');
   return ok ? EXIT.parity : EXIT.couldNotRun;
 }
 
 async function cleanupCommand(): Promise<number> {
   if (process.getuid?.() !== 0) throw new PrerequisiteError('cleanup needs root to remove namespaces', 'run it with sudo');
   const r = await sweep();
-  process.stdout.write(`removed ${r.runs.length} dead run(s), ${r.namespaces.length} namespace(s), ${r.processes.length} process(es)\n`);
+  process.stdout.write(`removed ${r.runs.length} dead run(s), ${r.namespaces.length} namespace(s), ${r.processes.length} process(es), ${r.containers.length} container(s), ${r.networks.length} network(s)\n`);
   return EXIT.parity;
 }
 
@@ -180,7 +198,8 @@ export async function main(argv: string[]): Promise<number> {
     .command('run')
     .description('run scenarios (files or directories; default: scenarios/) and report every difference')
     .argument('[scenarios...]', 'scenario files or directories')
-    .addOption(new Option('--backend <name>', 'how environments are realised').choices(['auto', 'netns', 'docker']).default('auto'))
+    .addOption(new Option('--backend <name>', 'how environments are realised (auto: docker for scenarios with an image when an engine answers)').choices(['auto', 'netns', 'docker']).default('auto'))
+    .option('--image <ref>', "the candidate image to test, over the scenario's image: (docker backend)")
     .option('--reporter <name>', REPORTER_HELP, collect)
     .option('--out <dir>', 'write report files (report.json, junit.xml, summary.md, report.html) into this directory')
     .option('--filter <text>', 'only scenarios whose name or file contains this text')

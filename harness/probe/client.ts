@@ -35,6 +35,8 @@ export interface ProbeOptions {
   readonly signal?: AbortSignal;
   /** Called with each started worker's pid, so an abort can find it. */
   readonly onSpawn?: (pid: number) => void;
+  /** See ProbeConfig.getent. */
+  readonly getent?: readonly string[];
 }
 
 export async function probeEnvironment(
@@ -70,7 +72,7 @@ export async function probeEnvironment(
     }
   })();
   // Stream the queries, honouring backpressure on the pipe.
-  const config: ProbeConfig = { servers, deadlines: opts.deadlines, concurrency: opts.concurrency, readyTimeoutMs: opts.readyTimeoutMs ?? 0 };
+  const config: ProbeConfig = { servers, deadlines: opts.deadlines, concurrency: opts.concurrency, readyTimeoutMs: opts.readyTimeoutMs ?? 0, ...(opts.getent ? { getent: opts.getent } : {}) };
   const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
   await write(`${JSON.stringify(config)}\n`);

@@ -17,6 +17,8 @@ export interface ProbeConfig {
   readonly concurrency: number;
   /** Wait until the local resolver (servers[0]) answers before the first query. */
   readonly readyTimeoutMs: number;
+  /** argv that runs the image's own getent: the application layer then spawns it instead of calling getaddrinfo here. */
+  readonly getent?: readonly string[];
 }
 
 export interface ProbeRequest {

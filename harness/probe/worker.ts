@@ -1,12 +1,14 @@
 // The probe worker: started inside an environment (ip netns exec, or docker
-// exec), so getaddrinfo reads that environment's resolv.conf and its sockets
-// use that environment's network. Two modes:
+// exec), so getaddrinfo (or the image's own getent, see getent.ts) reads that
+// environment's resolv.conf and its sockets use that environment's network.
+// Two modes:
 //   worker ready TIMEOUT_MS ADDR#PORT...   exit 0 once every server answers
 //   worker probe                           JSON lines in (config, then queries), results out
 import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline';
 import type { AppObservation, AppOutcome } from '../model.js';
 import { query } from './dns-client.js';
+import { getentLookup } from './getent.js';
 import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
 
 const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
@@ -31,7 +33,7 @@ async function appLookup(name: string, type: string, timeoutMs: number): Promise
 
 async function probeOne(cfg: ProbeConfig, req: ProbeRequest): Promise<ProbeResult> {
   const [application, ...resolver] = await Promise.all([
-    req.app ? appLookup(req.name, req.type, cfg.deadlines.appMs) : Promise.resolve(undefined),
+    !req.app ? Promise.resolve(undefined) : cfg.getent ? getentLookup(cfg.getent, req.name, req.type, cfg.deadlines.appMs) : appLookup(req.name, req.type, cfg.deadlines.appMs),
     ...cfg.servers.map(async (s) => {
       const r = await query(s, req.name, req.type, cfg.deadlines.resolverMs);
       return { server: `${s.address}#${s.port}`, roles: s.roles, ...r };

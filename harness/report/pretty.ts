@@ -71,6 +71,8 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     out.push(c.dim(`      because ${reason}`));
   }
   for (const e of unmet) out.push(`  ${c.red('✗')} ${mark(e.baseline)}expected ${e.description} in ${e.environment}; got ${e.observed}`);
+  // On docker the host under test sees this resolv.conf, mounted over the one Docker writes into containers.
+  if (r.sources) out.push(c.dim(`  resolver config: ${r.sources.resolverConfig}; resolv.conf: ${r.sources.resolvConf}${r.backend === 'docker' ? " (mounted over Docker's own)" : ''}`));
   const subs = r.substitutions.map((s) => s.option).join(', ');
   out.push(c.dim(`  config substitutions (every environment alike): ${subs}`));
   return out.join('\n');

@@ -12,12 +12,12 @@ export interface Scenario extends ScenarioData {
   /** Absolute path of the YAML file. */
   readonly file: string;
   readonly name: string;
-  /** Absolute paths of the files the scenario names. */
+  /** Absolute paths of the files the scenario names; absent ones are the image's own. */
   readonly paths: {
-    readonly resolverConfig: string;
+    readonly resolverConfig?: string;
     /** The directory standing for the image's /etc/unbound (include: paths resolve against it). */
-    readonly configRoot: string;
-    readonly resolvConf: string;
+    readonly configRoot?: string;
+    readonly resolvConf?: string;
   };
   /** Line of a field, for errors found after loading (zones, configs). */
   lineOf(path: readonly (string | number)[]): number | undefined;
@@ -110,17 +110,23 @@ export function parseScenario(text: string, file: string): Scenario {
   if (data.queries.names.length === 0 && !data.queries.privateZones && !data.queries.publicZones) {
     throw at(['queries'], 'no queries: list names, or set privateZones or publicZones to true');
   }
-  const resolverConfig = mustRead(['resolver', 'config'], data.resolver.config);
-  const configRoot = data.resolver.configRoot === undefined ? dirname(resolverConfig) : resolve(dir, data.resolver.configRoot);
-  if (data.resolver.configRoot !== undefined && !isDirectory(configRoot)) {
+  // Without an image, the scenario must give the files; with one, they override the image's own.
+  const hostFile = (path: Path, p: string | undefined): string | undefined => {
+    if (p !== undefined) return mustRead(path, p);
+    if (data.image === undefined) throw at(path, 'required field is missing', 'or name an image, whose own file is used then');
+    return undefined;
+  };
+  const resolverConfig = hostFile(['resolver', 'config'], data.resolver.config);
+  const resolvConf = hostFile(['stub', 'resolvConf'], data.stub.resolvConf);
+  const configRoot = data.resolver.configRoot !== undefined ? resolve(dir, data.resolver.configRoot) : resolverConfig !== undefined ? dirname(resolverConfig) : undefined;
+  if (data.resolver.configRoot !== undefined && !isDirectory(configRoot!)) {
     throw at(['resolver', 'configRoot'], `not a directory: ${data.resolver.configRoot} (resolved to ${configRoot})`, "name the directory that stands for the image's /etc/unbound, relative to the scenario file");
   }
-  const resolvConf = mustRead(['stub', 'resolvConf'], data.stub.resolvConf);
   return {
     ...data,
     file,
     name: data.name ?? basename(file).replace(/\.ya?ml$/, ''),
-    paths: { resolverConfig, configRoot, resolvConf },
+    paths: { ...(resolverConfig ? { resolverConfig } : {}), ...(configRoot ? { configRoot } : {}), ...(resolvConf ? { resolvConf } : {}) },
     lineOf,
   };
 }

@@ -57,12 +57,16 @@ export const scenarioSchema = z.strictObject({
   image: z.string().min(1).optional(),
   resolver: z.strictObject({
     kind: z.literal('unbound', { message: 'expected "unbound" (the only resolver supported so far)' }).default('unbound'),
-    config: z.string().min(1).describe("the image's unbound.conf, used as it is"),
+    /** Required unless the scenario names an image, whose own config is used then. */
+    config: z.string().min(1).describe("the image's unbound.conf, used as it is").optional(),
     configRoot: z.string().min(1).optional().describe("the directory standing for the image's /etc/unbound, against which include: paths resolve; default: the config file's directory"),
   }),
-  stub: z.strictObject({
-    resolvConf: z.string().min(1).describe("the image's resolv.conf"),
-  }),
+  stub: z
+    .strictObject({
+      /** Required unless the scenario names an image, whose own resolv.conf is used then. */
+      resolvConf: z.string().min(1).describe("the image's resolv.conf").optional(),
+    })
+    .default({}),
   network: z.strictObject({
     provider: z.strictObject({
       address: ipv4.default('169.254.169.253'),

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Builds the docker backend's images offline, from this machine's binaries
+# (no registry, no base image): host (unbound + getent), nsd, provider,
+# helper (node + ip + nft). With "candidate TAG CONFIG RESOLV_CONF", builds an
+# example candidate server image from the host image with that config baked in:
+#   bash containers/build.sh candidate dnsparity-example/candidate:incident \
+#        fixtures/images/incident/unbound.conf fixtures/stub/resolv.conf
+# dnsparity run builds the harness images by itself when they are missing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ -f "$root/dist/harness/backend/docker/build-images.js" ] || (cd "$root" && npm run build >/dev/null)
+exec node "$root/dist/harness/backend/docker/build-images.js" "$@"

@@ -1,0 +1,101 @@
+// The docker backend against the real thing: a Docker engine, the images
+// built from containers/, unbound and nsd in containers on internal networks.
+// Each test checks that nothing labelled with its run remains.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { dockerLeftovers, skipDocker } from '../../../test/env.js';
+import { InputError } from '../../errors.js';
+import type { Query, QueryObservation } from '../../model.js';
+import { planScenario } from '../../plan.js';
+import { loadScenario } from '../../scenario/load.js';
+import { requireEngine } from './engine.js';
+import { DockerBackend } from './index.js';
+import { LABEL_RUN } from './resources.js';
+
+const q = (name: string, type: Query['type'] = 'A'): Query => ({ name, type, source: 'explicit' });
+
+describe.skipIf(!!skipDocker)('docker backend', () => {
+  it('realises the incident in internal networks only: NXDOMAIN where egress is allowed, the VPC resolver after the stub timeout where it is not', async () => {
+    const engine = await requireEngine();
+    const plan = await planScenario(loadScenario('scenarios/incident-2024-11-05.yaml'));
+    const signal = new AbortController().signal;
+    let runId = '';
+    {
+      await using run = await new DockerBackend().start(plan, { signal });
+      runId = run.runId;
+      expect(run.backend).toBe('docker');
+
+      // Every network of the run is internal and labelled; no container sits on the default bridge.
+      const filters = JSON.stringify({ label: [`${LABEL_RUN}=${runId}`] });
+      const networks = await engine.docker.listNetworks({ filters });
+      expect(networks.length).toBeGreaterThanOrEqual(2);
+      for (const n of networks) expect({ name: n.Name, internal: n.Internal }).toEqual({ name: n.Name, internal: true });
+      const containers = await engine.docker.listContainers({ all: true, filters });
+      expect(containers.length).toBeGreaterThan(0);
+      for (const c of containers) {
+        const info = await engine.docker.getContainer(c.Id).inspect();
+        const mode = info.HostConfig.NetworkMode ?? '';
+        const attached = Object.keys(info.NetworkSettings.Networks ?? {});
+        expect(mode === 'bridge' || mode === 'default' || attached.includes('bridge'), `${c.Names[0]} on ${mode} ${attached}`).toBe(false);
+        if (!mode.startsWith('container:')) for (const a of attached) expect(networks.map((n) => n.Name)).toContain(a);
+      }
+
+      const [prod, staging, preprod] = run.environments;
+      const queries = [q('proxysql.internal.example.io'), q('www.example.io'), q('www.example.io', 'MX')];
+      const [p, s, r] = (await Promise.all([prod!, staging!, preprod!].map((e) => e.probe(queries, { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal })))) as [QueryObservation[], QueryObservation[], QueryObservation[]];
+      // Application layer, through the image's own getent: the verdict.
+      expect(p[0]!.application!.outcome.status).toBe('not-found');
+      expect(s[0]!.application!.outcome).toEqual({ status: 'answer', addresses: ['10.20.30.40'] });
+      expect(s[0]!.application!.latencyMs).toBeGreaterThanOrEqual(1900); // the stub's 2 s timeout
+      expect(r[0]!.application!.outcome).toEqual({ status: 'answer', addresses: ['10.20.30.40'] });
+      // Resolver layer: the explanation. Dropped and rejected egress both leave unbound without an answer, as on netns.
+      const local = (o: (typeof p)[number]) => o.resolver.find((x) => x.roles.includes('local-resolver'))!.outcome;
+      expect(local(p[0]!)).toMatchObject({ status: 'response', rcode: 'NXDOMAIN' });
+      expect(local(s[0]!)).toEqual({ status: 'timeout' });
+      expect(local(r[0]!)).toEqual({ status: 'timeout' });
+      // The provider's resolver answers at its scenario address in every environment.
+      for (const o of [p[0]!, s[0]!, r[0]!]) {
+        expect(o.resolver.find((x) => x.server === '169.254.169.253#53')!.outcome).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [{ type: 'A', data: '10.20.30.40' }] });
+      }
+      expect(p[1]!.application!.outcome).toEqual({ status: 'answer', addresses: ['203.0.113.80'] });
+      expect(p[2]!.application).toBeUndefined();
+      expect(local(p[2]!)).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [] });
+    }
+    expect(await dockerLeftovers(runId)).toEqual([]);
+  });
+
+  it('rejects a config the image\'s unbound rejects, naming the scenario\'s file and line, with nothing left', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnsparity-test-'));
+    const conf = join(dir, 'unbound.conf');
+    writeFileSync(conf, 'server:\n    interface: 127.0.0.1\n    num-threads: lots\n');
+    const text = readFileSync('scenarios/stub-zone-fix.yaml', 'utf8').replace('../fixtures/images/stub-zone-fix/unbound.conf', conf);
+    const file = join(dir, 'bad.yaml');
+    writeFileSync(file, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
+    const plan = await planScenario(loadScenario(file));
+    const before = await dockerLeftovers();
+    const err = await new DockerBackend().start(plan, { signal: new AbortController().signal }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message).toContain(`${conf}:3`);
+    expect(await dockerLeftovers()).toEqual(before);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('tears down when aborted during set-up', async () => {
+    const plan = await planScenario(loadScenario('scenarios/stub-zone-fix.yaml'));
+    const ac = new AbortController();
+    const before = await dockerLeftovers();
+    const starting = new DockerBackend().start(plan, { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('test abort')), 1500);
+    const result = await starting.then(
+      async (run) => {
+        await run[Symbol.asyncDispose]();
+        return 'started';
+      },
+      (e: Error) => e.message,
+    );
+    expect(['test abort', 'started']).toContain(result);
+    expect(await dockerLeftovers()).toEqual(before);
+  });
+});

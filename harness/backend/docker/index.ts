@@ -1,0 +1,401 @@
+// The docker backend: the host under test is a container of the candidate
+// image itself (its own unbound, its own C library and getent, its own files),
+// started in environments made of internal Docker networks (topology.ts).
+// nsd containers serve the simulated Internet, an unbound container plays the
+// provider's resolver. Each environment's namespaces are held by a helper
+// container (a "pod") that sets their route and NAT rules before the host
+// under test joins them, and that runs the probe worker: dns-packet queries
+// (resolver layer) and the image's own getent in the image's own filesystem
+// (application layer).
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, relative } from 'node:path';
+import type { StartedTestContainer } from 'testcontainers';
+import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
+import type { Query, QueryObservation, Substitution } from '../../model.js';
+import { rootHints, zoneText } from '../../network/simulated-internet.js';
+import { IMAGE_PATHS, type ImageFileReader, type RunPlan } from '../../plan.js';
+import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
+import type { PreparedConfig } from '../../resolver/types.js';
+import { unbound } from '../../resolver/unbound.js';
+import { RunState } from '../../run-state.js';
+import { tryRun } from '../../util/exec.js';
+import { nsdFiles, providerConfig } from '../netns/files.js';
+import { probeServers } from '../netns/index.js';
+import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
+import { engineState, requireEngine, type Engine } from './engine.js';
+import { readImageFiles, type ImageFile } from './image-files.js';
+import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
+import { RunResources } from './resources.js';
+import { envRuleset, overlaps, parseRoutes, planDockerTopology, type DockerTopology, type EnvSpec } from './topology.js';
+
+/** Where the harness mounts a container's generated files. */
+const MOUNT = '/etc/dnsparity';
+const READY_TIMEOUT_MS = 15_000;
+/** How long a server must stay silent for an environment to count as cut off from it. */
+const ISOLATION_CHECK_MS = 300;
+
+export { engineState } from './engine.js';
+
+export function missingImageMessage(ref: string): string {
+  return `image ${ref} is not in the Docker engine, and dnsparity pulls nothing: build or load it first (docker build, docker load; the example candidate: bash containers/build.sh candidate ${ref} CONFIG RESOLV_CONF)`;
+}
+
+export async function dockerDoctor(): Promise<PrerequisiteCheck[]> {
+  const checks: PrerequisiteCheck[] = [];
+  const s = await engineState();
+  checks.push(
+    s.ok
+      ? { what: 'Docker engine', ok: true, detail: `Docker ${s.engine.version} answers` }
+      : { what: 'Docker engine', ok: false, detail: s.reason, fix: 'apt-get install docker.io, then start dockerd (systemctl start docker, or dockerd & in a container)' },
+  );
+  const cli = await tryRun('sh', ['-c', 'command -v docker']);
+  checks.push({ what: 'docker', ok: cli.exitCode === 0, detail: cli.exitCode === 0 ? 'found (runs the probe worker with docker exec)' : 'not found', fix: 'apt-get install docker.io' });
+  for (const name of HARNESS_IMAGES) {
+    try {
+      const tag = await harnessImageTag(name);
+      const built = s.ok && (await imageExists(s.engine, tag));
+      // A harness image not built yet is no problem: a run builds it, offline, from this machine's binaries.
+      checks.push({ what: `image dnsparity/${name}`, ok: true, detail: built ? `built (${tag})` : 'not built yet: the first docker run builds it from this machine\'s binaries (or bash containers/build.sh)' });
+    } catch (e) {
+      if (!(e instanceof PrerequisiteError)) throw e;
+      checks.push({ what: `image dnsparity/${name}`, ok: false, detail: e.message, fix: e.hint ?? '' });
+    }
+  }
+  return checks;
+}
+
+/** The worker and what it imports, mounted read-only at the same paths inside the helper. */
+function workerMounts(): { source: string; target: string; mode: 'ro' }[] {
+  const worker = workerPath();
+  const packageDir = (from: string, name: string): string => {
+    let dir = dirname(createRequire(from).resolve(name));
+    while (!readJson(join(dir, 'package.json'))?.name?.startsWith(name)) {
+      if (dirname(dir) === dir) throw new BackendError(`cannot find the package directory of ${name}`);
+      dir = dirname(dir);
+    }
+    return dir;
+  };
+  const root = dirname(dirname(dirname(dirname(worker)))); // <root>/dist/harness/probe/worker.js
+  const dnsPacket = packageDir(worker, 'dns-packet');
+  const ipCodec = packageDir(join(dnsPacket, 'package.json'), '@leichtgewicht/ip-codec');
+  const dirs = [root, dnsPacket, ipCodec].filter((d, _i, all) => !all.some((o) => o !== d && d.startsWith(`${o}/`)));
+  return [...new Set(dirs)].map((d) => ({ source: d, target: d, mode: 'ro' as const }));
+}
+
+function readJson(p: string): { name?: string } | undefined {
+  try {
+    return JSON.parse(readFileSync(p, 'utf8')) as { name?: string };
+  } catch {
+    return undefined;
+  }
+}
+
+/** The simulated Internet's subnets become bridges on this machine: none may shadow its own routes. */
+function assertNoRouteConflict(topo: DockerTopology): void {
+  let routes: ReturnType<typeof parseRoutes> = [];
+  try {
+    routes = parseRoutes(readFileSync('/proc/net/route', 'utf8'));
+  } catch {
+    return;
+  }
+  for (const n of topo.networks) {
+    if (!n.subnet) continue;
+    const [network, prefix] = n.subnet.split('/') as [string, string];
+    // Docker's own bridges are the engine's to arbitrate (it refuses overlapping pools).
+    const clash = routes.find((r) => !/^(br-|docker)/.test(r.iface) && overlaps(r, { network, prefix: Number(prefix) }));
+    if (clash) {
+      throw new BackendError(
+        `the simulated Internet's ${n.subnet} overlaps this machine's own network ${clash.network}/${clash.prefix} (${clash.iface}); the docker backend would put it on a bridge here`,
+        'renumber the scenario\'s public servers, or use --backend netns',
+      );
+    }
+  }
+}
+
+function checkAbort(signal: AbortSignal): void {
+  if (signal.aborted) throw signal.reason;
+}
+
+class DockerRun implements StartedRun {
+  readonly backend = 'docker' as const;
+  environments: StartedEnvironment[] = [];
+  substitutions: Substitution[] = [];
+  localResolver = '';
+  private disposed = false;
+
+  constructor(
+    readonly state: RunState,
+    readonly resources: RunResources,
+    private readonly keep: boolean,
+  ) {}
+
+  get runId(): string {
+    return this.state.runId;
+  }
+
+  file(rel: string, text: string): string {
+    const p = join(this.state.dir, rel);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, text);
+    return p;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.keep) await this.saveLogs();
+    try {
+      await this.resources[Symbol.asyncDispose]();
+    } finally {
+      if (!this.keep) this.state.remove();
+    }
+  }
+
+  private async saveLogs(): Promise<void> {
+    const names = await this.resources.containerNames().catch(() => []);
+    await Promise.all(names.map(async (n) => this.file(`logs/${n}.log`, `${await this.resources.logs(n, 10_000)}\n`)));
+  }
+}
+
+export class DockerBackend implements Backend {
+  readonly name = 'docker' as const;
+
+  constructor(private readonly log: (line: string) => void = () => undefined) {}
+
+  doctor(): Promise<PrerequisiteCheck[]> {
+    return dockerDoctor();
+  }
+
+  async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
+    const engine = await requireEngine();
+    const mounts = workerMounts(); // fails before anything exists if the worker is missing
+    const image = plan.scenario.image;
+    if (image && !(await imageExists(engine, image))) throw new PrerequisiteError(missingImageMessage(image));
+    // Images first: a build takes a while and leaves nothing to clean up.
+    const [host, nsd, provider, helper] = await Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' && image ? Promise.resolve(image) : ensureImage(engine, n, this.log))));
+    checkAbort(opts.signal);
+    const state = RunState.create('docker', plan.scenario.file);
+    const r = new DockerRun(state, new RunResources(engine, state), !!opts.keep);
+    try {
+      await build(r, plan, { host: host!, nsd: nsd!, provider: provider!, helper: helper! }, mounts, engine, opts.signal, this.log);
+      return r;
+    } catch (e) {
+      await r[Symbol.asyncDispose]().catch(() => undefined);
+      throw e;
+    }
+  }
+}
+
+interface Images {
+  readonly host: string;
+  readonly nsd: string;
+  readonly provider: string;
+  readonly helper: string;
+}
+
+async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+  const res = r.resources;
+  const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, plan.internet, plan.environments);
+  assertNoRouteConflict(topo);
+
+  // 1. Files, with the paths they have inside the containers.
+  const hints = rootHints(plan.internet);
+  // Paths are the container's: host/ is mounted at MOUNT. This backend signs no
+  // simulated Internet, so a config with a trust anchor is refused with a hint.
+  const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: `${MOUNT}/root.hints`, workDir: MOUNT, configDir: MOUNT });
+  for (const f of prepared.files) r.file(join('host', relative(MOUNT, f.path)), f.text);
+  r.file('host/root.hints', hints);
+  const resolvConf = r.file('resolv.conf', plan.resolvConfText);
+  // The provider answers on its own address; environments reach it at the scenario's through DNAT.
+  r.file('provider/unbound.conf', providerConfig({ ...plan.internet, provider: { ...plan.internet.provider, address: '0.0.0.0' } }, MOUNT, `${MOUNT}/root.hints`));
+  r.file('provider/root.hints', hints);
+  for (const z of plan.internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
+  for (const n of topo.nsd) for (const [name, text] of nsdFiles(n.config, MOUNT)) r.file(`nsd/${n.name}/${name}`, text);
+  r.substitutions = [...prepared.substitutions];
+  r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
+  const dir = (rel: string) => join(r.state.dir, rel);
+  checkAbort(signal);
+
+  // 2. Internal networks.
+  await Promise.all(topo.networks.map((n) => res.network(n, signal, log)));
+  checkAbort(signal);
+
+  // 3. The simulated Internet, the provider's namespace, the environments' namespaces.
+  const keepalive = [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'];
+  // Nothing is routed through a helper: the environments differ only by their attachments and rules.
+  const noForwarding = { 'net.ipv4.ip_forward': '0' };
+  const pod = (name: string, networks: readonly string[], filesDir: string) => {
+    mkdirSync(filesDir, { recursive: true });
+    return res.container({
+      name,
+      image: images.helper,
+      entrypoint: keepalive,
+      networkMode: networks[0]!,
+      moreNetworks: networks.slice(1),
+      // SYS_PTRACE: to enter the host's filesystem through /proc/PID/root whatever user the image runs as.
+      capAdd: ['NET_ADMIN', 'SYS_PTRACE'],
+      sysctls: noForwarding,
+      binds: [...mounts, { source: filesDir, target: MOUNT, mode: 'ro' }],
+    });
+  };
+  // Everything of one phase starts at once, and nothing is left unawaited: a
+  // failed start rejects the phase, and teardown waits for the rest.
+  const [, providerPod, refuserC, envPods] = await Promise.all([
+    Promise.all(
+      topo.nsd.map((n) =>
+        res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: n.network, address: n.address, binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] }),
+      ),
+    ),
+    pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc')),
+    // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
+    topo.refuser ? res.container({ name: topo.refuser, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: noForwarding }) : undefined,
+    Promise.all(topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)))),
+  ]);
+  checkAbort(signal);
+  const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}) };
+  const providerGateway = (await engine.docker.getNetwork(topo.providerNetwork).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
+  if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
+  const providerAddress = plan.internet.provider.address;
+  await Promise.all(
+    topo.envs.map(async (e, i) => {
+      r.file(`pods/${e.env.name}/rules.nft`, envRuleset(e.env, providerAddress, targets));
+      // Asked for on the provider network, so the address the DNAT picks answers the right source.
+      await execOk(envPods[i]!, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
+      await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
+    }),
+  );
+  checkAbort(signal);
+
+  // 4. The provider's resolver, and the host under test in each environment.
+  const [entry, ...args] = unbound.command(prepared.main, prepared.runArgs);
+  const [, hosts] = await Promise.all([
+    res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: `container:${providerPod.getId()}`, binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] }),
+    Promise.all(
+      topo.envs.map((e, i) =>
+        res.container({
+          name: e.host,
+          image: images.host,
+          entrypoint: [entry!],
+          command: args,
+          networkMode: `container:${envPods[i]!.getId()}`,
+          // Its processes are visible to the pod, whose worker runs getent in this container's filesystem.
+          pidMode: `container:${envPods[i]!.getId()}`,
+          // The resolv.conf the scenario or the image intends, over the one Docker would write.
+          binds: [
+            { source: dir('host'), target: MOUNT, mode: 'ro' },
+            { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
+          ],
+        }),
+      ),
+    ),
+  ]);
+  checkAbort(signal);
+
+  // 5. Readiness, checked by queries; and each environment's isolation, checked by silence.
+  const [getents] = await Promise.all([
+    Promise.all(topo.envs.map((e, i) => hostReady(res, e, envPods[i]!, hosts[i]!, r.localResolver, plan, prepared, signal))),
+    ready(providerPod, [...topo.nsd.map((n) => `${n.address}#53`), '127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver, ...topo.nsd.map((n) => n.name)])),
+    ...topo.envs.map((e, i) => assertIsolated(e, envPods[i]!, plan, signal)),
+  ]);
+
+  // 6. Environments ready to probe.
+  const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
+  r.environments = topo.envs.map((e, i) => ({
+    name: e.env.name,
+    probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
+      const launch: Launcher = (argv) => ['docker', 'exec', '-i', envPods[i]!.getId(), ...argv];
+      const obs = await probeEnvironment(launch, servers, queries, { ...o, getent: getents[i]!, onSpawn: (pid) => r.state.addPid(pid) });
+      // A resolver that died mid-run is a failure of the run, not a difference.
+      if (!(await res.running(hosts[i]!.getId()))) throw new BackendError(`the host under test in ${e.env.name} stopped during the probe: ${tail(await res.logs(e.host, 5), 2)}`);
+      return obs;
+    },
+  }));
+}
+
+/** The host's main process as its pod sees it (they share a process namespace), from this machine's /proc. */
+async function podPid(res: RunResources, host: StartedTestContainer): Promise<number> {
+  const pid = (await res.engine.docker.getContainer(host.getId()).inspect()).State.Pid;
+  try {
+    const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+    const inner = Number(ns?.[ns.length - 1]);
+    if (Number.isInteger(inner) && inner > 0) return inner;
+  } catch {
+    // fall through
+  }
+  throw new BackendError(`cannot find the process ${pid} of the host under test in /proc`, 'the docker backend needs the engine on this machine');
+}
+
+async function execOk(c: StartedTestContainer, argv: string[], what: string): Promise<void> {
+  const x = await c.exec(argv);
+  if (x.exitCode !== 0) throw new BackendError(`${what}: ${argv.join(' ')} exited ${x.exitCode}: ${tail(x.output, 3)}`);
+}
+
+async function describeFailure(res: RunResources, names: readonly string[]): Promise<string> {
+  const logs = await Promise.all(names.map(async (n) => `${n}: ${tail(await res.logs(n, 5), 2) || 'no log'}`));
+  return logs.join('; ');
+}
+
+const workerArgv = (mode: string, ...args: string[]) => [process.execPath, workerPath(), mode, ...args];
+
+async function ready(p: StartedTestContainer, targets: string[], signal: AbortSignal, why: () => Promise<string>): Promise<void> {
+  checkAbort(signal);
+  const x = await p.exec(workerArgv('ready', String(READY_TIMEOUT_MS), ...targets));
+  checkAbort(signal);
+  if (x.exitCode !== 0) throw new BackendError(`servers not ready: ${x.output.trim()}; ${await why()}`);
+}
+
+/** The host under test answers on its local resolver, and its getent works (returned: how to run it); or it died, and its log says why. */
+async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer, host: StartedTestContainer, local: string, plan: RunPlan, prepared: PreparedConfig, signal: AbortSignal): Promise<string[]> {
+  const exited = res.engine.docker.getContainer(host.getId()).wait().then(() => 'exited' as const, () => 'exited' as const);
+  const answered = p.exec(workerArgv('ready', String(READY_TIMEOUT_MS), local)).then((x) => (x.exitCode === 0 ? ('ready' as const) : ('silent' as const)));
+  const outcome = await Promise.race([exited, answered]);
+  checkAbort(signal);
+  if (outcome !== 'ready') {
+    const log = await res.logs(e.host, 30);
+    const m = new RegExp(`^(${MOUNT}/\\S+?):(\\d+): (.*)$`, 'm').exec(log);
+    const original = m && prepared.files.find((f) => f.path === m[1])?.original;
+    if (m) throw new InputError({ file: original ?? plan.sources.resolverConfig, line: Number(m[2]) }, `unbound in image ${plan.scenario.image ?? 'dnsparity/host'}: ${m[3]}`, "fix the image's unbound config");
+    throw new BackendError(`the host under test in ${e.env.name} ${outcome === 'exited' ? 'exited' : `did not answer on ${local}`}: ${tail(log, 3) || 'no log'}`);
+  }
+  // The image's own getent, in the image's own filesystem, in the environment's network namespace.
+  const getent = ['chroot', `/proc/${await podPid(res, host)}/root`, 'getent'];
+  // The database the probe uses: a getent without it would turn every lookup into a "failure" everywhere, and hide every difference.
+  const g = await p.exec([...getent, 'ahostsv4', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message }));
+  if (g.exitCode !== 0) {
+    throw new PrerequisiteError(`image ${plan.scenario.image ?? 'dnsparity/host'} cannot run "getent ahostsv4 localhost" (exit ${g.exitCode}: ${tail(g.output, 1)})`, 'the application layer runs the image\'s own getent, which must know the ahostsv4 and ahostsv6 databases (glibc\'s libc-bin has them)');
+  }
+  return getent;
+}
+
+/** An environment without egress must not hear the simulated Internet; one without the provider, not the provider. */
+async function assertIsolated(e: EnvSpec, p: StartedTestContainer, plan: RunPlan, signal: AbortSignal): Promise<void> {
+  const cutOff = [
+    ...(e.env.egress !== 'allow' ? [`${plan.internet.root[0]!.address}#53`] : []),
+    ...(e.env.provider !== 'reachable' ? [`${plan.internet.provider.address}#53`] : []),
+  ];
+  for (const target of cutOff) {
+    checkAbort(signal);
+    const x = await p.exec(workerArgv('ready', String(ISOLATION_CHECK_MS), target));
+    if (x.exitCode === 0) {
+      throw new BackendError(`environment ${e.env.name} reaches ${target} although the scenario cuts it off: the engine does not isolate internal networks (is dockerd running with --iptables=false?)`, 'use --backend netns, or run dockerd with its default iptables rules');
+    }
+  }
+}
+
+/** Reads the files a scenario leaves to its image, once per image, for planning. */
+export function imageFileReader(): ImageFileReader {
+  const cache = new Map<string, Promise<Map<string, ImageFile>>>();
+  return async (image, path) => {
+    let files = cache.get(image);
+    if (!files) {
+      files = (async () => {
+        const engine = await requireEngine();
+        if (!(await imageExists(engine, image))) throw new PrerequisiteError(missingImageMessage(image));
+        return readImageFiles(engine, image, Object.values(IMAGE_PATHS));
+      })();
+      cache.set(image, files);
+    }
+    return (await files).get(path) ?? { found: false, why: `${path} was not read` };
+  };
+}

@@ -1,0 +1,233 @@
+// What a docker run creates on the engine, and how it goes away. Every
+// network and container carries the labels dnsparity=1, dnsparity.run=<run
+// id> and dnsparity.pid=<owner pid>, and is recorded in the run's state file
+// as soon as it exists, so teardown removes exactly the run's own things and
+// "dnsparity cleanup" can remove what a killed run left without touching
+// anything else. Every network is created internal; there is no other kind.
+import type Dockerode from 'dockerode';
+import { GenericContainer, type StartedTestContainer } from 'testcontainers';
+import { BackendError } from '../../errors.js';
+import { processAlive, type RunState } from '../../run-state.js';
+import { dockerMessage, type Engine } from './engine.js';
+
+export const LABEL = 'dnsparity';
+export const LABEL_RUN = 'dnsparity.run';
+export const LABEL_PID = 'dnsparity.pid';
+
+/** How long a run waits for another live run's simulated Internet to go. */
+const SUBNET_WAIT_MS = 10 * 60_000;
+
+export const runLabels = (runId: string): Record<string, string> => ({ [LABEL]: '1', [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid) });
+
+export interface ContainerOptions {
+  readonly name: string;
+  readonly image: string;
+  readonly entrypoint?: readonly string[];
+  readonly command?: readonly string[];
+  /** A network's name, or "container:<id>" to join another container's namespace. */
+  readonly networkMode: string;
+  /** "container:<id>" to join another container's process namespace. */
+  readonly pidMode?: string;
+  /** Further networks, connected before the container starts. */
+  readonly moreNetworks?: readonly string[];
+  /** A fixed address on networkMode's network. */
+  readonly address?: string;
+  readonly binds?: readonly { source: string; target: string; mode: 'ro' | 'rw' }[];
+  readonly sysctls?: Readonly<Record<string, string>>;
+  readonly capAdd?: readonly string[];
+}
+
+/** A GenericContainer that records itself in the run's state the moment it exists. */
+class RunContainer extends GenericContainer {
+  constructor(
+    private readonly opts: ContainerOptions,
+    private readonly state: RunState,
+    private readonly docker: Dockerode,
+  ) {
+    super(opts.image);
+    this.withName(opts.name).withLabels(runLabels(state.runId)).withNetworkMode(opts.networkMode);
+    if (opts.entrypoint) this.withEntrypoint([...opts.entrypoint]);
+    if (opts.command) this.withCommand([...opts.command]);
+    if (opts.binds?.length) this.withBindMounts(opts.binds.map((b) => ({ ...b })));
+    if (opts.capAdd?.length) this.withAddedCapabilities(...opts.capAdd);
+    if (opts.sysctls) this.hostConfig.Sysctls = { ...opts.sysctls };
+    if (opts.pidMode) this.hostConfig.PidMode = opts.pidMode;
+    if (opts.address) this.createOpts.NetworkingConfig = { EndpointsConfig: { [opts.networkMode]: { IPAMConfig: { IPv4Address: opts.address } } } };
+  }
+
+  protected override async containerCreated(id: string): Promise<void> {
+    this.state.addContainer(id);
+    for (const net of this.opts.moreNetworks ?? []) await this.docker.getNetwork(net).connect({ Container: id });
+  }
+}
+
+/** The engine-side resources of one run; disposing it removes every one of them. */
+export class RunResources implements AsyncDisposable {
+  /** Creations in flight: teardown waits for them, so nothing is created after it has looked. */
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(
+    readonly engine: Engine,
+    readonly state: RunState,
+  ) {}
+
+  /**
+   * Creates an internal network. A fixed subnet held by another live run on
+   * this engine (the simulated Internet's /24s are the same in every run) is
+   * waited for, up to SUBNET_WAIT_MS: runs on one engine take turns.
+   */
+  network(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+    return this.track(this.createNetwork(spec, signal, log));
+  }
+
+  private async createNetwork(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+    const { name, subnet, gateway, ipRange } = spec;
+    const deadline = Date.now() + SUBNET_WAIT_MS;
+    let told = false;
+    for (;;) {
+      try {
+        const n = await this.engine.docker.createNetwork({
+          Name: name,
+          Driver: 'bridge',
+          Internal: true,
+          CheckDuplicate: true,
+          Labels: runLabels(this.state.runId),
+          ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}), ...(ipRange ? { IPRange: ipRange } : {}) }] } } : {}),
+        });
+        this.state.addNetwork(n.id);
+        return;
+      } catch (e) {
+        const msg = dockerMessage(e);
+        const what = `cannot create internal network ${name}${subnet ? ` (${subnet})` : ''}: ${msg}`;
+        if (!subnet || !/overlap/i.test(msg)) throw new BackendError(what);
+        const holder = await this.holderOf(subnet);
+        if (!holder) throw new BackendError(what, `a network that is not dnsparity's uses ${subnet} on this engine: renumber the scenario`);
+        if (!holder.live) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, holds it: run "dnsparity cleanup"`);
+        if (Date.now() > deadline) throw new BackendError(what, `run ${holder.runId} (pid ${holder.ownerPid}) has held it for ${SUBNET_WAIT_MS / 1000} s; runs on one engine take turns`);
+        if (!told) log(`waiting for run ${holder.runId} (pid ${holder.ownerPid}), which holds ${subnet} on this Docker engine`);
+        told = true;
+        await new Promise((r) => setTimeout(r, 500));
+        if (signal.aborted) throw signal.reason;
+      }
+    }
+  }
+
+  /** The dnsparity network that holds a subnet, if any, and whether its run is alive. */
+  private async holderOf(subnet: string): Promise<(LabelledThing & { live: boolean }) | undefined> {
+    const nets = await this.engine.docker.listNetworks({ filters: JSON.stringify({ label: [`${LABEL}=1`] }) }).catch(() => []);
+    const n = nets.find((x) => x.IPAM?.Config?.some((c) => c.Subnet === subnet));
+    if (!n) return undefined;
+    const ownerPid = Number(n.Labels?.[LABEL_PID] ?? 0);
+    return { kind: 'network', id: n.Id, name: n.Name, runId: n.Labels?.[LABEL_RUN] ?? '', ownerPid, live: processAlive(ownerPid) };
+  }
+
+  container(opts: ContainerOptions): Promise<StartedTestContainer> {
+    return this.track(
+      new RunContainer(opts, this.state, this.engine.docker).start().catch((e: unknown) => {
+        throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
+      }),
+    );
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.pending.add(p);
+    void p.finally(() => this.pending.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  /** Whether a container of this run is still running. */
+  async running(id: string): Promise<boolean> {
+    try {
+      return (await this.engine.docker.getContainer(id).inspect()).State.Running;
+    } catch {
+      return false;
+    }
+  }
+
+  async containerNames(): Promise<string[]> {
+    const filters = JSON.stringify({ label: [`${LABEL_RUN}=${this.state.runId}`] });
+    return (await this.engine.docker.listContainers({ all: true, filters })).map((c) => (c.Names[0] ?? c.Id).replace(/^\//, ''));
+  }
+
+  /** Container logs, for errors and for --keep. */
+  async logs(name: string, lines = 20): Promise<string> {
+    try {
+      const buf = (await this.engine.docker.getContainer(name).logs({ stdout: true, stderr: true, tail: lines })) as unknown as Buffer;
+      return demux(buf).trim();
+    } catch {
+      return '';
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await Promise.allSettled([...this.pending]);
+    const errors = await removeRun(this.engine, this.state.runId);
+    if (errors.length) throw new BackendError(`teardown of run ${this.state.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
+  }
+}
+
+/** Docker's log stream interleaves stdout and stderr in 8-byte-headed frames. */
+export function demux(buf: Buffer): string {
+  if (buf.length < 8 || buf[0]! > 2 || buf[1] !== 0) return buf.toString('utf8');
+  const out: Buffer[] = [];
+  for (let i = 0; i + 8 <= buf.length; ) {
+    const len = buf.readUInt32BE(i + 4);
+    out.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(out).toString('utf8');
+}
+
+/** Removes a run's containers, then its networks, by label; returns what failed. */
+export async function removeRun(engine: Engine, runId: string): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${LABEL_RUN}=${runId}`] });
+  const errors: string[] = [];
+  const containers = await engine.docker.listContainers({ all: true, filters }).catch((e: unknown) => {
+    errors.push(`listing containers: ${dockerMessage(e)}`);
+    return [];
+  });
+  await Promise.all(
+    containers.map((c) =>
+      engine.docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch((e: unknown) => {
+          if ((e as { statusCode?: number }).statusCode !== 404) errors.push(`container ${c.Names[0] ?? c.Id}: ${dockerMessage(e)}`);
+        }),
+    ),
+  );
+  const networks = await engine.docker.listNetworks({ filters }).catch((e: unknown) => {
+    errors.push(`listing networks: ${dockerMessage(e)}`);
+    return [];
+  });
+  await Promise.all(
+    networks.map((n) =>
+      engine.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch((e: unknown) => {
+          if ((e as { statusCode?: number }).statusCode !== 404) errors.push(`network ${n.Name}: ${dockerMessage(e)}`);
+        }),
+    ),
+  );
+  return errors;
+}
+
+export interface LabelledThing {
+  readonly kind: 'container' | 'network';
+  readonly id: string;
+  readonly name: string;
+  readonly runId: string;
+  readonly ownerPid: number;
+  readonly internal?: boolean;
+}
+
+/** Everything on the engine labelled dnsparity: what cleanup and tests look at. */
+export async function listLabelled(engine: Engine): Promise<LabelledThing[]> {
+  const filters = JSON.stringify({ label: [`${LABEL}=1`] });
+  const [containers, networks] = await Promise.all([engine.docker.listContainers({ all: true, filters }), engine.docker.listNetworks({ filters })]);
+  return [
+    ...containers.map((c) => ({ kind: 'container' as const, id: c.Id, name: (c.Names[0] ?? c.Id).replace(/^\//, ''), runId: c.Labels[LABEL_RUN] ?? '', ownerPid: Number(c.Labels[LABEL_PID] ?? 0) })),
+    ...networks.map((n) => ({ kind: 'network' as const, id: n.Id, name: n.Name, runId: n.Labels?.[LABEL_RUN] ?? '', ownerPid: Number(n.Labels?.[LABEL_PID] ?? 0), internal: n.Internal })),
+  ];
+}

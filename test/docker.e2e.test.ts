@@ -1,0 +1,135 @@
+// The docker backend through the built CLI, as a pipeline would run it: the
+// shipped scenarios give the verdicts they give on netns, a candidate image
+// is gated on its own files, and nothing labelled dnsparity is left on the
+// engine after a pass, a failure, an interrupt or a kill.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { sweepDocker } from '../harness/backend/docker/sweep.js';
+import { stateRoot } from '../harness/run-state.js';
+import { dockerLeftovers, dockerThings, skipDocker, skipNetns } from './env.js';
+
+const CLI = 'node_modules/.bin/dnsparity';
+const dnsparity = (args: string[]) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
+const made: string[] = [];
+const out = () => {
+  const d = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+  made.push(d);
+  return d;
+};
+
+interface Finding {
+  query: { name: string; type: string };
+  environment: string;
+  status: string;
+  difference: { class: string };
+}
+interface Scenario {
+  scenario: { name: string };
+  backend: string;
+  verdict: string;
+  sources: { resolverConfig: string; resolvConf: string };
+  findings: Finding[];
+}
+const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { exitCode: number; scenarios: Scenario[] };
+const unexpected = (s: Scenario) => s.findings.filter((f) => f.status === 'unexpected').map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class}`).sort();
+
+async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
+  afterAll(async () => {
+    for (const d of made) rmSync(d, { recursive: true, force: true });
+    expect(await dockerLeftovers()).toEqual([]);
+  });
+
+  it.skipIf(!!skipNetns)('gives every shipped scenario the verdict and the unexpected differences it gets on netns', async () => {
+    const [netnsDir, dockerDir] = [out(), out()];
+    // No --backend: auto, which is netns for scenarios without an image.
+    const n = await dnsparity(['run', 'scenarios', '--reporter', 'json', '--out', netnsDir]);
+    const d = await dnsparity(['run', 'scenarios', '--backend', 'docker', '--reporter', 'json', '--out', dockerDir]);
+    expect(n.exitCode, n.stderr).toBe(1);
+    expect(d.exitCode, d.stderr).toBe(1);
+    const [nr, dr] = [readReport(netnsDir), readReport(dockerDir)];
+    expect(nr.scenarios.map((s) => s.backend)).toEqual(nr.scenarios.map(() => 'netns'));
+    expect(dr.scenarios.map((s) => s.backend)).toEqual(dr.scenarios.map(() => 'docker'));
+    const summary = (r: typeof nr) => Object.fromEntries(r.scenarios.map((s) => [s.scenario.name, { verdict: s.verdict, unexpected: unexpected(s) }]));
+    expect(summary(dr)).toEqual(summary(nr));
+    // The comparison is not empty: the incident fails on both, for the same reason.
+    expect(summary(dr)['incident-2024-11-05']!.unexpected).toContain('proxysql.internal.example.io A staging resolves-only-in-one');
+    expect(summary(dr)['stub-zone-fix']!.verdict).toBe('pass');
+  }, 600_000);
+
+  it('fails the gate on a candidate image with the incident config and passes one with the stub-zone fix, using their own files', async () => {
+    for (const [tag, conf] of [
+      ['dnsparity-example/candidate:incident', 'fixtures/images/incident/unbound.conf'],
+      ['dnsparity-example/candidate:stub-zone-fix', 'fixtures/images/stub-zone-fix/unbound.conf'],
+    ] as const) {
+      const b = await execa('bash', ['containers/build.sh', 'candidate', tag, conf, 'fixtures/stub/resolv.conf'], { reject: false });
+      expect(b.exitCode, b.stderr).toBe(0);
+    }
+    const dir = out();
+    const failing = await dnsparity(['run', 'fixtures/scenarios/candidate-image.yaml', '--reporter', 'json', '--reporter', 'pretty', '--out', dir]);
+    expect(failing.exitCode, failing.stderr).toBe(1);
+    const [s] = readReport(dir).scenarios;
+    expect(s).toMatchObject({ backend: 'docker', verdict: 'fail', sources: { resolvConf: 'dnsparity-example/candidate:incident:/etc/resolv.conf', resolverConfig: 'dnsparity-example/candidate:incident:/etc/unbound/unbound.conf' } });
+    expect(unexpected(s!)).toContain('proxysql.internal.example.io A staging resolves-only-in-one');
+    expect(failing.stdout).toContain("resolv.conf: dnsparity-example/candidate:incident:/etc/resolv.conf (mounted over Docker's own)");
+
+    // The same scenario without "backend: docker": auto picks docker because it names an image; --image overrides it.
+    const auto = join(out(), 'candidate.yaml');
+    writeFileSync(auto, readFileSync('fixtures/scenarios/candidate-image.yaml', 'utf8').replace('backend: docker\n', '').replaceAll('../zones/', `${process.cwd()}/fixtures/zones/`));
+    const fixedDir = out();
+    const passing = await dnsparity(['run', auto, '--image', 'dnsparity-example/candidate:stub-zone-fix', '--reporter', 'json', '--out', fixedDir]);
+    expect(passing.exitCode, passing.stderr).toBe(0);
+    expect(readReport(fixedDir).scenarios[0]).toMatchObject({ backend: 'docker', verdict: 'pass', sources: { resolvConf: 'dnsparity-example/candidate:stub-zone-fix:/etc/resolv.conf' } });
+  }, 300_000);
+
+  it('exits 2 with one line saying how to get a candidate image that is missing', async () => {
+    const r = await dnsparity(['run', 'fixtures/scenarios/candidate-image.yaml', '--image', 'dnsparity-example/nosuch:1']);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('image dnsparity-example/nosuch:1 is not in the Docker engine');
+    expect(r.stderr).toContain('containers/build.sh candidate');
+  });
+
+  it('exits 130 on SIGINT during a run, after removing every container and network it made', async () => {
+    const child = spawn(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', '--backend', 'docker'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
+    const its = () => dockerThings((t) => t.ownerPid === child.pid);
+    await waitFor('the run\'s containers', async () => (await its()).some((l) => l.startsWith('container')));
+    child.kill('SIGINT');
+    expect(await exited, stderr).toBe(130);
+    expect(await its()).toEqual([]);
+  }, 120_000);
+
+  it('leaves a killed run\'s containers and networks to cleanup, which removes exactly those', async () => {
+    const child = spawn(CLI, ['run', 'scenarios/stub-zone-fix.yaml', '--backend', 'docker'], { stdio: 'ignore' });
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    const its = () => dockerThings((t) => t.ownerPid === child.pid);
+    await waitFor('the run\'s pods', async () => (await its()).filter((l) => l.startsWith('container')).length >= 3);
+    child.kill('SIGKILL');
+    await exited;
+    const left = await its();
+    expect(left.some((l) => l.startsWith('network'))).toBe(true);
+    const runIds = new Set(left.map((l) => /dnsparity-([0-9a-f]{6})-/.exec(l)?.[1]).filter((x): x is string => !!x));
+    expect(runIds.size).toBe(1);
+    // What cleanup does for the docker backend: everything labelled whose run is over and whose owner is gone.
+    const swept = await sweepDocker(new Set());
+    expect(swept.errors).toEqual([]);
+    const removed = new Set([...swept.containers.map((c) => `container ${c}`), ...swept.networks.map((n) => `network ${n}`)]);
+    for (const l of left) expect(removed.has(l), l).toBe(true);
+    expect(await its()).toEqual([]);
+    for (const id of runIds) rmSync(join(stateRoot(), id), { recursive: true, force: true }); // the dead run's own directory
+  }, 120_000);
+});
