@@ -43,7 +43,15 @@ export function leftovers(runId?: string): string[] {
         return false;
       }
     })
-    .map((p) => `pid ${p}`);
+    .map((p) => {
+      let id = '';
+      try {
+        id = /\/run\/dnsparity\/([0-9a-f]{6})/.exec(readFileSync(`/proc/${p}/cmdline`, 'utf8'))?.[1] ?? '';
+      } catch {
+        // gone meanwhile
+      }
+      return `pid ${p} (run dnsparity-${id}-)`;
+    });
   return [...ns, ...etc, ...procs];
 }
 
@@ -92,4 +100,28 @@ export async function dockerThings(match: (t: { kind: string; runId: string; own
   const s = await engineState();
   if (!s.ok) return [];
   return (await listLabelled(s.engine)).filter(match).map((t) => `${t.kind} ${t.name}`);
+}
+
+/**
+ * Leftovers that belong to no other live run: what this process (or a dead
+ * one) made. A live run keeps its state file until its teardown is over, so
+ * another pipeline's run in progress is never counted.
+ */
+export function orphans(): string[] {
+  const root = process.env.DNSPARITY_STATE_DIR ?? '/run/dnsparity';
+  const livePid = (id: string): number | undefined => {
+    try {
+      const pid = (JSON.parse(readFileSync(`${root}/${id}/state.json`, 'utf8')) as { pid: number }).pid;
+      process.kill(pid, 0);
+      return pid;
+    } catch {
+      return undefined;
+    }
+  };
+  return leftovers().filter((l) => {
+    const id = /dnsparity-([0-9a-f]{6})-/.exec(l)?.[1];
+    if (!id) return true;
+    const pid = livePid(id);
+    return pid === undefined || pid === process.pid;
+  });
 }

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { leftovers, skipNetns } from '../../../test/env.js';
+import { leftovers, orphans, skipNetns } from '../../../test/env.js';
 import { InputError } from '../../errors.js';
 import type { Query } from '../../model.js';
 import { planScenario } from '../../plan.js';
@@ -78,17 +78,17 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
     const file = join(dir, 'bad.yaml');
     writeFileSync(file, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
     const plan = await planScenario(loadScenario(file));
-    const before = leftovers();
+    const before = orphans();
     const err = await new NetnsBackend().start(plan, { signal: new AbortController().signal }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(InputError);
     expect((err as Error).message).toContain(`${conf}:3`);
-    expect(leftovers()).toEqual(before);
+    expect(orphans()).toEqual(before);
   });
 
   it('tears down when aborted during set-up', async () => {
     const plan = await planScenario(loadScenario('scenarios/stub-zone-fix.yaml'));
     const ac = new AbortController();
-    const before = leftovers();
+    const before = orphans();
     const starting = new NetnsBackend().start(plan, { signal: ac.signal });
     setTimeout(() => ac.abort(new Error('test abort')), 150);
     const result = await starting.then(
@@ -100,6 +100,6 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
     );
     // Either the abort landed during set-up, or set-up won the race; both must leave nothing.
     expect(['test abort', 'started']).toContain(result);
-    expect(leftovers()).toEqual(before);
+    expect(orphans()).toEqual(before);
   });
 });
