@@ -18,6 +18,7 @@ import { IMAGE_PATHS, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { PreparedConfig } from '../../resolver/types.js';
 import { unbound } from '../../resolver/unbound.js';
+import { signInternet } from '../../network/dnssec.js';
 import { RunState } from '../../run-state.js';
 import { tryRun } from '../../util/exec.js';
 import { nsdFiles, providerConfig } from '../netns/files.js';
@@ -196,21 +197,22 @@ interface Images {
 
 async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const res = r.resources;
-  const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, plan.internet, plan.environments);
+  // Keys made for this run (in the run directory, never in a container): the root's is the trust anchor.
+  const { internet, trustAnchor } = await signInternet(plan.internet, join(r.state.dir, 'dnssec'));
+  const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, internet, plan.environments);
   assertNoRouteConflict(topo);
 
   // 1. Files, with the paths they have inside the containers.
-  const hints = rootHints(plan.internet);
-  // Paths are the container's: host/ is mounted at MOUNT. This backend signs no
-  // simulated Internet, so a config with a trust anchor is refused with a hint.
-  const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: `${MOUNT}/root.hints`, workDir: MOUNT, configDir: MOUNT });
+  const hints = rootHints(internet);
+  // Paths are the container's: host/ is mounted at MOUNT.
+  const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: `${MOUNT}/root.hints`, workDir: MOUNT, configDir: MOUNT, trustAnchor });
   for (const f of prepared.files) r.file(join('host', relative(MOUNT, f.path)), f.text);
   r.file('host/root.hints', hints);
   const resolvConf = r.file('resolv.conf', plan.resolvConfText);
   // The provider answers on its own address; environments reach it at the scenario's through DNAT.
-  r.file('provider/unbound.conf', providerConfig({ ...plan.internet, provider: { ...plan.internet.provider, address: '0.0.0.0' } }, MOUNT, `${MOUNT}/root.hints`));
+  r.file('provider/unbound.conf', providerConfig({ ...internet, provider: { ...internet.provider, address: '0.0.0.0' } }, MOUNT, `${MOUNT}/root.hints`));
   r.file('provider/root.hints', hints);
-  for (const z of plan.internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
+  for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
   for (const n of topo.nsd) for (const [name, text] of nsdFiles(n.config, MOUNT)) r.file(`nsd/${n.name}/${name}`, text);
   r.substitutions = [...prepared.substitutions];
   r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
@@ -224,7 +226,9 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // 3. The simulated Internet, the provider's namespace, the environments' namespaces.
   const keepalive = [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'];
   // Nothing is routed through a helper: the environments differ only by their attachments and rules.
-  const noForwarding = { 'net.ipv4.ip_forward': '0' };
+  // No forwarding; and ::1 on loopback, which unbound's default interfaces include
+  // (Docker disables IPv6 in containers of IPv4-only networks; netns keeps it).
+  const noForwarding = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.lo.disable_ipv6': '0' };
   const pod = (name: string, networks: readonly string[], filesDir: string) => {
     mkdirSync(filesDir, { recursive: true });
     return res.container({
@@ -283,7 +287,8 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
           pidMode: `container:${envPods[i]!.getId()}`,
           // The resolv.conf the scenario or the image intends, over the one Docker would write.
           binds: [
-            { source: dir('host'), target: MOUNT, mode: 'ro' },
+            // Writable, as on netns: an auto-trust-anchor-file is the resolver's to update.
+            { source: dir('host'), target: MOUNT, mode: 'rw' },
             { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
           ],
         }),
