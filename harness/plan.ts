@@ -131,3 +131,7 @@ function imageConfig(text: string, source: string, where: { file: string; line: 
   const path = `${IMAGE_CONFIG_DIR}/unbound.conf`;
   return { main: path, root: IMAGE_CONFIG_DIR, files: [{ path, text, includes: [] }] };
 }
+
+/** Above this many queries the resolver's upstream queries are not logged (see PrepareContext.traceUpstream). */
+export const TRACE_MAX_QUERIES = 200;
+export const traceUpstream = (plan: Pick<RunPlan, 'queries'>): boolean => plan.queries.length <= TRACE_MAX_QUERIES;

@@ -16,6 +16,12 @@ export interface PrepareContext {
    * trust anchor is refused: it would find every public answer bogus.
    */
   readonly trustAnchor?: TrustAnchor;
+  /**
+   * Log every upstream query, for the resolver path in explanations (default
+   * true). Off for large query sets: at verbosity 4 unbound writes kilobytes
+   * per name, gigabytes at 100k names.
+   */
+  readonly traceUpstream?: boolean;
 }
 
 /** A file the resolver reads: a prepared copy of one of the image's, or one the harness writes. */

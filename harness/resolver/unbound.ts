@@ -178,7 +178,7 @@ export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext)
   // unbound adds each -v to the config's verbosity: raise it to where every
   // upstream query is logged, without editing the files.
   const configured = Number(verbosity?.value ?? 1) || 0;
-  const raise = Math.max(0, TRACE_VERBOSITY - configured);
+  const raise = ctx.traceUpstream === false ? 0 : Math.max(0, TRACE_VERBOSITY - configured);
   if (raise > 0) {
     substitutions.push({
       option: 'verbosity',

@@ -2,6 +2,8 @@
 // each read returns the whole lines written since the previous one.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
+const MAX_PIECE = 64 * 1024 * 1024;
+
 /** Reads a log file that keeps growing, a piece at a time: what was written since the last read. */
 export class LogReader {
   private offset = 0;
@@ -10,7 +12,8 @@ export class LogReader {
     const fd = openSync(this.file, 'r');
     try {
       const size = fstatSync(fd).size;
-      const buf = Buffer.alloc(Math.max(0, size - this.offset));
+      // A bounded piece at a time: a verbose resolver's log can outgrow any buffer.
+      const buf = Buffer.alloc(Math.min(MAX_PIECE, Math.max(0, size - this.offset)));
       const n = readSync(fd, buf, 0, buf.length, this.offset);
       // Whole lines only: a line still being written is read next time.
       const end = buf.subarray(0, n).lastIndexOf(0x0a) + 1;

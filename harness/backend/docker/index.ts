@@ -14,7 +14,7 @@ import type { StartedTestContainer } from 'testcontainers';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
 import type { Query, QueryObservation, Substitution } from '../../model.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
-import { IMAGE_PATHS, type ImageFileReader, type RunPlan } from '../../plan.js';
+import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { PreparedConfig } from '../../resolver/types.js';
 import { unbound } from '../../resolver/unbound.js';
@@ -205,7 +205,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // 1. Files, with the paths they have inside the containers.
   const hints = rootHints(internet);
   // Paths are the container's: host/ is mounted at MOUNT.
-  const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: `${MOUNT}/root.hints`, workDir: MOUNT, configDir: MOUNT, trustAnchor });
+  const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: `${MOUNT}/root.hints`, workDir: MOUNT, configDir: MOUNT, trustAnchor, traceUpstream: traceUpstream(plan) });
   for (const f of prepared.files) r.file(join('host', relative(MOUNT, f.path)), f.text);
   r.file('host/root.hints', hints);
   const resolvConf = r.file('resolv.conf', plan.resolvConfText);

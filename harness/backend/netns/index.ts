@@ -9,7 +9,7 @@ import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution, UpstreamExchange } from '../../model.js';
 import { signInternet } from '../../network/dnssec.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
-import type { RunPlan } from '../../plan.js';
+import { traceUpstream, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { ProbeConfig } from '../../probe/protocol.js';
 import { unbound } from '../../resolver/unbound.js';
@@ -192,7 +192,7 @@ export class NetnsBackend implements Backend {
     const hintsFile = r.file('root.hints', rootHints(plan.internet));
     // Keys made for this run, in the run directory: the root's is the trust anchor.
     const { internet, trustAnchor } = await signInternet(plan.internet, join(dir, 'dnssec'));
-    const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor });
+    const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor, traceUpstream: traceUpstream(plan) });
     for (const f of prepared.files) r.file(relative(dir, f.path), f.text);
     const hostConf = prepared.main;
     const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile));
