@@ -137,3 +137,18 @@ export const inRoot = (path: string, root: string): boolean => {
   const rel = relative(root, path);
   return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 };
+
+/**
+ * Whether the config names a trust anchor, i.e. validates DNSSEC. Only then
+ * does a run sign its simulated Internet: signing a 100k-name zone is most of
+ * a large run's set-up time and memory, and a non-validating resolver answers
+ * the same from signed and unsigned zones.
+ */
+export function namesTrustAnchor(config: UnboundConfig): boolean {
+  return config.files.some((f) =>
+    f.text.split('\n').some((line) => {
+      const st = parseStatement(line);
+      return st.kind === 'setting' && /^(auto-trust-anchor-file|trust-anchor-file|trusted-keys-file|trust-anchor)$/.test(st.key);
+    }),
+  );
+}

@@ -17,6 +17,7 @@ import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { PreparedConfig } from '../../resolver/types.js';
+import { namesTrustAnchor } from '../../resolver/unbound-config.js';
 import { unbound } from '../../resolver/unbound.js';
 import { signInternet } from '../../network/dnssec.js';
 import { RunState } from '../../run-state.js';
@@ -198,7 +199,7 @@ interface Images {
 async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const res = r.resources;
   // Keys made for this run (in the run directory, never in a container): the root's is the trust anchor.
-  const { internet, trustAnchor } = await signInternet(plan.internet, join(r.state.dir, 'dnssec'));
+  const { internet, trustAnchor } = namesTrustAnchor(plan.resolverConfig) ? await signInternet(plan.internet, join(r.state.dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
   const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, internet, plan.environments);
   assertNoRouteConflict(topo);
 

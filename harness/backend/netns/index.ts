@@ -12,6 +12,7 @@ import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { traceUpstream, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { ProbeConfig } from '../../probe/protocol.js';
+import { namesTrustAnchor } from '../../resolver/unbound-config.js';
 import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
 import { run, tryRun } from '../../util/exec.js';
@@ -191,7 +192,7 @@ export class NetnsBackend implements Backend {
     // 1. Files first: a config the resolver rejects stops the run before anything exists.
     const hintsFile = r.file('root.hints', rootHints(plan.internet));
     // Keys made for this run, in the run directory: the root's is the trust anchor.
-    const { internet, trustAnchor } = await signInternet(plan.internet, join(dir, 'dnssec'));
+    const { internet, trustAnchor } = namesTrustAnchor(plan.resolverConfig) ? await signInternet(plan.internet, join(dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
     const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor, traceUpstream: traceUpstream(plan) });
     for (const f of prepared.files) r.file(relative(dir, f.path), f.text);
     const hostConf = prepared.main;
