@@ -17,7 +17,6 @@ export interface RunPlan {
   readonly internet: SimulatedInternet;
   readonly resolvConf: ResolvConf;
   readonly resolvConfText: string;
-  readonly resolverConfigText: string;
   /** The image's config: the main file and every file it includes. */
   readonly resolverConfig: UnboundConfig;
   /** Where each came from: the scenario's file, or "IMAGE:/path" for the image's own. */
@@ -102,7 +101,6 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     internet,
     resolvConf: parseResolvConf(resolvConf.text, resolvConf.source),
     resolvConfText: resolvConf.text,
-    resolverConfigText: resolverConfig.text,
     resolverConfig: scenario.paths.resolverConfig !== undefined
       ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig))
       : imageConfig(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' }),
