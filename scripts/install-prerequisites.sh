@@ -2,12 +2,14 @@
 # Installs the Debian packages dnsparity needs, without starting any service:
 # a packaged unbound started on the host would recurse from the real root
 # servers, which dnsparity never allows. chromium is for the test that renders
-# report.html (headless, never a downloaded browser). Idempotent; needs root.
+# report.html (headless, never a downloaded browser). gcc, libc6-dev and
+# musl-tools build the stub-lookup helpers (scripts/build-native.sh) against
+# glibc and musl. Idempotent; needs root.
 #   --docker   also the Docker engine (docker.io) for the docker backend; its
 #              service is not started either (scripts/dockerd.sh starts one).
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium coreutils)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium coreutils gcc libc6-dev musl-tools)
 [ "${1:-}" = "--docker" ] && PACKAGES+=(docker.io)
 missing=()
 for p in "${PACKAGES[@]}"; do

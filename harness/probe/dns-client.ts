@@ -12,7 +12,8 @@ export interface DnsTarget {
   readonly port: number;
 }
 
-function rdata(type: string, data: unknown): string {
+/** RDATA in the presentation form the resolver layer reports (also for the stub-lookup helpers' answers). */
+export function rdata(type: string, data: unknown): string {
   if (typeof data === 'string') return data;
   if (Buffer.isBuffer(data)) return `\\# ${data.length} ${data.toString('hex')}`;
   if (Array.isArray(data)) return data.map((d) => (Buffer.isBuffer(d) ? JSON.stringify(d.toString('latin1')) : String(d))).join(' ');
