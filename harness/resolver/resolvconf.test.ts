@@ -17,7 +17,7 @@ function inputError(text: string): InputError {
 describe('parseResolvConf', () => {
   it('reads the image resolv.conf with glibc defaults where options are absent', () => {
     const rc = parseResolvConf('# local unbound first\nnameserver 127.0.0.1\nnameserver 169.254.169.253\n', FILE);
-    expect(rc).toEqual({ nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 5, attempts: 2, search: [], options: [] });
+    expect(rc).toEqual({ nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 5, attempts: 2, search: [], ndots: 1, options: [] });
   });
 
   it('keeps only the first three nameservers, as glibc does (MAXNS)', () => {

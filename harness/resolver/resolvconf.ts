@@ -8,14 +8,21 @@ export interface ResolvConf {
   readonly timeoutS: number;
   /** Tries per nameserver, glibc's "options attempts:" (default 2, max 5). */
   readonly attempts: number;
+  /** The search list (`search`, or `domain`: the last such line wins), without trailing dots. */
   readonly search: readonly string[];
+  /** glibc's "options ndots:" (default 1, max 15): names with fewer dots go through the search list first. */
+  readonly ndots: number;
   readonly options: readonly string[];
 }
+
+/** What every later stage needs of resolv.conf (report.json carries it). */
+export type StubConf = Pick<ResolvConf, 'nameservers' | 'timeoutS' | 'attempts' | 'search' | 'ndots' | 'options'>;
 
 export function parseResolvConf(text: string, file: string): ResolvConf {
   const nameservers: string[] = [];
   let timeoutS = 5;
   let attempts = 2;
+  let ndots = 1;
   let search: string[] = [];
   const options: string[] = [];
   text.split('\n').forEach((raw, i) => {
@@ -36,9 +43,10 @@ export function parseResolvConf(text: string, file: string): ResolvConf {
         const n = Number.parseInt(v ?? '', 10) || 0;
         if (k === 'timeout' && v) timeoutS = Math.min(30, Math.max(1, n));
         if (k === 'attempts' && v) attempts = Math.min(5, Math.max(1, n));
+        if (k === 'ndots' && v) ndots = Math.min(15, Math.max(0, n));
       }
     }
   });
   if (nameservers.length === 0) throw new InputError({ file, field: 'nameserver' }, 'no nameserver line', 'list the local resolver and the provider resolver, as the image does');
-  return { nameservers, timeoutS, attempts, search, options };
+  return { nameservers, timeoutS, attempts, search, ndots, options };
 }
