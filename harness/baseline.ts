@@ -1,7 +1,7 @@
 // Baselines for a nightly job: the findings that fail the gate, each with an
 // identity that survives a rerun (no timings, no run ids), compared with a
 // previous report's: new, known (seen before) or resolved (gone since).
-import type { BaselineMark, ExpectationResult, Finding, Leak } from './model.js';
+import { queryKey, type BaselineMark, type ExpectationResult, type Finding, type Leak } from './model.js';
 import type { ScenarioResult } from './run.js';
 
 export type GateKind = 'difference' | 'expectation' | 'leak';
@@ -30,8 +30,8 @@ export interface BaselineSummary {
 }
 
 const join = (...parts: string[]): string => parts.join(' | ');
-const findingKey = (s: string, f: Finding): string => join(s, `${f.query.name} ${f.query.type}`, f.environment, f.difference.class, f.difference.layer);
-const expectationKey = (s: string, e: ExpectationResult): string => join(s, `${e.query.name} ${e.query.type}`, e.environment, 'expectation-not-met', 'application');
+const findingKey = (s: string, f: Finding): string => join(s, queryKey(f.query), f.environment, f.difference.class, f.difference.layer);
+const expectationKey = (s: string, e: ExpectationResult): string => join(s, queryKey(e.query), e.environment, 'expectation-not-met', 'application');
 const leakKey = (s: string, l: Leak): string => join(s, l.server, l.environment, 'leak', 'resolver');
 
 export function gateFindings(r: ScenarioResult): GateFinding[] {
@@ -39,10 +39,10 @@ export function gateFindings(r: ScenarioResult): GateFinding[] {
   return [
     ...r.findings
       .filter((f) => f.status === 'unexpected')
-      .map((f): GateFinding => ({ key: findingKey(scenario, f), scenario, kind: 'difference', subject: `${f.query.name} ${f.query.type}`, environment: f.environment, class: f.difference.class, layer: f.difference.layer, summary: f.difference.detail })),
+      .map((f): GateFinding => ({ key: findingKey(scenario, f), scenario, kind: 'difference', subject: queryKey(f.query), environment: f.environment, class: f.difference.class, layer: f.difference.layer, summary: f.difference.detail })),
     ...r.expectations
       .filter((e) => !e.met)
-      .map((e): GateFinding => ({ key: expectationKey(scenario, e), scenario, kind: 'expectation', subject: `${e.query.name} ${e.query.type}`, environment: e.environment, class: 'expectation-not-met', layer: 'application', summary: `expected ${e.description}; got ${e.observed}` })),
+      .map((e): GateFinding => ({ key: expectationKey(scenario, e), scenario, kind: 'expectation', subject: queryKey(e.query), environment: e.environment, class: 'expectation-not-met', layer: 'application', summary: `expected ${e.description}; got ${e.observed}` })),
     ...r.leaks.map((l): GateFinding => ({ key: leakKey(scenario, l), scenario, kind: 'leak', subject: l.server, environment: l.environment, class: 'leak', layer: 'resolver', summary: `unbound sent ${l.count} quer${l.count === 1 ? 'y' : 'ies'} to ${l.server}, outside the scenario's network` })),
   ];
 }

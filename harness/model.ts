@@ -2,22 +2,34 @@
 // Everything here is serialisable as is, so report.json can carry it and
 // later stages (compare, explain, report) can run again without a network.
 
+import type { StubLibrary } from './resolver/search.js';
+
 export const QUERY_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'SRV', 'NS', 'SOA', 'PTR', 'CAA'] as const;
 export type QueryType = (typeof QUERY_TYPES)[number];
 
-/** Types that getaddrinfo looks up; only these have an application layer. */
+/** Types that getaddrinfo looks up; the others go through the C library's res_nsearch. */
 export const ADDRESS_TYPES: ReadonlySet<QueryType> = new Set(['A', 'AAAA']);
+
+/** The C libraries whose stub resolver the application layer runs (see resolver/search.ts). */
+export type { StubLibrary };
 
 export type QuerySource = 'explicit' | 'private-zone' | 'public-zone';
 
 export interface Query {
-  /** Fully qualified, lower case, without the trailing dot. */
+  /**
+   * As the application asks it: lower case, without a trailing dot; a short
+   * name is completed through resolv.conf's search list at every layer.
+   */
   readonly name: string;
   readonly type: QueryType;
   readonly source: QuerySource;
+  /** Written with a trailing dot in the scenario: asked as it is, never through the search list. */
+  readonly absolute?: true;
+  /** The stub library of the application layer, where the scenario names more than glibc. */
+  readonly library?: StubLibrary;
 }
 
-export const queryKey = (q: Pick<Query, 'name' | 'type'>): string => `${q.name} ${q.type}`;
+export const queryKey = (q: Pick<Query, 'name' | 'type' | 'library'>): string => `${q.name} ${q.type}${q.library ? ` [${q.library}]` : ''}`;
 
 export type Layer = 'application' | 'resolver';
 
@@ -33,6 +45,18 @@ export type AppOutcome =
 export interface AppObservation {
   readonly outcome: AppOutcome;
   readonly latencyMs: number;
+  /**
+   * The stub waited out a nameserver's timeout before this outcome: it took
+   * at least resolv.conf's timeout, which a stub spends on a nameserver only
+   * when that one stays silent (an answer from it comes sooner, or not at all).
+   */
+  readonly waitedOutTimeout?: true;
+  /**
+   * Where a library's outcome depends on which nameserver answers first, the
+   * lookup is asked several times; present when the outcomes differed, with
+   * how often each came (outcome above is the first).
+   */
+  readonly tally?: readonly { readonly outcome: AppOutcome; readonly count: number }[];
 }
 
 export interface DnsRecord {
@@ -67,6 +91,8 @@ export type ServerRole = 'local-resolver' | 'nameserver';
 export interface ResolverObservation {
   /** address#port */
   readonly server: string;
+  /** The name asked, where the search list made it another than the query's own. */
+  readonly qname?: string;
   readonly roles: readonly ServerRole[];
   readonly outcome: ResolverOutcome;
   readonly latencyMs: number;
@@ -75,12 +101,16 @@ export interface ResolverObservation {
 /** Everything one environment showed for one query. */
 export interface QueryObservation {
   readonly application?: AppObservation;
-  /** The local resolver first, then every other resolv.conf nameserver. */
+  /**
+   * For each name the stub tries (the search list's candidates, in its order),
+   * the local resolver first, then every other resolv.conf nameserver.
+   */
   readonly resolver: readonly ResolverObservation[];
 }
 
 export const DIFFERENCE_CLASSES = [
   'resolves-only-in-one',
+  'flaky',
   'timeout',
   'different-answer',
   'different-rcode',
@@ -93,6 +123,11 @@ export interface Difference {
   readonly class: DifferenceClass;
   readonly layer: Layer;
   readonly detail: string;
+  /**
+   * Where the class holds: "resolves only in", "times out in", "slow only in",
+   * "flaky in" the differing environment, or in the reference instead.
+   */
+  readonly side: 'environment' | 'reference';
 }
 
 /**

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from './errors.js';
-import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
+import { queryKey, type Query, type QueryType } from './model.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
 import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type UnboundConfig } from './resolver/unbound-config.js';
@@ -58,13 +58,32 @@ export function listQueries(scenario: Scenario, privateZones: readonly LoadedZon
     else if (had.source === 'explicit' && q.source !== 'explicit') queries.set(queryKey(q), { ...had, source: q.source });
   };
   for (const n of scenario.queries.names) {
-    if (typeof n === 'string') add({ name: n, type: 'A', source: 'explicit' });
-    else add({ name: n.name, type: n.type, source: 'explicit' });
+    if (typeof n === 'string') add(explicit(n, 'A'));
+    else add(explicit(n.name, n.type));
   }
-  for (const a of scenario.expect.answers) add({ name: a.name, type: a.type, source: 'explicit' });
+  for (const a of scenario.expect.answers) add(explicit(a.name, a.type));
   if (scenario.queries.privateZones) for (const z of privateZones) ownerQueries(z, 'private-zone').forEach(add);
   if (scenario.queries.publicZones) for (const z of publicZones) ownerQueries(z, 'public-zone').forEach(add);
-  return [...queries.values()];
+  const base = [...queries.values()];
+  // One library: the queries as they are. Several: each query once per library, each named by it.
+  const libraries = scenario.stub.libraries;
+  if (libraries.length === 1 && libraries[0] === 'glibc') return base;
+  return base.flatMap((q) => libraries.map((library) => ({ ...q, library })));
+}
+
+/** A name as the scenario writes it: a trailing dot makes it absolute. */
+function explicit(written: string, type: QueryType): Query {
+  const absolute = written.endsWith('.');
+  return { name: absolute ? written.slice(0, -1) : written, type, source: 'explicit', ...(absolute ? { absolute: true as const } : {}) };
+}
+
+/**
+ * The default latency threshold: half the stub's timeout. A fallback costs
+ * whole timeouts, so no number of them sits on it; and a lookup without one
+ * that is that much slower than the reference is slow in its own right.
+ */
+export function defaultLatencyThresholdMs(rc: Pick<ResolvConf, 'timeoutS'>): number {
+  return (rc.timeoutS * 1000) / 2;
 }
 
 /** A file as the scenario's image holds it (see backend/docker/image-files.ts). */
@@ -110,8 +129,6 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     queries: listQueries(scenario, privateZones, publicZones),
   };
 }
-
-export const hasApplicationLayer = (q: Pick<Query, 'type'>): boolean => ADDRESS_TYPES.has(q.type);
 
 /**
  * The image's own unbound.conf, read from its layers: one file. Its includes

@@ -6,16 +6,16 @@ import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import type { ExpectationResult, Finding, Leak, Query, QueryObservation, Substitution, UpstreamExchange } from './model.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
-import type { RunPlan } from './plan.js';
+import { defaultLatencyThresholdMs, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
 import type { Deadlines } from './probe/protocol.js';
-import type { ResolvConf } from './resolver/resolvconf.js';
+import type { ResolvConf, StubConf } from './resolver/resolvconf.js';
 import type { EnvironmentData, ExpectedAnswer, ExpectedDifference } from './scenario/schema.js';
 
 export { verdictOf } from './assess.js';
 
 /** The shape of report.json (schema/report.schema.json); bumped on any incompatible change. */
-export const REPORT_VERSION = 2;
+export const REPORT_VERSION = 3;
 
 export interface ScenarioResult {
   readonly scenario: { readonly name: string; readonly file: string; readonly description?: string };
@@ -26,7 +26,8 @@ export interface ScenarioResult {
   readonly localResolver: string;
   /** Where the resolver config and the resolv.conf the stub read came from: a scenario file, or "IMAGE:/path". */
   readonly sources?: RunPlan['sources'];
-  readonly resolvConf: { readonly nameservers: readonly string[]; readonly timeoutS: number; readonly attempts: number };
+  /** What the stub read: the walk every layer follows (search list, ndots) and its timeouts. */
+  readonly resolvConf: StubConf;
   readonly latencyThresholdMs: number;
   /** The scenario's declared differences and expected answers: what compare needs, so report.json suffices. */
   readonly expect: { readonly differences: readonly ExpectedDifference[]; readonly answers: readonly ExpectedAnswer[] };
@@ -113,8 +114,15 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
     environments: plan.environments.map(({ name, egress, provider, reference }) => ({ name, egress, provider, reference })),
     localResolver: run.localResolver,
     sources: plan.sources,
-    resolvConf: { nameservers: plan.resolvConf.nameservers, timeoutS: plan.resolvConf.timeoutS, attempts: plan.resolvConf.attempts },
-    latencyThresholdMs: s.expect.latencyThresholdMs,
+    resolvConf: {
+      nameservers: plan.resolvConf.nameservers,
+      timeoutS: plan.resolvConf.timeoutS,
+      attempts: plan.resolvConf.attempts,
+      search: plan.resolvConf.search,
+      ndots: plan.resolvConf.ndots,
+      options: plan.resolvConf.options,
+    },
+    latencyThresholdMs: s.expect.latencyThresholdMs ?? defaultLatencyThresholdMs(plan.resolvConf),
     expect: { differences: s.expect.differences, answers: s.expect.answers },
     network: networkMap(plan.internet),
     substitutions: run.substitutions,

@@ -37,7 +37,7 @@ export function sampleGathered(over: Partial<Gathered> = {}): Gathered {
       { name: 'staging', egress: 'drop', provider: 'reachable', reference: false },
     ],
     localResolver: '127.0.0.1#53',
-    resolvConf: { nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 2, attempts: 1 },
+    resolvConf: { nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 2, attempts: 1, search: [], ndots: 1, options: [] },
     latencyThresholdMs: 1000,
     expect: { differences: [], answers: [{ name: 'proxysql.internal.example.io', type: 'A', addresses: ['10.20.30.40'] }] },
     network: {

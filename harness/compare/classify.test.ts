@@ -25,6 +25,7 @@ describe('classifyApp', () => {
     expect(d).toEqual({
       class: 'resolves-only-in-one',
       layer: 'application',
+      side: 'environment',
       detail: 'resolves only in staging (10.20.30.40); production: not found (ENOTFOUND)',
     });
   });
@@ -37,18 +38,18 @@ describe('classifyApp', () => {
 
   it('timeout when neither answers and only one times out', () => {
     const d = classifyApp('production', app(notFound), 'staging', app(appTimeout), T);
-    expect(d).toEqual({ class: 'timeout', layer: 'application', detail: 'times out in staging; the other: not found (ENOTFOUND)' });
+    expect(d).toEqual({ class: 'timeout', layer: 'application', side: 'environment', detail: 'times out in staging; the other: not found (ENOTFOUND)' });
     expect(classifyApp('production', app(appTimeout), 'staging', app(again), T)?.detail).toBe('times out in production; the other: failed (EAI_AGAIN)');
   });
 
   it('different-answer when both answer with different addresses', () => {
     const d = classifyApp('production', app(answer('10.0.0.1')), 'staging', app(answer('10.0.0.2')), T);
-    expect(d).toEqual({ class: 'different-answer', layer: 'application', detail: 'production: 10.0.0.1; staging: 10.0.0.2' });
+    expect(d).toEqual({ class: 'different-answer', layer: 'application', side: 'environment', detail: 'production: 10.0.0.1; staging: 10.0.0.2' });
   });
 
   it('different-rcode when both fail differently', () => {
     const d = classifyApp('production', app(notFound), 'staging', app(again), T);
-    expect(d).toEqual({ class: 'different-rcode', layer: 'application', detail: 'production: not found (ENOTFOUND); staging: failed (EAI_AGAIN)' });
+    expect(d).toEqual({ class: 'different-rcode', layer: 'application', side: 'environment', detail: 'production: not found (ENOTFOUND); staging: failed (EAI_AGAIN)' });
   });
 
   it('no difference for the same addresses in another order', () => {
@@ -62,7 +63,7 @@ describe('classifyApp', () => {
   it('a latency difference equal to the threshold is not slow; one more millisecond is', () => {
     expect(classifyApp('production', app(answer('10.0.0.1'), 10), 'staging', app(answer('10.0.0.1'), 1010), T)).toBeUndefined();
     const d = classifyApp('production', app(answer('10.0.0.1'), 10), 'staging', app(answer('10.0.0.1'), 1011), T);
-    expect(d).toEqual({ class: 'slow-only-in-one', layer: 'application', detail: 'same result, but 1011 ms in staging, 10 ms in production' });
+    expect(d).toEqual({ class: 'slow-only-in-one', layer: 'application', side: 'environment', detail: 'same result, but 1011 ms in staging, 10 ms in production' });
   });
 
   it('slow-only-in-one names the slow side first when the reference is slower', () => {
@@ -82,6 +83,7 @@ describe('classifyResolver', () => {
     expect(d).toEqual({
       class: 'resolves-only-in-one',
       layer: 'resolver',
+      side: 'environment',
       detail: '127.0.0.1#53: answers only in staging (NOERROR 10.20.30.40); production: NXDOMAIN',
     });
   });
@@ -94,7 +96,7 @@ describe('classifyResolver', () => {
 
   it('timeout when only one side times out', () => {
     const d = classifyResolver('production', res(response('NXDOMAIN')), 'staging', res({ status: 'timeout' }, 2000), T);
-    expect(d).toEqual({ class: 'timeout', layer: 'resolver', detail: '127.0.0.1#53: times out in staging; the other: NXDOMAIN' });
+    expect(d).toEqual({ class: 'timeout', layer: 'resolver', side: 'environment', detail: '127.0.0.1#53: times out in staging; the other: NXDOMAIN' });
   });
 
   it('different-answer when both answer with different data', () => {
@@ -104,7 +106,7 @@ describe('classifyResolver', () => {
 
   it('different-rcode for SERVFAIL against an unreachable server', () => {
     const d = classifyResolver('production', res(response('SERVFAIL')), 'staging', res({ status: 'error', message: 'ECONNREFUSED' }), T);
-    expect(d).toEqual({ class: 'different-rcode', layer: 'resolver', detail: '127.0.0.1#53: production: SERVFAIL; staging: unreachable (ECONNREFUSED)' });
+    expect(d).toEqual({ class: 'different-rcode', layer: 'resolver', side: 'environment', detail: '127.0.0.1#53: production: SERVFAIL; staging: unreachable (ECONNREFUSED)' });
   });
 
   it('no difference for the same answers', () => {
@@ -116,7 +118,7 @@ describe('classifyResolver', () => {
     const same = response('NOERROR', [a('10.0.0.1')]);
     expect(classifyResolver('production', res(same, 1), 'staging', res(same, 1001), T)).toBeUndefined();
     const d = classifyResolver('production', res(same, 1), 'staging', res(same, 1002), T);
-    expect(d).toEqual({ class: 'slow-only-in-one', layer: 'resolver', detail: '127.0.0.1#53: same result, but 1002 ms in staging, 1 ms in production' });
+    expect(d).toEqual({ class: 'slow-only-in-one', layer: 'resolver', side: 'environment', detail: '127.0.0.1#53: same result, but 1002 ms in staging, 1 ms in production' });
   });
 
   it('uses the given threshold, not a fixed one', () => {

@@ -36,7 +36,7 @@ function incident(): Gathered {
   return {
     queries: [PROXYSQL, WWW, MX],
     reference: 'production',
-    resolvConf: { nameservers: [LOCAL, VPC], timeoutS: 2, attempts: 1 },
+    resolvConf: { nameservers: [LOCAL, VPC], timeoutS: 2, attempts: 1, search: [], ndots: 1, options: [] },
     observations: {
       production: [
         obs([local(response('NXDOMAIN'), 40), vpc(proxysqlA)], { outcome: { status: 'not-found', code: 'ENOTFOUND' }, latencyMs: 41 }),
@@ -72,6 +72,7 @@ describe('compare: the incident', () => {
     expect(f.difference).toEqual({
       class: 'resolves-only-in-one',
       layer: 'application',
+      side: 'environment',
       detail: 'resolves only in staging (10.20.30.40); production: not found (ENOTFOUND)',
     });
     // Only the local resolver differs; the VPC resolver answers alike in both.

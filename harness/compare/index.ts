@@ -1,9 +1,9 @@
 // Comparison: observations -> findings. Pure, so report.json can be compared
 // again with other criteria without starting anything.
-import { ADDRESS_TYPES, type Difference, type ExpectationResult, type Finding, type Query, type QueryObservation, type Recheck } from '../model.js';
-import type { ResolvConf } from '../resolver/resolvconf.js';
+import type { Difference, ExpectationResult, Finding, Query, QueryObservation, Recheck } from '../model.js';
+import type { StubConf } from '../resolver/resolvconf.js';
 import type { ExpectedAnswer, ExpectedDifference } from '../scenario/schema.js';
-import { describeStubPath, stubPath } from '../explain/stub-path.js';
+import { describeStubWalk, stubWalk } from '../explain/stub-path.js';
 import { classifyApp, classifyResolver, type Thresholds } from './classify.js';
 import { describeApp, normaliseAddresses } from './normalise.js';
 
@@ -12,7 +12,7 @@ export interface Gathered {
   readonly reference: string;
   /** Environment name -> one observation per query, in query order. */
   readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
-  readonly resolvConf: Pick<ResolvConf, 'nameservers' | 'timeoutS' | 'attempts'>;
+  readonly resolvConf: StubConf;
   /** The differing queries asked a second time, to confirm their differences. */
   readonly recheck?: Rechecked;
   /** How a finding is explained; the stub path alone by default. */
@@ -42,27 +42,27 @@ function expectedBy(list: readonly ExpectedDifference[], q: Query, env: string, 
       (x.name === undefined || matchesName(x.name, q.name)) &&
       (x.source === undefined || x.source === q.source) &&
       (x.type === undefined || x.type === q.type) &&
+      (x.library === undefined || x.library === (q.library ?? 'glibc')) &&
       (x.environment === undefined || x.environment === env) &&
       (x.class === undefined || x.class === d.class),
   );
 }
 
 export function explain(g: Gathered, env: string, i: number): string {
-  const path = (e: string) => describeStubPath(stubPath(g.observations[e]![i]!, g.resolvConf), g.resolvConf.nameservers);
+  const q = g.queries[i]!;
+  const path = (e: string) => describeStubWalk(stubWalk(q, g.observations[e]![i]!, g.resolvConf), g.resolvConf);
   return `In ${g.reference}: ${path(g.reference)}. In ${env}: ${path(env)}.`;
 }
 
 /** How env's observation of q differs from the reference's: the deciding difference, and the resolver layer's. */
 export function decide(q: Query, refName: string, ref: QueryObservation, env: string, obs: QueryObservation, t: Thresholds): { deciding?: Difference; resolverDifferences: Difference[] } {
   const byServer = obs.resolver.map((r) => {
-    const rr = ref.resolver.find((x) => x.server === r.server);
+    const rr = ref.resolver.find((x) => x.server === r.server && x.qname === r.qname);
     return rr && classifyResolver(refName, rr, env, r, t);
   });
   const resolverDifferences = byServer.filter((d): d is Difference => d !== undefined);
-  // The application layer decides for address lookups; the local resolver (listed first) for the rest.
-  const deciding = ADDRESS_TYPES.has(q.type) && ref.application && obs.application
-    ? classifyApp(refName, ref.application, env, obs.application, t)
-    : byServer[0];
+  // The application layer decides, for every type; the local resolver (listed first) only where it was not asked.
+  const deciding = ref.application && obs.application ? classifyApp(refName, ref.application, env, obs.application, t) : byServer[0];
   return deciding ? { deciding, resolverDifferences } : { resolverDifferences };
 }
 
@@ -105,18 +105,20 @@ export function compare(g: Gathered, c: Criteria): { findings: Finding[]; expect
   });
   const expectations: ExpectationResult[] = [];
   for (const a of c.expectedAnswers) {
-    const i = g.queries.findIndex((q) => q.name === a.name && q.type === a.type);
-    if (i < 0) continue;
-    const q = g.queries[i]!;
-    for (const env of a.environment ? [a.environment] : Object.keys(g.observations)) {
-      const app = g.observations[env]?.[i]?.application;
-      const observed = app ? describeApp(app.outcome) : 'not looked up';
-      let met = !!app;
-      if (app && a.outcome) met &&= app.outcome.status === a.outcome;
-      if (app && a.addresses) met &&= app.outcome.status === 'answer' && normaliseAddresses(app.outcome.addresses).join() === normaliseAddresses(a.addresses).join();
-      const want = [a.outcome, a.addresses?.join(', ')].filter(Boolean).join(' ');
-      expectations.push({ description: `${a.name} ${a.type} is ${want}`, environment: env, query: q, met, observed });
-    }
+    const name = a.name.replace(/\.$/, '');
+    // Every library's query of that name and type meets the expectation, or not.
+    g.queries.forEach((q, i) => {
+      if (q.name !== name || q.type !== a.type) return;
+      for (const env of a.environment ? [a.environment] : Object.keys(g.observations)) {
+        const app = g.observations[env]?.[i]?.application;
+        const observed = app ? describeApp(app.outcome) : 'not looked up';
+        let met = !!app;
+        if (app && a.outcome) met &&= app.outcome.status === a.outcome;
+        if (app && a.addresses) met &&= app.outcome.status === 'answer' && normaliseAddresses(app.outcome.addresses).join() === normaliseAddresses(a.addresses).join();
+        const want = [a.outcome, a.addresses?.join(', ')].filter(Boolean).join(' ');
+        expectations.push({ description: `${name} ${a.type}${q.library ? ` [${q.library}]` : ''} is ${want}`, environment: env, query: q, met, observed });
+      }
+    });
   }
   return { findings, expectations };
 }

@@ -4,16 +4,16 @@
 // side by side, which together read as the root cause.
 import type { Query, QueryObservation, UpstreamExchange } from '../model.js';
 import type { NetworkMap } from '../network/simulated-internet.js';
-import type { ResolvConf } from '../resolver/resolvconf.js';
+import type { StubConf } from '../resolver/resolvconf.js';
 import { describeResolverPath, type EnvironmentPolicy } from './resolver-path.js';
-import { describeStubPath, stubPath } from './stub-path.js';
+import { describeStubWalk, stubWalk } from './stub-path.js';
 
 export interface ExplainInput {
   readonly queries: readonly Query[];
   readonly reference: string;
   readonly environments: readonly EnvironmentPolicy[];
   readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
-  readonly resolvConf: Pick<ResolvConf, 'nameservers' | 'timeoutS' | 'attempts'>;
+  readonly resolvConf: StubConf;
   readonly network?: NetworkMap;
   /** Environment name -> the local resolver's upstream queries in the first pass; absent where the backend cannot see them. */
   readonly upstream?: Readonly<Record<string, readonly UpstreamExchange[]>>;
@@ -23,11 +23,15 @@ export interface ExplainInput {
 export function explainEnvironment(r: ExplainInput, env: string, i: number): string {
   const q = r.queries[i]!;
   const obs = r.observations[env]![i]!;
-  const stub = describeStubPath(stubPath(obs, r.resolvConf), r.resolvConf.nameservers);
+  const walk = stubWalk(q, obs, r.resolvConf);
+  const stub = describeStubWalk(walk, r.resolvConf);
   const activity = r.upstream?.[env];
   const policy = r.environments.find((e) => e.name === env);
   if (!activity || !r.network || !policy) return stub;
-  return `${describeResolverPath(activity, q, policy, r.network)}; ${stub}`;
+  // The resolver path of the name that decided: the one answered, or the last one the walk tried.
+  const decided = walk.answeredBy ?? walk.tried[walk.tried.length - 1]?.qname ?? q.name;
+  const path = describeResolverPath(activity, { name: decided, type: q.type }, policy, r.network);
+  return `${walk.candidates.length > 1 ? `for ${decided}, ` : ''}${path}; ${stub}`;
 }
 
 /** Both environments of a difference, reference first: one paragraph. */

@@ -69,7 +69,7 @@ describe('stubPath (glibc res_send rules)', () => {
   it('marks a nameserver that was not probed and keeps going', () => {
     const steps = stubPath({ resolver: [VPC_ANSWER] }, RC);
     expect(steps).toEqual([
-      { nameserver: '127.0.0.1', saw: 'not probed', final: false },
+      { nameserver: '127.0.0.1', saw: 'not probed', final: false, left: 'not-probed' },
       { nameserver: '169.254.169.253', saw: 'answered NOERROR 10.20.30.40', final: true },
     ]);
   });

@@ -1,9 +1,21 @@
-// The stub resolver's path through resolv.conf, replayed from what each
-// nameserver answered when asked directly, with glibc's rules
-// (resolv/res_send.c): SERVFAIL, NOTIMP, REFUSED, a timeout or an unusable
-// empty answer move it to the next nameserver; NXDOMAIN and answers are final.
-import type { QueryObservation, ResolverObservation } from '../model.js';
-import type { ResolvConf } from '../resolver/resolvconf.js';
+// The stub resolver's path, replayed from what each nameserver answered when
+// asked directly, with the C library's own rules.
+//
+// glibc (resolv/res_send.c, res_query.c): for each name of the search walk it
+// asks the nameservers in order; SERVFAIL, NOTIMP, REFUSED, a timeout or an
+// unusable empty answer move it to the next nameserver; NXDOMAIN and answers
+// are final for that name. NXDOMAIN or no data sends it on to the next name of
+// the walk; a name on which every nameserver failed ends the walk, except
+// after a SERVFAIL among timeouts; nameservers that all refused end it at once.
+//
+// musl (src/network/res_msend.c, lookup_name.c): asks every nameserver at once
+// and takes the first NOERROR or NXDOMAIN (SERVFAIL is retried, other codes
+// ignored); NXDOMAIN or no data sends it on to the next name, a name with no
+// usable answer within the timeout ends the walk. Where two nameservers give
+// different usable answers, which one arrives first decides: a race.
+import type { Query, QueryObservation, ResolverObservation, ResolverOutcome, StubLibrary } from '../model.js';
+import type { StubConf } from '../resolver/resolvconf.js';
+import { searchCandidates } from '../resolver/search.js';
 import { describeResolver } from '../compare/normalise.js';
 
 const MOVES_ON = new Set(['SERVFAIL', 'NOTIMP', 'REFUSED']);
@@ -12,15 +24,46 @@ export interface StubStep {
   readonly nameserver: string;
   readonly saw: string;
   readonly final: boolean;
+  /** Why the stub left this nameserver, where it did. */
+  readonly left?: 'timeout' | 'error' | 'rcode' | 'empty' | 'not-probed';
 }
 
-export function stubPath(obs: QueryObservation, rc: Pick<ResolvConf, 'nameservers' | 'timeoutS' | 'attempts'>): StubStep[] {
+/** How one name of the walk ended, as the search loop sees it. */
+export type CandidateEnd = 'answer' | 'nxdomain' | 'nodata' | 'servfail' | 'failed' | 'refused' | 'other-rcode';
+
+export interface CandidateWalk {
+  readonly qname: string;
+  readonly steps: readonly StubStep[];
+  readonly end: CandidateEnd;
+  /** musl: usable answers differed between nameservers, so the first to arrive decided. */
+  readonly race?: boolean;
+}
+
+export interface StubWalk {
+  readonly library: StubLibrary;
+  /** The names tried, in order, up to the one that ended the walk. */
+  readonly tried: readonly CandidateWalk[];
+  /** The name whose answer the stub returned, when one did. */
+  readonly answeredBy?: string;
+  /** The stub waited out a silent nameserver's timeout somewhere on its walk. */
+  readonly waited: boolean;
+  /** Every name the walk could have tried, in order. */
+  readonly candidates: readonly string[];
+}
+
+type Rc = Pick<StubConf, 'nameservers' | 'timeoutS'>;
+
+const observed = (obs: QueryObservation, ns: string, qname: string | undefined): ResolverObservation | undefined =>
+  obs.resolver.find((r) => r.server === `${ns}#53` && (r.qname === undefined ? qname === undefined : r.qname === qname));
+
+/** glibc's walk through the nameservers for one name (qname: the candidate, undefined for the query's own name). */
+export function stubPath(obs: QueryObservation, rc: Rc, qname?: string): StubStep[] {
   const steps: StubStep[] = [];
   const stubTimeoutMs = rc.timeoutS * 1000;
   for (const ns of rc.nameservers) {
-    const o = obs.resolver.find((r) => r.server === `${ns}#53`);
+    const o = observed(obs, ns, qname);
     if (!o) {
-      steps.push({ nameserver: ns, saw: 'not probed', final: false });
+      steps.push({ nameserver: ns, saw: 'not probed', final: false, left: 'not-probed' });
       continue;
     }
     const step = judge(ns, o, stubTimeoutMs);
@@ -32,12 +75,89 @@ export function stubPath(obs: QueryObservation, rc: Pick<ResolvConf, 'nameserver
 
 function judge(ns: string, o: ResolverObservation, stubTimeoutMs: number): StubStep {
   const out = o.outcome;
-  if (out.status === 'timeout') return { nameserver: ns, saw: `gave no answer within ${stubTimeoutMs / 1000} s`, final: false };
-  if (out.status === 'error') return { nameserver: ns, saw: `was unreachable (${out.message})`, final: false };
-  if (o.latencyMs > stubTimeoutMs) return { nameserver: ns, saw: `answered ${describeResolver(out)} only after ${o.latencyMs} ms, past the stub's ${stubTimeoutMs / 1000} s timeout`, final: false };
-  if (MOVES_ON.has(out.rcode)) return { nameserver: ns, saw: `answered ${out.rcode}`, final: false };
-  if (out.rcode === 'NOERROR' && out.answers.length === 0 && !out.flags.aa && !out.flags.ra) return { nameserver: ns, saw: 'answered an empty, non-authoritative NOERROR', final: false };
+  if (out.status === 'timeout') return { nameserver: ns, saw: `gave no answer within ${stubTimeoutMs / 1000} s`, final: false, left: 'timeout' };
+  if (out.status === 'error') return { nameserver: ns, saw: `was unreachable (${out.message})`, final: false, left: 'error' };
+  if (o.latencyMs > stubTimeoutMs) return { nameserver: ns, saw: `answered ${describeResolver(out)} only after ${o.latencyMs} ms, past the stub's ${stubTimeoutMs / 1000} s timeout`, final: false, left: 'timeout' };
+  if (MOVES_ON.has(out.rcode)) return { nameserver: ns, saw: `answered ${out.rcode}`, final: false, left: 'rcode' };
+  if (out.rcode === 'NOERROR' && out.answers.length === 0 && !out.flags.aa && !out.flags.ra) return { nameserver: ns, saw: 'answered an empty, non-authoritative NOERROR', final: false, left: 'empty' };
   return { nameserver: ns, saw: `answered ${describeResolver(out)}`, final: true };
+}
+
+const hasData = (o: ResolverOutcome): boolean => o.status === 'response' && o.rcode === 'NOERROR' && o.answers.some((a) => a.type !== 'RRSIG');
+
+function glibcEnd(obs: QueryObservation, rc: Rc, qname: string | undefined, steps: readonly StubStep[]): CandidateEnd {
+  const last = steps[steps.length - 1];
+  if (last?.final) {
+    const o = observed(obs, last.nameserver, qname)!.outcome as Extract<ResolverOutcome, { status: 'response' }>;
+    if (o.rcode === 'NXDOMAIN') return 'nxdomain';
+    if (o.rcode !== 'NOERROR') return 'other-rcode';
+    return hasData(o) ? 'answer' : 'nodata';
+  }
+  // Every nameserver failed: ETIMEDOUT if one stayed silent, else ECONNREFUSED, which ends the search at once.
+  if (!steps.some((s) => s.left === 'timeout')) return 'refused';
+  const servfail = rc.nameservers.some((ns) => {
+    const o = observed(obs, ns, qname)?.outcome;
+    return o?.status === 'response' && o.rcode === 'SERVFAIL';
+  });
+  return servfail ? 'servfail' : 'failed';
+}
+
+function muslCandidate(obs: QueryObservation, rc: Rc, qname: string | undefined): CandidateWalk & { waited: boolean } {
+  const stubTimeoutMs = rc.timeoutS * 1000;
+  const seen = rc.nameservers.map((ns) => ({ ns, o: observed(obs, ns, qname) }));
+  const usable = seen
+    .filter((x): x is { ns: string; o: ResolverObservation } => !!x.o && x.o.outcome.status === 'response' && (x.o.outcome.rcode === 'NOERROR' || x.o.outcome.rcode === 'NXDOMAIN') && x.o.latencyMs <= stubTimeoutMs)
+    .sort((a, b) => a.o.latencyMs - b.o.latencyMs);
+  const first = usable[0];
+  const steps: StubStep[] = seen.map(({ ns, o }) => {
+    if (!o) return { nameserver: ns, saw: 'not probed', final: false, left: 'not-probed' as const };
+    const s = judge(ns, o, stubTimeoutMs);
+    const at = o.outcome.status === 'response' ? ` in ${o.latencyMs} ms` : '';
+    return { ...s, saw: `${s.saw}${at}`, final: first?.ns === ns };
+  });
+  const qn = qname ?? '';
+  if (!first) return { qname: qn, steps, end: 'failed', waited: true };
+  const keys = new Set(usable.map((u) => `${(u.o.outcome as { rcode: string }).rcode}|${hasData(u.o.outcome)}`));
+  const o = first.o.outcome as Extract<ResolverOutcome, { status: 'response' }>;
+  const end: CandidateEnd = o.rcode === 'NXDOMAIN' ? 'nxdomain' : hasData(o) ? 'answer' : 'nodata';
+  return { qname: qn, steps, end, ...(keys.size > 1 ? { race: true } : {}), waited: false };
+}
+
+/** The whole walk: every candidate of the search list the stub tried, and how each ended. */
+export function stubWalk(q: Pick<Query, 'name' | 'library' | 'absolute'>, obs: QueryObservation, rc: StubConf): StubWalk {
+  const library = q.library ?? 'glibc';
+  const candidates = searchCandidates(q.name, rc, library, q.absolute);
+  const tried: CandidateWalk[] = [];
+  let waited = false;
+  let answeredBy: string | undefined;
+  // glibc asks the name as it is after a search domain's failure, unless it asked it first (musl stops).
+  const asIsLast = candidates.length > 1 && candidates[candidates.length - 1] === q.name.replace(/\.$/, '') && candidates[0] !== candidates[candidates.length - 1];
+  for (let k = 0; k < candidates.length; k++) {
+    const c = candidates[k]!;
+    const qname = c === q.name ? undefined : c;
+    let walk: CandidateWalk;
+    if (library === 'musl') {
+      const m = muslCandidate(obs, rc, qname);
+      waited ||= m.waited;
+      walk = { qname: c, steps: m.steps, end: m.end, ...(m.race ? { race: true } : {}) };
+    } else {
+      const steps = stubPath(obs, rc, qname);
+      waited ||= steps.some((s) => s.left === 'timeout');
+      walk = { qname: c, steps, end: glibcEnd(obs, rc, qname, steps) };
+    }
+    tried.push(walk);
+    if (walk.end === 'answer') {
+      answeredBy = c;
+      break;
+    }
+    if (walk.end === 'nxdomain' || walk.end === 'nodata' || walk.end === 'servfail') continue;
+    if (library === 'glibc' && walk.end !== 'refused' && asIsLast && k < candidates.length - 1) {
+      k = candidates.length - 2; // the loop's k++ lands on the name as it is
+      continue;
+    }
+    break;
+  }
+  return { library, tried, waited, candidates, ...(answeredBy ? { answeredBy } : {}) };
 }
 
 /** "127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253." */
@@ -53,5 +173,36 @@ export function describeStubPath(steps: readonly StubStep[], all: readonly strin
       parts.push(`${s.nameserver} ${s.saw}${next ? ', so the stub moved on' : ', and there is no nameserver left'}`);
     }
   });
+  return parts.join('; ');
+}
+
+const END_WORDS: Record<CandidateEnd, string> = {
+  answer: 'answered',
+  nxdomain: 'no such name, so the stub went on to the next name',
+  nodata: 'no data, so the stub went on to the next name',
+  servfail: 'a server failure, so the stub went on to the next name',
+  failed: 'no usable answer from any nameserver, which ends the walk',
+  refused: 'every nameserver refused, which ends the walk',
+  'other-rcode': 'a final error',
+};
+
+function describeMusl(w: CandidateWalk): string {
+  const winner = w.steps.find((s) => s.final);
+  const all = w.steps.map((s) => `${s.nameserver} ${s.saw}`).join(', ');
+  if (!winner) return `musl asked ${w.steps.map((s) => s.nameserver).join(' and ')} at once: ${all}; none gave a usable answer in time`;
+  return `musl asked ${w.steps.map((s) => s.nameserver).join(' and ')} at once and took the first NOERROR or NXDOMAIN: ${all}; ${winner.nameserver}'s came first${w.race ? ' (their answers differ, so which arrives first decides: a race)' : ''}`;
+}
+
+/** The walk in words, naming each name tried where the search list made more than one. */
+export function describeStubWalk(w: StubWalk, rc: Pick<StubConf, 'nameservers'>): string {
+  const one = (c: CandidateWalk) => (w.library === 'musl' ? describeMusl(c) : describeStubPath(c.steps, rc.nameservers));
+  if (w.candidates.length === 1) return one(w.tried[0]!);
+  const parts = w.tried.map((c, i) => {
+    const last = i === w.tried.length - 1;
+    const tail = c.end === 'answer' ? '' : last && c.end !== 'failed' && c.end !== 'refused' ? ': no name left to try' : `: ${END_WORDS[c.end]}`;
+    return `tried ${c.qname}: ${one(c)}${tail}`;
+  });
+  const untried = w.candidates.filter((c) => !w.tried.some((t) => t.qname === c));
+  if (untried.length && !w.answeredBy) parts.push(`${untried.join(', ')} never tried`);
   return parts.join('; ');
 }

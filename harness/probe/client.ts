@@ -7,9 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { BackendError, tail } from '../errors.js';
 import type { Query, QueryObservation } from '../model.js';
-import { hasApplicationLayer } from '../plan.js';
+import { searchCandidates, type SearchConf } from '../resolver/search.js';
 import { Compactor, type SharedOutcomes } from './compact.js';
-import type { Deadlines, ProbeConfig, ProbeResult } from './protocol.js';
+import type { Deadlines, ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
 
 /** The compiled worker, also when the harness runs from its TypeScript sources (tests). */
 export function workerPath(): string {
@@ -37,6 +37,28 @@ export interface ProbeOptions {
   readonly onSpawn?: (pid: number) => void;
   /** See ProbeConfig.getent. */
   readonly getent?: readonly string[];
+  /** See ProbeConfig.native. */
+  readonly native?: ProbeConfig['native'];
+  /** The environment's resolv.conf: its search list makes the candidates every layer asks, its timeout tells a fallback. */
+  readonly resolvConf: SearchConf & { readonly timeoutS: number; readonly nameservers: readonly string[] };
+}
+
+/** How often a library that asks every nameserver at once is asked, to see whether its outcome is a race. */
+export const RACE_ASKS = 5;
+
+/** What the worker is asked for one query: the candidates of its search walk, and how its application layer runs. */
+export function probeRequest(i: number, q: Query, opts: Pick<ProbeOptions, 'resolvConf' | 'applicationLayer'>): ProbeRequest {
+  const library = q.library ?? 'glibc';
+  const races = library === 'musl' && opts.resolvConf.nameservers.length > 1;
+  return {
+    i,
+    name: q.absolute ? `${q.name}.` : q.name,
+    type: q.type,
+    candidates: searchCandidates(q.name, opts.resolvConf, library, q.absolute),
+    app: opts.applicationLayer !== false,
+    ...(q.library ? { library: q.library } : {}),
+    ...(races ? { repeat: RACE_ASKS } : {}),
+  };
 }
 
 export async function probeEnvironment(
@@ -72,7 +94,15 @@ export async function probeEnvironment(
     }
   })();
   // Stream the queries, honouring backpressure on the pipe.
-  const config: ProbeConfig = { servers, deadlines: opts.deadlines, concurrency: opts.concurrency, readyTimeoutMs: opts.readyTimeoutMs ?? 0, ...(opts.getent ? { getent: opts.getent } : {}) };
+  const config: ProbeConfig = {
+    servers,
+    deadlines: opts.deadlines,
+    concurrency: opts.concurrency,
+    readyTimeoutMs: opts.readyTimeoutMs ?? 0,
+    stubTimeoutMs: opts.resolvConf.timeoutS * 1000,
+    ...(opts.getent ? { getent: opts.getent } : {}),
+    ...(opts.native ? { native: opts.native } : {}),
+  };
   const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
   await write(`${JSON.stringify(config)}\n`);
@@ -80,7 +110,7 @@ export async function probeEnvironment(
   let chunk: string[] = [];
   for (let i = 0; i < queries.length; i++) {
     const q = queries[i]!;
-    chunk.push(JSON.stringify({ i, name: q.name, type: q.type, app: opts.applicationLayer !== false && hasApplicationLayer(q) }));
+    chunk.push(JSON.stringify(probeRequest(i, q, opts)));
     if (chunk.length === 256 || i === queries.length - 1) {
       await write(`${chunk.join('\n')}\n`);
       chunk = [];

@@ -77,28 +77,39 @@ export class Compactor {
     return { status: 'response', rcode: this.str(o.rcode), flags: this.flag(o.flags), answers: o.answers.map((a) => this.record(a, qname)), transport: o.transport };
   }
 
+  private appOutcome(o: AppObservation['outcome']): AppObservation['outcome'] {
+    if (o.status === 'answer') return { status: 'answer', addresses: o.addresses.map((x) => this.str(x)) };
+    if (o.status === 'timeout') return TIMEOUT;
+    return { status: o.status, code: this.str(o.code) };
+  }
+
   private app(a: AppObservation): AppObservation {
-    const o = a.outcome;
-    if (o.status === 'answer') return { outcome: { status: 'answer', addresses: o.addresses.map((x) => this.str(x)) }, latencyMs: a.latencyMs };
-    if (o.status === 'timeout') return { outcome: TIMEOUT, latencyMs: a.latencyMs };
-    return { outcome: { status: o.status, code: this.str(o.code) }, latencyMs: a.latencyMs };
+    return {
+      outcome: this.appOutcome(a.outcome),
+      latencyMs: a.latencyMs,
+      ...(a.waitedOutTimeout ? { waitedOutTimeout: true as const } : {}),
+      ...(a.tally ? { tally: a.tally.map((t) => ({ outcome: this.appOutcome(t.outcome), count: t.count })) } : {}),
+    };
   }
 
   observation(r: ProbeResult, qname: string): QueryObservation {
     const resolver = r.resolver.map((x) => {
       const s = this.servers.get(x.server) ?? { server: x.server, roles: x.roles };
-      let seen = this.shared.resolver.get(s.server);
-      if (!seen) this.shared.resolver.set(s.server, (seen = []));
-      let outcome = this.outcome(x.outcome, qname);
+      // Outcomes are shared per server and per name asked: a search walk asks several names of one server.
+      const key = x.qname === undefined ? s.server : `${s.server} ${x.qname}`;
+      let seen = this.shared.resolver.get(key);
+      if (!seen) this.shared.resolver.set(key, (seen = []));
+      const asked = x.qname === undefined ? qname : this.str(x.qname);
+      let outcome = this.outcome(x.outcome, asked);
       const before = seen[r.i];
       if (before && sameResolver(before, outcome)) outcome = before;
       else if (!before) seen[r.i] = outcome;
-      return { server: s.server, roles: s.roles, outcome, latencyMs: x.latencyMs };
+      return { server: s.server, ...(x.qname === undefined ? {} : { qname: asked }), roles: s.roles, outcome, latencyMs: x.latencyMs };
     });
     if (!r.application) return { resolver };
     let application = this.app(r.application);
     const before = this.shared.app[r.i];
-    if (before && sameApp(before, application.outcome)) application = { outcome: before, latencyMs: application.latencyMs };
+    if (before && sameApp(before, application.outcome)) application = { ...application, outcome: before };
     else if (!before) this.shared.app[r.i] = application.outcome;
     return { application, resolver };
   }

@@ -11,8 +11,9 @@ import type { AppObservation, AppOutcome, QueryType } from '../model.js';
 import { boundedLookup, type ProcessRun } from './bounded-run.js';
 import { rdata } from './dns-client.js';
 
-export type StubLibrary = 'glibc' | 'musl';
-export const STUB_LIBRARIES: readonly StubLibrary[] = ['glibc', 'musl'];
+import type { StubLibrary } from '../resolver/search.js';
+
+export { STUB_LIBRARIES, type StubLibrary } from '../resolver/search.js';
 
 const INSTALL_HINT: Record<StubLibrary, string> = {
   glibc: 'run "npm run build" with gcc and libc6-dev installed (apt-get install gcc libc6-dev)',

@@ -1,6 +1,6 @@
 // Messages between the harness and the probe worker inside an environment:
 // JSON lines on the worker's stdin and stdout.
-import type { AppObservation, QueryType, ResolverObservation, ServerRole } from '../model.js';
+import type { AppObservation, QueryType, ResolverObservation, ServerRole, StubLibrary } from '../model.js';
 
 /** How long each layer waits for an answer. */
 export interface Deadlines {
@@ -19,14 +19,28 @@ export interface ProbeConfig {
   readonly readyTimeoutMs: number;
   /** argv that runs the image's own getent: the application layer then spawns it instead of calling getaddrinfo here. */
   readonly getent?: readonly string[];
+  /**
+   * argv of the native stub helper per library (probe/native.ts): glibc's for
+   * the types getaddrinfo does not look up, musl's for every type.
+   */
+  readonly native?: Partial<Record<StubLibrary, readonly string[]>>;
+  /** resolv.conf's timeout: a lookup that took this long waited out a silent nameserver. */
+  readonly stubTimeoutMs: number;
 }
 
 export interface ProbeRequest {
   readonly i: number;
+  /** As the application asks it (a trailing dot when absolute). */
   readonly name: string;
   readonly type: QueryType;
-  /** Ask getaddrinfo too (address types only). */
+  /** The names the stub tries, in its order: the resolver layer asks each of them. */
+  readonly candidates: readonly string[];
+  /** Ask the application layer too. */
   readonly app: boolean;
+  /** The stub library of the application layer (default glibc). */
+  readonly library?: StubLibrary;
+  /** Ask the application layer up to this many times, to see an outcome that depends on which nameserver answers first. */
+  readonly repeat?: number;
 }
 
 export interface ProbeResult {

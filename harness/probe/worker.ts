@@ -6,12 +6,20 @@
 //   worker probe                           JSON lines in (config, then queries), results out
 import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline';
-import type { AppObservation, AppOutcome } from '../model.js';
+import { ADDRESS_TYPES, type AppObservation, type AppOutcome, type QueryType } from '../model.js';
+import { appKey } from '../compare/normalise.js';
 import { query } from './dns-client.js';
 import { getentLookup } from './getent.js';
+import { nativeLookup } from './native.js';
 import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
 
 const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
+
+/** getaddrinfo's error, as Node reports it, as an application-layer outcome. */
+export function lookupErrorOutcome(code: string | undefined): AppOutcome {
+  const c = code ?? 'UNKNOWN';
+  return NOT_FOUND.has(c) ? { status: 'not-found', code: c } : { status: 'failure', code: c };
+}
 
 async function appLookup(name: string, type: string, timeoutMs: number): Promise<AppObservation> {
   const start = performance.now();
@@ -21,23 +29,58 @@ async function appLookup(name: string, type: string, timeoutMs: number): Promise
   });
   const attempt: Promise<AppOutcome> = lookup(name, { family: type === 'AAAA' ? 6 : 4, all: true, verbatim: true }).then(
     (addrs) => ({ status: 'answer', addresses: addrs.map((a) => a.address) }),
-    (e: NodeJS.ErrnoException) => {
-      const code = e.code ?? 'UNKNOWN';
-      return NOT_FOUND.has(code) ? { status: 'not-found', code } : { status: 'failure', code };
-    },
+    (e: NodeJS.ErrnoException) => lookupErrorOutcome(e.code),
   );
   const outcome = await Promise.race([attempt, timeout]);
   clearTimeout(timer);
   return { outcome, latencyMs: Math.round(performance.now() - start) };
 }
 
+/** One lookup as the application makes it, through the request's stub library. */
+function lookupOnce(cfg: ProbeConfig, name: string, type: QueryType, library: ProbeRequest['library']): Promise<AppObservation> {
+  const ms = cfg.deadlines.appMs;
+  if (library === 'musl' || !ADDRESS_TYPES.has(type)) {
+    const lib = library ?? 'glibc';
+    const argv = cfg.native?.[lib];
+    if (!argv) throw new Error(`no ${lib} stub helper was given for a ${type} lookup`);
+    return nativeLookup(argv, type, name, ms);
+  }
+  return cfg.getent ? getentLookup(cfg.getent, name, type, ms) : appLookup(name, type, ms);
+}
+
+/**
+ * The application layer: one lookup, or up to req.repeat of them one after
+ * another where the outcome may depend on which nameserver answers first
+ * (musl asks them all at once). A lookup that waited out a timeout is not a
+ * race between answers, so it is not asked again.
+ */
+async function appObservation(cfg: ProbeConfig, req: ProbeRequest): Promise<AppObservation> {
+  const mark = (o: AppObservation): AppObservation => (o.latencyMs >= cfg.stubTimeoutMs ? { ...o, waitedOutTimeout: true } : o);
+  const first = mark(await lookupOnce(cfg, req.name, req.type, req.library));
+  const asks = req.repeat ?? 1;
+  if (asks <= 1 || first.waitedOutTimeout) return first;
+  const counts = new Map<string, { outcome: AppOutcome; count: number }>([[appKey(first.outcome), { outcome: first.outcome, count: 1 }]]);
+  for (let k = 1; k < asks; k++) {
+    const o = await lookupOnce(cfg, req.name, req.type, req.library);
+    const key = appKey(o.outcome);
+    const had = counts.get(key);
+    if (had) had.count++;
+    else counts.set(key, { outcome: o.outcome, count: 1 });
+  }
+  return counts.size > 1 ? { ...first, tally: [...counts.values()] } : first;
+}
+
 async function probeOne(cfg: ProbeConfig, req: ProbeRequest): Promise<ProbeResult> {
+  const own = req.name.replace(/\.$/, '');
   const [application, ...resolver] = await Promise.all([
-    !req.app ? Promise.resolve(undefined) : cfg.getent ? getentLookup(cfg.getent, req.name, req.type, cfg.deadlines.appMs) : appLookup(req.name, req.type, cfg.deadlines.appMs),
-    ...cfg.servers.map(async (s) => {
-      const r = await query(s, req.name, req.type, cfg.deadlines.resolverMs);
-      return { server: `${s.address}#${s.port}`, roles: s.roles, ...r };
-    }),
+    req.app ? appObservation(cfg, req) : Promise.resolve(undefined),
+    // Every name the stub may try, at every server, at once: a walk costs one deadline, not one per candidate.
+    ...req.candidates.flatMap((qname) =>
+      cfg.servers.map(async (s) => {
+        const r = await query(s, qname, req.type, cfg.deadlines.resolverMs);
+        return { server: `${s.address}#${s.port}`, ...(qname !== own ? { qname } : {}), roles: s.roles, ...r };
+      }),
+    ),
   ]);
   return application ? { i: req.i, application, resolver } : { i: req.i, resolver };
 }

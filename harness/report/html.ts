@@ -4,6 +4,7 @@
 // unmet expectations, leaks and the config substitutions.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { queryKey } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { cell, CLASS_TEXT, counts, leakText, type Cell } from './view.js';
@@ -75,9 +76,9 @@ function scenarioHtml(r: ScenarioResult): string {
     return `<th scope="col">${esc(name)}<div class="muted">${name === r.reference ? 'reference · ' : ''}${esc(policy)}</div></th>`;
   });
   const rows = r.queries.map((q, i) => {
-    const hasFinding = r.findings.some((f) => f.query.name === q.name && f.query.type === q.type);
+    const hasFinding = r.findings.some((f) => queryKey(f.query) === queryKey(q));
     const cells = envs.map((env) => cellHtml(r, cell(r, env, i), env, hasFinding));
-    return `<tr data-query="${esc(`${q.name} ${q.type}`)}"><th scope="row">${esc(q.name)}<span class="type">${q.type}</span><div class="muted">${q.source}</div></th>${cells.join('')}</tr>`;
+    return `<tr data-query="${esc(queryKey(q))}"><th scope="row">${esc(q.name)}<span class="type">${q.type}${q.library ? ` ${q.library}` : ''}</span><div class="muted">${q.source}</div></th>${cells.join('')}</tr>`;
   });
   const countText = [
     `${c.unexpected} unexpected`,

@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as Xmlbuilder2 from 'xmlbuilder2';
 import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
-import { ADDRESS_TYPES, type Difference, type Finding, type Layer } from '../model.js';
+import { queryKey, type Difference, type Finding, type Layer } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { CLASS_TEXT, leakText, mark, substitutionText } from './view.js';
@@ -50,19 +50,19 @@ export function scenarioCases(r: ScenarioResult): Case[] {
   r.queries.forEach((q, i) => {
     for (const env of others) {
       const obs = r.observations[env]![i]!;
-      const f = r.findings.find((x) => x.environment === env && x.query.name === q.name && x.query.type === q.type);
-      const layers: Layer[] = ADDRESS_TYPES.has(q.type) && obs.application ? ['application', 'resolver'] : ['resolver'];
+      const f = r.findings.find((x) => x.environment === env && queryKey(x.query) === queryKey(q));
+      const layers: Layer[] = obs.application ? ['application', 'resolver'] : ['resolver'];
       for (const layer of layers) {
         // The deciding layer carries the finding; the resolver layer of an address lookup carries what explains it.
         const diffs = !f ? [] : f.difference.layer === layer ? [f.difference] : layer === 'resolver' ? f.resolverDifferences : [];
         const ms = layer === 'application' ? obs.application!.latencyMs : obs.resolver[0]!.latencyMs;
-        cases.push({ name: `${q.name} ${q.type} [${layer}] ${env}`, seconds: seconds(ms), verdict: judge(f, layer, diffs) });
+        cases.push({ name: `${queryKey(q)} [${layer}] ${env}`, seconds: seconds(ms), verdict: judge(f, layer, diffs) });
       }
     }
   });
   for (const e of r.expectations) {
     cases.push({
-      name: `${e.query.name} ${e.query.type} [expectation] ${e.environment}: ${e.description}`,
+      name: `${queryKey(e.query)} [expectation] ${e.environment}: ${e.description}`,
       seconds: 0,
       verdict: e.met ? { kind: 'pass' } : { kind: 'failure', type: 'expectation-not-met', message: `${mark(e.baseline)}expected ${e.description} in ${e.environment}; got ${e.observed}`, text: '' },
     });

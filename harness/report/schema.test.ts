@@ -61,7 +61,7 @@ describe('report.json schema', () => {
       writeFileSync(join(dir, name), typeof data === 'string' ? data : JSON.stringify(data));
       return join(dir, name);
     };
-    expect(() => readReport(write('v1.json', { ...clone(stored()), dnsparity: { reportVersion: 1 } }))).toThrow(/v1\.json: dnsparity\.reportVersion: expected report version 2, got 1/);
+    expect(() => readReport(write('v1.json', { ...clone(stored()), dnsparity: { reportVersion: 1 } }))).toThrow(/v1\.json: dnsparity\.reportVersion: expected report version 3, got 1/);
     expect(() => readReport(write('text.json', 'not json'))).toThrow(/text\.json: not JSON/);
     expect(() => readReport(join(dir, 'missing.json'))).toThrow(/missing\.json: cannot read the report: ENOENT/);
     expect(() => readReport(write('bad.json', { ...clone(stored()), verdict: 'maybe' }))).toThrow(/bad\.json: \/verdict: does not match schema\/report\.schema\.json/);

@@ -3,11 +3,12 @@
 // the environment x query matrix, and counts per status.
 import { describeApp, describeResolver } from '../compare/normalise.js';
 import { explainEnvironment } from '../explain/index.js';
-import type { DifferenceClass, Finding, Leak, QueryObservation, Substitution } from '../model.js';
+import { DIFFERENCE_CLASSES, queryKey, type DifferenceClass, type Finding, type Leak, type QueryObservation, type Substitution } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 
 export const CLASS_TEXT: Record<DifferenceClass, string> = {
   'resolves-only-in-one': 'resolves only in',
+  flaky: 'flaky in',
   timeout: 'times out in',
   'different-answer': 'different answer in',
   'different-rcode': 'different failure in',
@@ -35,7 +36,7 @@ export interface Cell {
 export function cell(r: ScenarioResult, env: string, i: number): Cell {
   const q = r.queries[i]!;
   const { text, latencyMs } = outcomeText(r.observations[env]![i]!);
-  const finding = r.findings.find((f) => f.environment === env && f.query.name === q.name && f.query.type === q.type);
+  const finding = r.findings.find((f) => f.environment === env && queryKey(f.query) === queryKey(q));
   const status: CellStatus = env === r.reference ? 'reference' : finding ? finding.status : 'same';
   return { status, outcome: text, latencyMs, ...(finding ? { finding } : {}), explanation: explainEnvironment(r, env, i) };
 }
@@ -48,18 +49,33 @@ export function counts(r: ScenarioResult): { unexpected: number; expected: numbe
 /** Findings of one status grouped by query, most significant class first, in query order otherwise. */
 export function byQuery(r: ScenarioResult, status: Finding['status']): Finding[][] {
   const groups = new Map<string, Finding[]>();
-  for (const q of r.queries) groups.set(`${q.name} ${q.type}`, []);
-  for (const f of r.findings) if (f.status === status) groups.get(`${f.query.name} ${f.query.type}`)?.push(f);
+  for (const q of r.queries) groups.set(queryKey(q), []);
+  for (const f of r.findings) if (f.status === status) groups.get(queryKey(f.query))?.push(f);
   const rank = (fs: Finding[]) => Math.min(...fs.map((f) => CLASS_ORDER.indexOf(f.difference.class)));
   return [...groups.values()].filter((fs) => fs.length > 0).sort((a, b) => rank(a) - rank(b));
 }
-const CLASS_ORDER: readonly DifferenceClass[] = ['resolves-only-in-one', 'timeout', 'different-answer', 'different-rcode', 'slow-only-in-one'];
+const CLASS_ORDER: readonly DifferenceClass[] = DIFFERENCE_CLASSES;
 
-/** "resolves only in staging, preprod; slow only in qa" */
+/**
+ * "resolves only in staging, preprod; slow only in qa", or, where the class
+ * holds in the reference: "resolves only in production, not in staging".
+ */
 export function summariseFindings(fs: readonly Finding[]): string {
-  const byClass = new Map<DifferenceClass, string[]>();
-  for (const f of fs) byClass.set(f.difference.class, [...new Set([...(byClass.get(f.difference.class) ?? []), f.environment])]);
-  return [...byClass].map(([cls, envs]) => `${CLASS_TEXT[cls]} ${envs.join(', ')}`).join('; ');
+  const groups = new Map<string, { cls: DifferenceClass; side: Finding['difference']['side']; reference: string; envs: string[] }>();
+  for (const f of fs) {
+    const side = f.difference.side ?? 'environment';
+    const key = `${f.difference.class} ${side}`;
+    const g = groups.get(key) ?? { cls: f.difference.class, side, reference: f.reference, envs: [] };
+    if (!g.envs.includes(f.environment)) g.envs.push(f.environment);
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .map((g) => {
+      if (g.side === 'environment') return `${CLASS_TEXT[g.cls]} ${g.envs.join(', ')}`;
+      // Differences of answer or failure hold in both; the others in the reference, not in these environments.
+      return `${CLASS_TEXT[g.cls]} ${g.reference}, not in ${g.envs.join(', ')}`;
+    })
+    .join('; ');
 }
 
 export function substitutionText(s: Substitution): string {

@@ -3,6 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { DIFFERENCE_CLASSES, QUERY_TYPES } from '../model.js';
+import { STUB_LIBRARIES } from '../resolver/search.js';
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;
 
@@ -13,6 +14,19 @@ export const domainName = z
   .refine((s) => s.length > 0 && s.length <= 253 && s.split('.').every((l) => LABEL.test(l)), {
     message: 'expected a domain name such as "www.example.io"',
   });
+
+/**
+ * A name as an application asks it: a short name is completed through the
+ * search list; a trailing dot (kept) makes it absolute, asked only as it is.
+ */
+export const queryName = z
+  .string()
+  .trim()
+  .transform((s) => s.toLowerCase())
+  .refine((s) => {
+    const bare = s.replace(/\.$/, '');
+    return bare.length > 0 && bare.length <= 253 && bare.split('.').every((l) => LABEL.test(l));
+  }, { message: 'expected a domain name such as "www.example.io", a short name such as "proxysql", or an absolute one such as "www.example.io."' });
 
 /** A name, or a leading "*." meaning any name below the rest. */
 const namePattern = z
@@ -44,7 +58,7 @@ const publicZone = zone.extend({
 const queryType = z.enum(QUERY_TYPES, { message: `expected one of ${QUERY_TYPES.join(', ')}` });
 
 const explicitQuery = z.union(
-  [domainName, z.strictObject({ name: domainName, type: queryType.default('A') })],
+  [queryName, z.strictObject({ name: queryName, type: queryType.default('A') })],
   { message: 'expected a domain name, or { name, type }' },
 );
 
@@ -65,8 +79,14 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Required unless the scenario names an image, whose own resolv.conf is used then. */
       resolvConf: z.string().min(1).describe("the image's resolv.conf").optional(),
+      /** The application layer runs once per library, each compared with the reference under the same library. */
+      libraries: z
+        .array(z.enum(STUB_LIBRARIES, { message: `expected one of ${STUB_LIBRARIES.join(', ')}` }))
+        .min(1, { message: 'expected at least one stub library' })
+        .default(['glibc'])
+        .refine((xs) => new Set(xs).size === xs.length, { message: 'each library at most once' }),
     })
-    .default({}),
+    .default({ libraries: ['glibc'] }),
   network: z.strictObject({
     provider: z.strictObject({
       address: ipv4.default('169.254.169.253'),
@@ -94,13 +114,15 @@ export const scenarioSchema = z.strictObject({
     .default({ names: [], privateZones: false, publicZones: false }),
   expect: z
     .strictObject({
-      latencyThresholdMs: z.number().int().positive().default(1000),
+      /** Default: half the stub's timeout, which no fallback's wait (whole timeouts) can sit on. */
+      latencyThresholdMs: z.number().int().positive().optional(),
       differences: z
         .array(
           z.strictObject({
             name: namePattern.optional(),
             source: querySource.optional(),
             type: queryType.optional(),
+            library: z.enum(STUB_LIBRARIES).optional(),
             environment: envName.optional(),
             class: z.enum(DIFFERENCE_CLASSES, { message: `expected one of ${DIFFERENCE_CLASSES.join(', ')}` }).optional(),
             reason: z.string().min(1, { message: 'say why this difference is expected' }),
@@ -111,8 +133,8 @@ export const scenarioSchema = z.strictObject({
         .array(
           z
             .strictObject({
-              name: domainName,
-              type: z.enum(['A', 'AAAA']).default('A'),
+              name: queryName,
+              type: queryType.default('A'),
               environment: envName.optional(),
               addresses: z.array(z.string()).min(1).optional(),
               outcome: z.enum(['answer', 'not-found', 'failure']).optional(),
@@ -123,7 +145,7 @@ export const scenarioSchema = z.strictObject({
         )
         .default([]),
     })
-    .default({ latencyThresholdMs: 1000, differences: [], answers: [] }),
+    .default({ differences: [], answers: [] }),
   /** Opting into the real Internet is possible only here, and tests never set it. */
   allowRealInternet: z.literal(false, { message: 'the real Internet is not supported; remove this field' }).optional(),
 });

@@ -16,6 +16,7 @@ import type { Query, QueryObservation, Substitution } from '../../model.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
+import { stubHelpers } from '../../probe/stubs.js';
 import type { PreparedConfig } from '../../resolver/types.js';
 import { namesTrustAnchor } from '../../resolver/unbound-config.js';
 import { unbound } from '../../resolver/unbound.js';
@@ -311,7 +312,15 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
     name: e.env.name,
     probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
       const launch: Launcher = (argv) => ['docker', 'exec', '-i', envPods[i]!.getId(), ...argv];
-      const obs = await probeEnvironment(launch, servers, queries, { ...o, getent: getents[i]!, onSpawn: (pid) => r.state.addPid(pid) });
+      const getent = getents[i]!;
+      const obs = await probeEnvironment(launch, servers, queries, {
+        ...o,
+        resolvConf: plan.resolvConf,
+        getent,
+        // The image's own root, which its getent runs in: the native helpers read its files there too.
+        native: stubHelpers(queries, { root: getent[1]! }),
+        onSpawn: (pid) => r.state.addPid(pid),
+      });
       // A resolver that died mid-run is a failure of the run, not a difference.
       if (!(await res.running(hosts[i]!.getId()))) throw new BackendError(`the host under test in ${e.env.name} stopped during the probe: ${tail(await res.logs(e.host, 5), 2)}`);
       return obs;

@@ -12,6 +12,7 @@ import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { traceUpstream, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { ProbeConfig } from '../../probe/protocol.js';
+import { stubHelpers } from '../../probe/stubs.js';
 import { namesTrustAnchor } from '../../resolver/unbound-config.js';
 import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
@@ -258,7 +259,13 @@ export class NetnsBackend implements Backend {
         name: e.env.name,
         probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
           try {
-            const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, { ...o, readyTimeoutMs: READY_TIMEOUT_MS, onSpawn: (pid) => r.state.addPid(pid) });
+            const obs = await probeEnvironment(netnsExec(e.ns), servers, queries, {
+              ...o,
+              resolvConf: plan.resolvConf,
+              native: stubHelpers(queries),
+              readyTimeoutMs: READY_TIMEOUT_MS,
+              onSpawn: (pid) => r.state.addPid(pid),
+            });
             resolvers.hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
             return obs;
           } catch (err) {
