@@ -5,6 +5,8 @@
 # example candidate server image from the host image with that config baked in:
 #   bash containers/build.sh candidate dnsparity-example/candidate:incident \
 #        fixtures/images/incident/unbound.conf fixtures/stub/resolv.conf
+# With "candidate-musl TAG CONFIG RESOLV_CONF", the same FROM scratch with
+# musl's stub resolver: the static musl stub-lookup helper as its getent.
 # dnsparity run builds the harness images by itself when they are missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import { existsSync } from 'node:fs';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import dnsPacket from 'dns-packet';
 import { nativeHelperName, nativeHelperPath, nativeLookup, type StubLibrary } from './native.js';
 import type { QueryType } from '../model.js';
+import { getentLookup } from './getent.js';
 
 type Reply = 'drop' | { readonly rcode?: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL'; readonly answers?: readonly dnsPacket.Answer[] };
 type Handler = (name: string, type: string) => Reply;
@@ -260,6 +261,22 @@ describe.skipIf(!isRoot || built.length === 0)('stub-lookup helpers against real
       expect(mx.outcome).toEqual({ status: 'answer', addresses: [`10 mx1.${SEARCH}`] });
       expect(log.map((s) => s.server).sort()).toEqual(['ns2', 'silent']);
       expect(Math.abs(log[1]!.at - log[0]!.at)).toBeLessThan(1000);
+    });
+
+    it.runIf(h.static)('answers as the image\'s getent, run inside the root as the docker backend runs it', async () => {
+      await resolvConf(['ns1'], `search ${SEARCH}`, 'options timeout:2 attempts:1');
+      // Installed as getent (the name selects its getent mode), inside a root with no C library of its own.
+      await mkdir(join(root, 'usr/bin'), { recursive: true });
+      await copyFile(nativeHelperPath(h.lib, { static: true }), join(root, 'usr/bin/getent'));
+      try {
+        const getent = ['chroot', root, '/usr/bin/getent'];
+        expect((await getentLookup(getent, 'proxysql', 'A', 15_000)).outcome).toEqual({ status: 'answer', addresses: ['10.20.30.40'] });
+        expect(asked()[0]).toBe(`ns1 proxysql.${SEARCH} A`);
+        expect((await getentLookup(getent, 'gone.example.io.', 'A', 15_000)).outcome).toEqual({ status: 'not-found', code: 'getent exit 2' });
+        expect((await getentLookup(getent, 'www.example.io.', 'AAAA', 15_000)).outcome).toEqual({ status: 'answer', addresses: ['2001:db8::10'] });
+      } finally {
+        await rm(join(root, 'usr'), { recursive: true, force: true });
+      }
     });
 
     it('retries a truncated answer over TCP, or not (musl 1.2.3)', async () => {

@@ -3,11 +3,12 @@
 // from this machine's binaries, or an example candidate image.
 //   build-images.js                                  the harness images
 //   build-images.js candidate TAG CONFIG RESOLV_CONF  an example candidate
+//   build-images.js candidate-musl TAG CONFIG RESOLV_CONF  the same, FROM scratch with musl's stub
 import { DnsparityError, EXIT } from '../../errors.js';
 import { requireEngine } from './engine.js';
-import { buildCandidate, ensureImage, HARNESS_IMAGES } from './images.js';
+import { buildCandidate, buildMuslCandidate, ensureImage, HARNESS_IMAGES } from './images.js';
 
-const USAGE = 'usage: containers/build.sh [candidate TAG CONFIG RESOLV_CONF]';
+const USAGE = 'usage: containers/build.sh [candidate|candidate-musl TAG CONFIG RESOLV_CONF]';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(args: string[]): Promise<number> {
@@ -17,11 +18,11 @@ async function main(args: string[]): Promise<number> {
     return EXIT.parity;
   }
   const [what, tag, config, resolvConf, ...rest] = args;
-  if (what !== 'candidate' || !tag || !config || !resolvConf || rest.length) {
+  if ((what !== 'candidate' && what !== 'candidate-musl') || !tag || !config || !resolvConf || rest.length) {
     process.stderr.write(`${USAGE}\n`);
     return EXIT.couldNotRun;
   }
-  await buildCandidate(engine, tag, config, resolvConf, log);
+  await (what === 'candidate' ? buildCandidate : buildMuslCandidate)(engine, tag, config, resolvConf, log);
   process.stdout.write(`${tag}\n`);
   return EXIT.parity;
 }

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import { tryRun } from '../../util/exec.js';
 import { dockerMessage, type Engine } from './engine.js';
+import { nativeHelperPath } from '../../probe/native.js';
 
 export type HarnessImage = 'host' | 'nsd' | 'provider' | 'helper';
 export const HARNESS_IMAGES: readonly HarnessImage[] = ['host', 'nsd', 'provider', 'helper'];
@@ -75,8 +76,11 @@ export function parseLdd(output: string): string[] {
   return out;
 }
 
-async function rootfsFiles(name: HarnessImage): Promise<RootfsFile[]> {
-  const spec = SPECS[name];
+function rootfsFiles(name: HarnessImage): Promise<RootfsFile[]> {
+  return specFiles(name, SPECS[name]);
+}
+
+async function specFiles(name: string, spec: RootfsSpec): Promise<RootfsFile[]> {
   const files = new Map<string, string>();
   const missing: string[] = [];
   for (const bin of spec.binaries) {
@@ -195,6 +199,36 @@ export async function buildCandidate(engine: Engine, tag: string, configFile: st
     copyFileSync(resolve(resolvConfFile), join(context, 'resolv.conf'));
     log(`building candidate image ${tag} from ${base} with ${configFile} and ${resolvConfFile}`);
     await buildContext(engine, context, ['Dockerfile', 'unbound.conf', 'resolv.conf'], tag, { BASE: base });
+  } finally {
+    rmSync(context, { recursive: true, force: true });
+  }
+}
+
+/** The musl candidate's own files: unbound as in the host image, without glibc's getent. */
+const MUSL_CANDIDATE: RootfsSpec = { binaries: ['unbound', 'unbound-checkconf'], packages: ['unbound'] };
+
+/**
+ * Builds the example musl candidate image, FROM scratch: unbound from this
+ * machine (as the host image has it), the static musl stub-lookup helper as
+ * the image's getent (so the docker backend's application layer, which runs
+ * the image's getent, is musl's getaddrinfo with musl's stub resolver), and
+ * this config and resolv.conf baked in.
+ */
+export async function buildMuslCandidate(engine: Engine, tag: string, configFile: string, resolvConfFile: string, log: (line: string) => void = () => undefined): Promise<void> {
+  for (const [field, f] of [['CONFIG', configFile], ['RESOLV_CONF', resolvConfFile]] as const) {
+    if (!existsSync(f) || !statSync(f).isFile()) throw new InputError({ file: f, field }, 'file not found', 'give the unbound.conf and resolv.conf to bake into the image');
+  }
+  const getent = nativeHelperPath('musl');
+  const files = [...(await specFiles('candidate-musl', MUSL_CANDIDATE)), { dest: '/usr/bin/getent', source: getent }];
+  const context = mkdtempSync(join(tmpdir(), 'dnsparity-image-candidate-musl-'));
+  try {
+    writeFileSync(join(context, 'Dockerfile'), readFileSync(join(containersDir(), 'candidate-musl', 'Dockerfile')));
+    const root = join(context, 'rootfs');
+    writeRootfs(root, files);
+    copyFileSync(resolve(configFile), join(root, 'etc/unbound/unbound.conf'));
+    copyFileSync(resolve(resolvConfFile), join(root, 'etc/resolv.conf'));
+    log(`building musl candidate image ${tag} with ${configFile} and ${resolvConfFile} (getent: ${getent})`);
+    await buildContext(engine, context, ['Dockerfile', 'rootfs'], tag);
   } finally {
     rmSync(context, { recursive: true, force: true });
   }
