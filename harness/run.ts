@@ -4,12 +4,13 @@
 import { assess, type Gathered } from './assess.js';
 import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
-import type { ExpectationResult, Finding, Leak, Query, QueryObservation, Substitution, UpstreamExchange } from './model.js';
+import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UpstreamExchange } from './model.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
 import { defaultLatencyThresholdMs, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
 import type { Deadlines } from './probe/protocol.js';
 import type { ResolvConf, StubConf } from './resolver/resolvconf.js';
+import { searchCandidates } from './resolver/search.js';
 import type { EnvironmentData, ExpectedAnswer, ExpectedDifference } from './scenario/schema.js';
 
 export { verdictOf } from './assess.js';
@@ -67,9 +68,15 @@ export interface RunOptions {
  * stub gave up" is still seen; getaddrinfo gets the stub's whole budget and
  * more, since it only ever ends later than that if something is wrong.
  */
-export function stubDeadlines(rc: Pick<ResolvConf, 'timeoutS' | 'attempts' | 'nameservers'>): Deadlines {
+export function stubDeadlines(rc: Pick<ResolvConf, 'timeoutS' | 'attempts' | 'nameservers'>, walkLength = 1): Deadlines {
   const perServer = rc.timeoutS * rc.attempts * 1000;
-  return { resolverMs: perServer + 500, appMs: perServer * Math.max(1, rc.nameservers.length) * 2 + 1000 };
+  // A search walk may spend the whole budget on each name it tries.
+  return { resolverMs: perServer + 500, appMs: perServer * Math.max(1, rc.nameservers.length) * Math.max(1, walkLength) * 2 + 1000 };
+}
+
+/** The longest search walk among the queries: what the application layer's deadline must allow for. */
+export function longestWalk(plan: Pick<RunPlan, 'queries' | 'resolvConf'>): number {
+  return Math.max(1, ...plan.queries.map((q) => searchCandidates(q.name, plan.resolvConf, q.library ?? 'glibc', q.absolute, ADDRESS_TYPES.has(q.type)).length));
 }
 
 interface Probing {
@@ -82,7 +89,7 @@ interface Probing {
 export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOptions): Promise<ScenarioResult> {
   const started = performance.now();
   const n = plan.environments.length;
-  const deadlines = opts.timeoutMs ? { appMs: opts.timeoutMs, resolverMs: opts.timeoutMs } : stubDeadlines(plan.resolvConf);
+  const deadlines = opts.timeoutMs ? { appMs: opts.timeoutMs, resolverMs: opts.timeoutMs } : stubDeadlines(plan.resolvConf, longestWalk(plan));
   const probing: Probing = { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared: new SharedOutcomes() };
   opts.onPhase?.(`starting ${n} environments`);
   const run = await backend.start(plan, { signal: opts.signal, keep: opts.keep ?? false });

@@ -126,3 +126,42 @@ describe('classifyResolver', () => {
     expect(classifyResolver('production', res(same, 10), 'staging', res(same, 300), { latencyMs: 100 })?.class).toBe('slow-only-in-one');
   });
 });
+
+describe('classifyApp: slowness from the stub wait, races', () => {
+  const waited = (outcome: AppOutcome, latencyMs: number): AppObservation => ({ outcome, latencyMs, waitedOutTimeout: true });
+
+  it('a stub that waited out a timeout in one environment only is slow there, whatever the threshold', () => {
+    const d = classifyApp('production', app(answer('10.0.0.1'), 3), 'staging', waited(answer('10.0.0.1'), 1003), { latencyMs: 5000 });
+    expect(d).toEqual({
+      class: 'slow-only-in-one',
+      layer: 'application',
+      side: 'environment',
+      detail: "same result, but in staging the stub waited out a silent nameserver's timeout first (1003 ms; production: 3 ms)",
+    });
+  });
+
+  it('the wait decides even right at a threshold equal to the timeout, in both directions', () => {
+    const t = { latencyMs: 1000 };
+    // 1000 ms apart: the threshold alone would not call it slow.
+    expect(classifyApp('production', app(answer('10.0.0.1'), 1), 'staging', waited(answer('10.0.0.1'), 1001), t)?.class).toBe('slow-only-in-one');
+    const ref = classifyApp('production', waited(answer('10.0.0.1'), 1001), 'staging', app(answer('10.0.0.1'), 1), t);
+    expect([ref?.class, ref?.side]).toEqual(['slow-only-in-one', 'reference']);
+  });
+
+  it('two stubs that both waited are compared by the threshold alone', () => {
+    expect(classifyApp('production', waited(answer('10.0.0.1'), 1004), 'staging', waited(answer('10.0.0.1'), 1030), T)).toBeUndefined();
+    expect(classifyApp('production', waited(answer('10.0.0.1'), 1004), 'staging', waited(answer('10.0.0.1'), 3006), T)?.class).toBe('slow-only-in-one');
+  });
+
+  it('an outcome that changed while asked again is flaky, with the counts, before any other class', () => {
+    const racing: AppObservation = { outcome: notFound, latencyMs: 2, tally: [{ outcome: notFound, count: 3 }, { outcome: answer('10.20.30.40'), count: 2 }] };
+    const d = classifyApp('production', racing, 'staging', app(answer('10.20.30.40')), T);
+    expect(d).toEqual({
+      class: 'flaky',
+      layer: 'application',
+      side: 'reference',
+      detail: 'asked again, the outcome changed: production: not found (ENOTFOUND) in 3 of 5, resolves in 2 of 5 (10.20.30.40)',
+    });
+    expect(classifyApp('production', app(answer('10.20.30.40')), 'staging', racing, T)?.side).toBe('environment');
+  });
+});

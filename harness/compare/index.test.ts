@@ -198,3 +198,23 @@ describe('matchesName', () => {
     expect(matchesName('www.example.io', 'a.www.example.io')).toBe(false);
   });
 });
+
+describe('compare: confirmation of a race', () => {
+  it('a difference that came back flaky when asked again counts as flaky, never as unstable', () => {
+    const g = incident();
+    const i = g.queries.indexOf(PROXYSQL);
+    const racing = { outcome: { status: 'not-found' as const, code: 'EAI_NONAME' }, latencyMs: 3, tally: [{ outcome: { status: 'not-found' as const, code: 'EAI_NONAME' }, count: 4 }, { outcome: { status: 'answer' as const, addresses: ['10.20.30.40'] }, count: 1 }] };
+    const again = {
+      queries: [i],
+      observations: {
+        production: [{ ...g.observations.production![i]!, application: racing }],
+        staging: [g.observations.staging![i]!],
+      },
+    };
+    const { findings } = compare({ ...g, recheck: again }, criteria());
+    const f = findings.find((x) => x.query === PROXYSQL)!;
+    expect(f.status).toBe('unexpected');
+    expect(f.difference.class).toBe('flaky');
+    expect(f.recheck?.class).toBe('flaky');
+  });
+});

@@ -66,15 +66,19 @@ export function decide(q: Query, refName: string, ref: QueryObservation, env: st
   return deciding ? { deciding, resolverDifferences } : { resolverDifferences };
 }
 
-/** What asking again showed: the same class confirms the difference, anything else makes it unstable. */
-function recheckOf(g: Gathered, q: Query, i: number, env: string, t: Thresholds): Recheck | undefined {
+/**
+ * What asking again showed: the same class confirms the difference, anything
+ * else makes it unstable; except a race, which is never a one-off: an
+ * outcome that changed while being asked is flaky, whichever pass saw it.
+ */
+function recheckOf(g: Gathered, q: Query, i: number, env: string, t: Thresholds): { recheck: Recheck; difference?: Difference } | undefined {
   const j = g.recheck?.queries.indexOf(i) ?? -1;
   if (j < 0) return undefined;
   const ref = g.recheck!.observations[g.reference]?.[j];
   const obs = g.recheck!.observations[env]?.[j];
   if (!ref || !obs) return undefined;
   const { deciding } = decide(q, g.reference, ref, env, obs, t);
-  return deciding ? { class: deciding.class, detail: deciding.detail } : { class: null, detail: 'no difference when asked again' };
+  return deciding ? { recheck: { class: deciding.class, detail: deciding.detail }, difference: deciding } : { recheck: { class: null, detail: 'no difference when asked again' } };
 }
 
 export function compare(g: Gathered, c: Criteria): { findings: Finding[]; expectations: ExpectationResult[] } {
@@ -88,13 +92,15 @@ export function compare(g: Gathered, c: Criteria): { findings: Finding[]; expect
       if (!deciding) continue;
       const exp = expectedBy(c.expectedDifferences, q, env, deciding);
       // Only differences that would fail the gate are asked again; a declared one needs no confirmation.
-      const recheck = exp ? undefined : recheckOf(g, q, i, env, c.thresholds);
-      const status = exp ? 'expected' : recheck && recheck.class !== deciding.class ? 'unstable' : 'unexpected';
+      const again = exp ? undefined : recheckOf(g, q, i, env, c.thresholds);
+      const recheck = again?.recheck;
+      const raced = deciding.class === 'flaky' || recheck?.class === 'flaky';
+      const status = exp ? 'expected' : recheck && recheck.class !== deciding.class && !raced ? 'unstable' : 'unexpected';
       findings.push({
         query: q,
         environment: env,
         reference: g.reference,
-        difference: deciding,
+        difference: deciding.class !== 'flaky' && recheck?.class === 'flaky' ? again!.difference! : deciding,
         resolverDifferences,
         status,
         ...(exp ? { reason: exp.reason } : {}),

@@ -28,10 +28,11 @@ export function explainEnvironment(r: ExplainInput, env: string, i: number): str
   const activity = r.upstream?.[env];
   const policy = r.environments.find((e) => e.name === env);
   if (!activity || !r.network || !policy) return stub;
-  // The resolver path of the name that decided: the one answered, or the last one the walk tried.
-  const decided = walk.answeredBy ?? walk.tried[walk.tried.length - 1]?.qname ?? q.name;
-  const path = describeResolverPath(activity, { name: decided, type: q.type }, policy, r.network);
-  return `${walk.candidates.length > 1 ? `for ${decided}, ` : ''}${path}; ${stub}`;
+  const net = r.network;
+  if (walk.candidates.length === 1) return `${describeResolverPath(activity, q, policy, net)}; ${stub}`;
+  // A search walk: what the local resolver did upstream for each name the stub tried.
+  const paths = walk.tried.map((c) => `for ${c.qname}, ${describeResolverPath(activity, { name: c.qname, type: q.type }, policy, net)}`);
+  return `${paths.join('; ')}; ${stub}`;
 }
 
 /** Both environments of a difference, reference first: one paragraph. */

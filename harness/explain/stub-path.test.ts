@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DnsFlags, ResolverObservation, ResolverOutcome } from '../model.js';
-import { describeStubPath, stubPath } from './stub-path.js';
+import { describeStubPath, describeStubWalk, stubPath, stubWalk } from './stub-path.js';
 
 const RC = { nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 2, attempts: 1 };
 const RA: DnsFlags = { aa: false, tc: false, ra: true, ad: false, cd: false };
@@ -108,5 +108,91 @@ describe('describeStubPath', () => {
 
   it('handles an empty path', () => {
     expect(describeStubPath([], RC.nameservers)).toBe('no nameserver was asked');
+  });
+});
+
+describe('stubWalk: the search list, as glibc and musl walk it', () => {
+  const SEARCH = { ...RC, search: ['internal.example.io'], ndots: 1, options: [] as string[] };
+  const SHORT = { name: 'proxysql', type: 'A' as const };
+  const asked = (qname: string | undefined, ns: string, outcome: ResolverOutcome, latencyMs = 5): ResolverObservation => ({
+    server: `${ns}#53`,
+    ...(qname ? { qname } : {}),
+    roles: [],
+    outcome,
+    latencyMs,
+  });
+  const FULL = 'proxysql.internal.example.io';
+
+  it('names the candidate that answered, after the search domain decided', () => {
+    const w = stubWalk(SHORT, { resolver: [asked(FULL, '127.0.0.1', { status: 'timeout' }, 2000), asked(FULL, '169.254.169.253', response('NOERROR', { answers: ['10.20.30.40'] }))] }, SEARCH);
+    expect(w.tried.map((t) => [t.qname, t.end])).toEqual([[FULL, 'answer']]);
+    expect(w.answeredBy).toBe(FULL);
+    expect(w.waited).toBe(true);
+    expect(describeStubWalk(w, SEARCH)).toBe(
+      'tried proxysql.internal.example.io: 127.0.0.1 gave no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40',
+    );
+  });
+
+  it('goes on to the name as it is after NXDOMAIN from the first nameserver, which it never passes', () => {
+    const w = stubWalk(SHORT, {
+      resolver: [
+        asked(FULL, '127.0.0.1', response('NXDOMAIN')),
+        asked(FULL, '169.254.169.253', response('NOERROR', { answers: ['10.20.30.40'] })),
+        asked(undefined, '127.0.0.1', response('NXDOMAIN')),
+        asked(undefined, '169.254.169.253', response('NXDOMAIN')),
+      ],
+    }, SEARCH);
+    expect(w.tried.map((t) => [t.qname, t.end])).toEqual([[FULL, 'nxdomain'], ['proxysql', 'nxdomain']]);
+    expect(w.answeredBy).toBeUndefined();
+    expect(w.waited).toBe(false);
+    expect(describeStubWalk(w, SEARCH)).toBe(
+      'tried proxysql.internal.example.io: 127.0.0.1 answered NXDOMAIN, which is final for that name (the stub does not ask 169.254.169.253); then tried proxysql: 127.0.0.1 answered NXDOMAIN, which is final for that name (the stub does not ask 169.254.169.253); no name was left to try',
+    );
+  });
+
+  it('ends the search list when every nameserver stayed silent on a name, but still asks the name as it is (glibc)', () => {
+    const rc = { ...SEARCH, search: ['a.example', 'b.example'] };
+    const w = stubWalk({ name: 'db', type: 'A' }, {
+      resolver: [
+        asked('db.a.example', '127.0.0.1', { status: 'timeout' }, 2000),
+        asked('db.a.example', '169.254.169.253', { status: 'timeout' }, 2000),
+        asked('db.b.example', '127.0.0.1', response('NOERROR', { answers: ['10.0.0.9'] })),
+        asked(undefined, '127.0.0.1', response('NOERROR', { answers: ['10.0.0.1'] })),
+      ],
+    }, rc);
+    expect(w.tried.map((t) => [t.qname, t.end])).toEqual([['db.a.example', 'failed'], ['db', 'answer']]);
+    expect(describeStubWalk(w, rc)).toBe(
+      'tried db.a.example: 127.0.0.1 gave no answer within 2 s, so the stub moved on; 169.254.169.253 gave no answer within 2 s, and there is no nameserver left, which ends the search list; the stub still asks the name as it is; then tried db: 127.0.0.1 answered NOERROR 10.0.0.1',
+    );
+  });
+
+  it('stops at once when every nameserver refused a name (ECONNREFUSED)', () => {
+    const refused = { status: 'error' as const, message: 'ECONNREFUSED' };
+    const w = stubWalk(SHORT, { resolver: [asked(FULL, '127.0.0.1', refused), asked(FULL, '169.254.169.253', refused)] }, SEARCH);
+    expect(w.tried.map((t) => t.end)).toEqual(['refused']);
+  });
+
+  it('goes on after a SERVFAIL among timeouts, as res_nsearch does', () => {
+    const w = stubWalk(SHORT, {
+      resolver: [asked(FULL, '127.0.0.1', response('SERVFAIL')), asked(FULL, '169.254.169.253', { status: 'timeout' }, 2000), asked(undefined, '127.0.0.1', response('NOERROR', { answers: ['10.0.0.1'] }))],
+    }, SEARCH);
+    expect(w.tried.map((t) => [t.qname, t.end])).toEqual([[FULL, 'servfail'], ['proxysql', 'answer']]);
+  });
+
+  it('musl takes the first NOERROR or NXDOMAIN and calls different usable answers a race', () => {
+    const w = stubWalk({ name: FULL, type: 'A', library: 'musl' }, {
+      resolver: [asked(undefined, '127.0.0.1', response('NXDOMAIN'), 3), asked(undefined, '169.254.169.253', response('NOERROR', { answers: ['10.20.30.40'] }), 1)],
+    }, SEARCH);
+    expect(w.tried.map((t) => [t.end, t.race])).toEqual([['answer', true]]);
+    expect(describeStubWalk(w, SEARCH)).toContain("169.254.169.253's came first (their answers differ, so which arrives first decides: a race)");
+  });
+
+  it('musl does not search a name with ndots dots, and stops the walk at no data', () => {
+    const w = stubWalk({ name: 'db', type: 'A', library: 'musl' }, {
+      resolver: [asked('db.internal.example.io', '127.0.0.1', response('NOERROR', { flags: { ra: true } }))],
+    }, SEARCH);
+    expect(w.candidates).toEqual(['db.internal.example.io', 'db']);
+    expect(w.tried.map((t) => t.end)).toEqual(['nodata']);
+    expect(stubWalk({ name: FULL, type: 'A', library: 'musl' }, { resolver: [] }, SEARCH).candidates).toEqual([FULL]);
   });
 });

@@ -13,7 +13,7 @@
 // ignored); NXDOMAIN or no data sends it on to the next name, a name with no
 // usable answer within the timeout ends the walk. Where two nameservers give
 // different usable answers, which one arrives first decides: a race.
-import type { Query, QueryObservation, ResolverObservation, ResolverOutcome, StubLibrary } from '../model.js';
+import { ADDRESS_TYPES, type Query, type QueryObservation, type ResolverObservation, type ResolverOutcome, type StubLibrary } from '../model.js';
 import type { StubConf } from '../resolver/resolvconf.js';
 import { searchCandidates } from '../resolver/search.js';
 import { describeResolver } from '../compare/normalise.js';
@@ -27,6 +27,12 @@ export interface StubStep {
   /** Why the stub left this nameserver, where it did. */
   readonly left?: 'timeout' | 'error' | 'rcode' | 'empty' | 'not-probed';
 }
+
+const END_WORDS = {
+  failed: 'no nameserver gave a usable answer for that name, which ends the walk',
+  refused: 'every nameserver refused that name, which ends the walk',
+  'other-rcode': 'that final error ends the walk',
+} as const;
 
 /** How one name of the walk ended, as the search loop sees it. */
 export type CandidateEnd = 'answer' | 'nxdomain' | 'nodata' | 'servfail' | 'failed' | 'refused' | 'other-rcode';
@@ -124,9 +130,9 @@ function muslCandidate(obs: QueryObservation, rc: Rc, qname: string | undefined)
 }
 
 /** The whole walk: every candidate of the search list the stub tried, and how each ended. */
-export function stubWalk(q: Pick<Query, 'name' | 'library' | 'absolute'>, obs: QueryObservation, rc: StubConf): StubWalk {
+export function stubWalk(q: Pick<Query, 'name' | 'type' | 'library' | 'absolute'>, obs: QueryObservation, rc: StubConf): StubWalk {
   const library = q.library ?? 'glibc';
-  const candidates = searchCandidates(q.name, rc, library, q.absolute);
+  const candidates = searchCandidates(q.name, rc, library, q.absolute, ADDRESS_TYPES.has(q.type));
   const tried: CandidateWalk[] = [];
   let waited = false;
   let answeredBy: string | undefined;
@@ -150,7 +156,8 @@ export function stubWalk(q: Pick<Query, 'name' | 'library' | 'absolute'>, obs: Q
       answeredBy = c;
       break;
     }
-    if (walk.end === 'nxdomain' || walk.end === 'nodata' || walk.end === 'servfail') continue;
+    // glibc goes on after no such name, no data or a server failure; musl only after no such name.
+    if (walk.end === 'nxdomain' || (library === 'glibc' && (walk.end === 'nodata' || walk.end === 'servfail'))) continue;
     if (library === 'glibc' && walk.end !== 'refused' && asIsLast && k < candidates.length - 1) {
       k = candidates.length - 2; // the loop's k++ lands on the name as it is
       continue;
@@ -161,14 +168,16 @@ export function stubWalk(q: Pick<Query, 'name' | 'library' | 'absolute'>, obs: Q
 }
 
 /** "127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253." */
-export function describeStubPath(steps: readonly StubStep[], all: readonly string[]): string {
+export function describeStubPath(steps: readonly StubStep[], all: readonly string[], forName = false): string {
   if (steps.length === 0) return 'no nameserver was asked';
   const parts: string[] = [];
   steps.forEach((s, i) => {
     const next = all[i + 1];
     if (s.final) {
       const nx = /NXDOMAIN/.test(s.saw);
-      parts.push(`${s.nameserver} ${s.saw}${nx && next ? `, which is final: the stub does not try ${all.slice(i + 1).join(', ')}` : ''}`);
+      const rest = all.slice(i + 1).join(', ');
+      const final = forName ? `, which is final for that name (the stub does not ask ${rest})` : `, which is final: the stub does not try ${rest}`;
+      parts.push(`${s.nameserver} ${s.saw}${nx && next ? final : ''}`);
     } else {
       parts.push(`${s.nameserver} ${s.saw}${next ? ', so the stub moved on' : ', and there is no nameserver left'}`);
     }
@@ -176,33 +185,28 @@ export function describeStubPath(steps: readonly StubStep[], all: readonly strin
   return parts.join('; ');
 }
 
-const END_WORDS: Record<CandidateEnd, string> = {
-  answer: 'answered',
-  nxdomain: 'no such name, so the stub went on to the next name',
-  nodata: 'no data, so the stub went on to the next name',
-  servfail: 'a server failure, so the stub went on to the next name',
-  failed: 'no usable answer from any nameserver, which ends the walk',
-  refused: 'every nameserver refused, which ends the walk',
-  'other-rcode': 'a final error',
-};
-
 function describeMusl(w: CandidateWalk): string {
   const winner = w.steps.find((s) => s.final);
+  const asked = w.steps.map((s) => s.nameserver).join(' and ');
   const all = w.steps.map((s) => `${s.nameserver} ${s.saw}`).join(', ');
-  if (!winner) return `musl asked ${w.steps.map((s) => s.nameserver).join(' and ')} at once: ${all}; none gave a usable answer in time`;
-  return `musl asked ${w.steps.map((s) => s.nameserver).join(' and ')} at once and took the first NOERROR or NXDOMAIN: ${all}; ${winner.nameserver}'s came first${w.race ? ' (their answers differ, so which arrives first decides: a race)' : ''}`;
+  if (!winner) return `musl asked ${asked} at once: ${all}; none gave a usable answer in time`;
+  return `musl asked ${asked} at once and takes the first NOERROR or NXDOMAIN: ${all}; ${winner.nameserver}'s came first${w.race ? ' (their answers differ, so which arrives first decides: a race)' : ''}`;
 }
 
 /** The walk in words, naming each name tried where the search list made more than one. */
 export function describeStubWalk(w: StubWalk, rc: Pick<StubConf, 'nameservers'>): string {
-  const one = (c: CandidateWalk) => (w.library === 'musl' ? describeMusl(c) : describeStubPath(c.steps, rc.nameservers));
-  if (w.candidates.length === 1) return one(w.tried[0]!);
+  const many = w.candidates.length > 1;
+  const one = (c: CandidateWalk) => (w.library === 'musl' ? describeMusl(c) : describeStubPath(c.steps, rc.nameservers, many));
+  if (!many) return one(w.tried[0]!);
   const parts = w.tried.map((c, i) => {
-    const last = i === w.tried.length - 1;
-    const tail = c.end === 'answer' ? '' : last && c.end !== 'failed' && c.end !== 'refused' ? ': no name left to try' : `: ${END_WORDS[c.end]}`;
-    return `tried ${c.qname}: ${one(c)}${tail}`;
+    const jumped = i < w.tried.length - 1 && (c.end === 'failed' || c.end === 'other-rcode');
+    return `tried ${c.qname}: ${one(c)}${jumped ? ', which ends the search list; the stub still asks the name as it is' : ''}`;
   });
+  const last = w.tried[w.tried.length - 1]!;
   const untried = w.candidates.filter((c) => !w.tried.some((t) => t.qname === c));
-  if (untried.length && !w.answeredBy) parts.push(`${untried.join(', ')} never tried`);
-  return parts.join('; ');
+  let end = '';
+  if (last.end === 'failed' || last.end === 'refused' || last.end === 'other-rcode') end = `; ${END_WORDS[last.end]}`;
+  else if (last.end !== 'answer' && !untried.length) end = '; no name was left to try';
+  if (untried.length && !w.answeredBy) end += ` (never tried: ${untried.join(', ')})`;
+  return `${parts.join('; then ')}${end}`;
 }

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { BackendError, tail } from '../errors.js';
-import type { Query, QueryObservation } from '../model.js';
+import { ADDRESS_TYPES, type Query, type QueryObservation } from '../model.js';
 import { searchCandidates, type SearchConf } from '../resolver/search.js';
 import { Compactor, type SharedOutcomes } from './compact.js';
 import type { Deadlines, ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
@@ -54,7 +54,7 @@ export function probeRequest(i: number, q: Query, opts: Pick<ProbeOptions, 'reso
     i,
     name: q.absolute ? `${q.name}.` : q.name,
     type: q.type,
-    candidates: searchCandidates(q.name, opts.resolvConf, library, q.absolute),
+    candidates: searchCandidates(q.name, opts.resolvConf, library, q.absolute, ADDRESS_TYPES.has(q.type)),
     app: opts.applicationLayer !== false,
     ...(q.library ? { library: q.library } : {}),
     ...(races ? { repeat: RACE_ASKS } : {}),

@@ -55,6 +55,10 @@ describe('searchCandidates (musl name_from_dns_search order)', () => {
     expect(searchCandidates('proxysql.internal.example.io', rc(['internal.example.io']), 'musl')).toEqual(['proxysql.internal.example.io']);
   });
 
+  it('does not search for types other than addresses: its res_search is res_query', () => {
+    expect(searchCandidates('_mysql._tcp', rc(['internal.example.io']), 'musl', false, false)).toEqual(['_mysql._tcp']);
+  });
+
   it('searches a short name, then asks it as it is', () => {
     expect(searchCandidates('proxysql', rc(['internal.example.io']), 'musl')).toEqual(['proxysql.internal.example.io', 'proxysql']);
   });

@@ -22,11 +22,13 @@ const dotsIn = (name: string): number => name.split('.').length - 1;
  *
  * musl (src/network/lookup_name.c): a name with at least ndots dots, or an
  * absolute one, is tried only as it is; otherwise each search domain, then
- * the name as it is.
+ * the name as it is. Only getaddrinfo searches: musl's res_search is its
+ * res_query, so other types ask the name as it is (addressLookup false).
  */
-export function searchCandidates(name: string, rc: SearchConf, library: StubLibrary = 'glibc', absolute = false): string[] {
+export function searchCandidates(name: string, rc: SearchConf, library: StubLibrary = 'glibc', absolute = false, addressLookup = true): string[] {
   const bare = name.replace(/\.$/, '');
   if (absolute || name.endsWith('.')) return [bare];
+  if (library === 'musl' && !addressLookup) return [bare];
   const dots = dotsIn(bare);
   const domains = rc.search.map((d) => d.replace(/^\.+|\.+$/g, ''));
   const withDomain = (d: string) => (d === '' ? bare : `${bare}.${d}`);
