@@ -160,8 +160,14 @@ describe('classifyApp: slowness from the stub wait, races', () => {
       class: 'flaky',
       layer: 'application',
       side: 'reference',
-      detail: 'asked again, the outcome changed: production: not found (ENOTFOUND) in 3 of 5, resolves in 2 of 5 (10.20.30.40)',
+      detail: 'the outcome depends on which nameserver answers first: production: not found (ENOTFOUND) in 3 of 5, resolves in 2 of 5 (10.20.30.40)',
     });
     expect(classifyApp('production', app(answer('10.20.30.40')), 'staging', racing, T)?.side).toBe('environment');
+  });
+
+  it('a race the nameservers show is flaky even when every ask came out the same', () => {
+    const d = classifyApp('production', app(notFound), 'staging', app(answer('10.20.30.40')), T, { ref: true, env: false });
+    expect(d?.class).toBe('flaky');
+    expect(d?.detail).toBe("the outcome depends on which nameserver answers first: production: the nameservers' usable answers differ and the first to arrive wins; asked again, not found (ENOTFOUND) every time");
   });
 });

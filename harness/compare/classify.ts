@@ -27,14 +27,25 @@ export function describeTally(o: AppObservation): string {
     .join(', ');
 }
 
-export function classifyApp(refName: string, ref: AppObservation, envName: string, env: AppObservation, t: Thresholds): Difference | undefined {
+/** Where the stub takes whichever nameserver answers first and their usable answers differ (see explain/stub-path.ts). */
+export interface Races {
+  readonly ref: boolean;
+  readonly env: boolean;
+}
+
+export function classifyApp(refName: string, ref: AppObservation, envName: string, env: AppObservation, t: Thresholds, races: Races = { ref: false, env: false }): Difference | undefined {
   const r = ref.outcome;
   const e = env.outcome;
   const layer = 'application' as const;
-  // An outcome that depends on which nameserver answers first is a finding of its own, whatever came first this time.
-  if (ref.tally || env.tally) {
-    const parts = [env.tally ? `${envName}: ${describeTally(env)}` : '', ref.tally ? `${refName}: ${describeTally(ref)}` : ''].filter(Boolean);
-    return { class: 'flaky', layer, side: sideOf(!!env.tally), detail: `asked again, the outcome changed: ${parts.join('; ')}` };
+  // An outcome that depends on which nameserver answers first is a finding of its own, whatever came first this time:
+  // seen when asked again (the tally), or from the nameservers' own differing answers.
+  const envRaces = !!env.tally || races.env;
+  const refRaces = !!ref.tally || races.ref;
+  if (envRaces || refRaces) {
+    const says = (name: string, o: AppObservation, raced: boolean) =>
+      o.tally ? `${name}: ${describeTally(o)}` : raced ? `${name}: the nameservers' usable answers differ and the first to arrive wins; asked again, ${describeApp(o.outcome)} every time` : '';
+    const parts = [says(envName, env, races.env), says(refName, ref, races.ref)].filter(Boolean);
+    return { class: 'flaky', layer, side: sideOf(envRaces), detail: `the outcome depends on which nameserver answers first: ${parts.join('; ')}` };
   }
   const rAnswer = r.status === 'answer';
   const eAnswer = e.status === 'answer';

@@ -55,14 +55,21 @@ export function explain(g: Gathered, env: string, i: number): string {
 }
 
 /** How env's observation of q differs from the reference's: the deciding difference, and the resolver layer's. */
-export function decide(q: Query, refName: string, ref: QueryObservation, env: string, obs: QueryObservation, t: Thresholds): { deciding?: Difference; resolverDifferences: Difference[] } {
+/** A library that takes the first usable answer races where the nameservers' answers differ. */
+function races(q: Query, obs: QueryObservation, rc: StubConf | undefined): boolean {
+  return q.library === 'musl' && !!rc && stubWalk(q, obs, rc).tried.some((c) => c.race);
+}
+
+export function decide(q: Query, refName: string, ref: QueryObservation, env: string, obs: QueryObservation, t: Thresholds, rc?: StubConf): { deciding?: Difference; resolverDifferences: Difference[] } {
   const byServer = obs.resolver.map((r) => {
     const rr = ref.resolver.find((x) => x.server === r.server && x.qname === r.qname);
     return rr && classifyResolver(refName, rr, env, r, t);
   });
   const resolverDifferences = byServer.filter((d): d is Difference => d !== undefined);
   // The application layer decides, for every type; the local resolver (listed first) only where it was not asked.
-  const deciding = ref.application && obs.application ? classifyApp(refName, ref.application, env, obs.application, t) : byServer[0];
+  const deciding = ref.application && obs.application
+    ? classifyApp(refName, ref.application, env, obs.application, t, { ref: races(q, ref, rc), env: races(q, obs, rc) })
+    : byServer[0];
   return deciding ? { deciding, resolverDifferences } : { resolverDifferences };
 }
 
@@ -77,7 +84,7 @@ function recheckOf(g: Gathered, q: Query, i: number, env: string, t: Thresholds)
   const ref = g.recheck!.observations[g.reference]?.[j];
   const obs = g.recheck!.observations[env]?.[j];
   if (!ref || !obs) return undefined;
-  const { deciding } = decide(q, g.reference, ref, env, obs, t);
+  const { deciding } = decide(q, g.reference, ref, env, obs, t, g.resolvConf);
   return deciding ? { recheck: { class: deciding.class, detail: deciding.detail }, difference: deciding } : { recheck: { class: null, detail: 'no difference when asked again' } };
 }
 
@@ -88,7 +95,7 @@ export function compare(g: Gathered, c: Criteria): { findings: Finding[]; expect
   g.queries.forEach((q, i) => {
     const ref = g.observations[g.reference]![i]!;
     for (const env of envs) {
-      const { deciding, resolverDifferences } = decide(q, g.reference, ref, env, g.observations[env]![i]!, c.thresholds);
+      const { deciding, resolverDifferences } = decide(q, g.reference, ref, env, g.observations[env]![i]!, c.thresholds, g.resolvConf);
       if (!deciding) continue;
       const exp = expectedBy(c.expectedDifferences, q, env, deciding);
       // Only differences that would fail the gate are asked again; a declared one needs no confirmation.

@@ -31,7 +31,13 @@ export function explainEnvironment(r: ExplainInput, env: string, i: number): str
   const net = r.network;
   if (walk.candidates.length === 1) return `${describeResolverPath(activity, q, policy, net)}; ${stub}`;
   // A search walk: what the local resolver did upstream for each name the stub tried.
-  const paths = walk.tried.map((c) => `for ${c.qname}, ${describeResolverPath(activity, { name: c.qname, type: q.type }, policy, net)}`);
+  // Names whose paths read alike share one sentence.
+  const byText = new Map<string, string[]>();
+  for (const c of walk.tried) {
+    const text = describeResolverPath(activity, { name: c.qname, type: q.type }, policy, net);
+    byText.set(text, [...(byText.get(text) ?? []), c.qname]);
+  }
+  const paths = [...byText].map(([text, names]) => `for ${names.join(', ')}, ${text}`);
   return `${paths.join('; ')}; ${stub}`;
 }
 

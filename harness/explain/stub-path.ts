@@ -123,7 +123,8 @@ function muslCandidate(obs: QueryObservation, rc: Rc, qname: string | undefined)
   });
   const qn = qname ?? '';
   if (!first) return { qname: qn, steps, end: 'failed', waited: true };
-  const keys = new Set(usable.map((u) => `${(u.o.outcome as { rcode: string }).rcode}|${hasData(u.o.outcome)}`));
+  // A race that matters: one usable answer carries data and another does not (NXDOMAIN and no data both end in "not found").
+  const keys = new Set(usable.map((u) => hasData(u.o.outcome)));
   const o = first.o.outcome as Extract<ResolverOutcome, { status: 'response' }>;
   const end: CandidateEnd = o.rcode === 'NXDOMAIN' ? 'nxdomain' : hasData(o) ? 'answer' : 'nodata';
   return { qname: qn, steps, end, ...(keys.size > 1 ? { race: true } : {}), waited: false };
