@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // Determinism: runs every shipped scenario N times (default 50) and counts
-// flips: a run whose findings (scenario, query, type, environment, class,
-// status) or verdicts differ from the most common outcome. Timings aside.
-//   node bench/determinism.mjs [--runs N] [--jobs J] [SCENARIO_OR_DIR ...]
+// flips: a run whose findings (scenario, query, type, library, environment,
+// class, side, status) or verdicts differ from the most common outcome.
+// Timings aside. With --timeout1, every scenario also runs as a copy whose
+// resolv.conf says `options timeout:1` (a stub timeout that used to sit on
+// the default latency threshold).
+//   node bench/determinism.mjs [--runs N] [--jobs J] [--timeout1] [SCENARIO_OR_DIR ...]
 // Writes bench/results/determinism.json and prints a summary.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -21,7 +24,38 @@ const opt = (name, dflt) => {
 };
 const runs = opt('--runs', 50);
 const jobs = opt('--jobs', 1);
+const timeout1 = args.includes('--timeout1') && !!args.splice(args.indexOf('--timeout1'), 1);
 const targets = args.length ? args : ['scenarios'];
+const work = new URL('./.work/', import.meta.url).pathname;
+
+/**
+ * A copy of each scenario beside the originals' tree (bench/.work/timeout1),
+ * its paths rewritten to stay relative, its resolv.conf with timeout:1.
+ */
+function timeout1Copies(files) {
+  const dir = join(work, 'timeout1');
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return files.map((file) => {
+    const from = dirname(resolve(file));
+    const rel = (p) => relative(dir, resolve(from, p));
+    let text = readFileSync(file, 'utf8').replace(/^name: (.*)$/m, 'name: $1-timeout1');
+    text = text.replace(/^(\s*(?:config|configRoot|file|resolvConf): )(\S+)$/gm, (_m, key, p) => `${key}${rel(p)}`);
+    const rc = /resolvConf: (\S+)/.exec(text);
+    if (rc) {
+      const conf = readFileSync(resolve(dir, rc[1]), 'utf8').replace(/^options .*$/m, '').trimEnd();
+      const copy = `${basename(file, '.yaml')}.resolv.conf`;
+      writeFileSync(join(dir, copy), `${conf}\noptions timeout:1 attempts:1\n`);
+      text = text.replace(/resolvConf: \S+/, `resolvConf: ${copy}`);
+    }
+    const out = join(dir, basename(file));
+    writeFileSync(out, text);
+    return out;
+  });
+}
+
+const scenarioFiles = (t) => (statSync(t).isDirectory() ? readdirSync(t).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => join(t, f)) : [t]);
+if (timeout1) targets.push(...timeout1Copies(targets.flatMap(scenarioFiles)));
 const cli = new URL('../dist/harness/cli/main.js', import.meta.url).pathname;
 
 async function once(i) {
@@ -33,7 +67,7 @@ async function once(i) {
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
     return report.scenarios.map((s) => ({
       scenario: s.scenario.name,
-      signature: JSON.stringify([s.verdict, s.leaks, ...s.findings.map((f) => [f.query.name, f.query.type, f.environment, f.difference.class, f.status]).sort()]),
+      signature: JSON.stringify([s.verdict, s.leaks, ...s.findings.map((f) => [f.query.name, f.query.type, f.query.library ?? '', f.environment, f.difference.class, f.difference.side, f.status]).sort()]),
       wallMs: s.wallMs,
     }));
   } finally {
@@ -66,7 +100,7 @@ const summary = Object.fromEntries(
     return [name, { runs: xs.length, flips: xs.length - top, distinctOutcomes: Object.keys(counts).length, wallMsMedian: walls[walls.length >> 1], wallMsMax: walls.at(-1) }];
   }),
 );
-const doc = { command: `node bench/determinism.mjs --runs ${runs} --jobs ${jobs} ${targets.join(' ')}`, date: new Date().toISOString(), totalWallS: Math.round((Date.now() - started) / 1000), scenarios: summary };
+const doc = { command: `node bench/determinism.mjs --runs ${runs} --jobs ${jobs}${timeout1 ? ' --timeout1' : ''} ${args.join(' ')}`.trim(), date: new Date().toISOString(), totalWallS: Math.round((Date.now() - started) / 1000), scenarios: summary };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/determinism.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
 for (const [name, s] of Object.entries(summary)) console.log(`${name.padEnd(28)} ${s.runs} runs, ${s.flips} flips, ${s.distinctOutcomes} distinct outcome(s), wall median ${s.wallMsMedian} ms, max ${s.wallMsMax} ms`);
