@@ -81,7 +81,7 @@ export const IMAGE_PATHS = { resolverConfig: '/etc/unbound/unbound.conf', resolv
 export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): Promise<RunPlan> {
   const at = (path: (string | number)[]) => ({ file: scenario.file, line: scenario.lineOf(path), field: path.join('.') });
   const load = (where: 'provider' | 'public') =>
-    Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']))));
+    Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']), scenario.filesRoot)));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
   const signed = publicZones.map((z, i) => ({ ...z, signed: scenario.network.public.zones[i]!.signed }));
   const internet = planSimulatedInternet(signed, { address: scenario.network.provider.address, zones: privateZones });
@@ -102,7 +102,7 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     resolvConf: parseResolvConf(resolvConf.text, resolvConf.source),
     resolvConfText: resolvConf.text,
     resolverConfig: scenario.paths.resolverConfig !== undefined
-      ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig))
+      ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig), scenario.filesRoot)
       : imageConfig(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' }),
     sources: { resolverConfig: resolverConfig.source, resolvConf: resolvConf.source },
     environments: scenario.environments,

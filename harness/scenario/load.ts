@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { confine, filesRoot, type FilesRoot } from './confine.js';
 import { scenarioSchema, type ScenarioData } from './schema.js';
 
 export interface Scenario extends ScenarioData {
@@ -19,6 +20,8 @@ export interface Scenario extends ScenarioData {
     readonly configRoot?: string;
     readonly resolvConf?: string;
   };
+  /** The tree every file the scenario makes the harness read lies in (see confine.ts). */
+  readonly filesRoot: FilesRoot;
   /** Line of a field, for errors found after loading (zones, configs). */
   lineOf(path: readonly (string | number)[]): number | undefined;
 }
@@ -68,15 +71,22 @@ export function parseScenario(text: string, file: string): Scenario {
   const at = (path: Path, message: string, hint?: string): InputError =>
     new InputError({ file: rel, line: lineOf(path), field: fieldName(path) }, message, hint);
 
+  const locate = (path: Path) => ({ file: rel, line: lineOf(path), field: fieldName(path) });
+  if (data.files !== undefined && !isDirectory(resolve(dir, data.files.root))) {
+    throw at(['files', 'root'], `not a directory: ${data.files.root} (resolved to ${resolve(dir, data.files.root)})`, 'name the tree the scenario reads its files from, relative to the scenario file');
+  }
+  const root = filesRoot(data.files !== undefined ? resolve(dir, data.files.root) : dir, data.files !== undefined);
+  // The real path, checked against the root: what is read is what was checked.
   const mustRead = (path: Path, p: string): string => {
     const full = resolve(dir, p);
+    const real = confine(full, root, locate(path), p);
     try {
-      accessSync(full, constants.R_OK);
-      if (!statSync(full).isFile()) throw new Error('not a file');
+      accessSync(real, constants.R_OK);
+      if (!statSync(real).isFile()) throw new Error('not a file');
     } catch {
       throw at(path, `file not found or not readable: ${p} (resolved to ${full})`, 'paths are relative to the scenario file');
     }
-    return full;
+    return real;
   };
 
   // Cross-field checks the schema cannot express.
@@ -118,14 +128,16 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   const resolverConfig = hostFile(['resolver', 'config'], data.resolver.config);
   const resolvConf = hostFile(['stub', 'resolvConf'], data.stub.resolvConf);
-  const configRoot = data.resolver.configRoot !== undefined ? resolve(dir, data.resolver.configRoot) : resolverConfig !== undefined ? dirname(resolverConfig) : undefined;
+  let configRoot = data.resolver.configRoot !== undefined ? resolve(dir, data.resolver.configRoot) : resolverConfig !== undefined ? dirname(resolverConfig) : undefined;
   if (data.resolver.configRoot !== undefined && !isDirectory(configRoot!)) {
     throw at(['resolver', 'configRoot'], `not a directory: ${data.resolver.configRoot} (resolved to ${configRoot})`, "name the directory that stands for the image's /etc/unbound, relative to the scenario file");
   }
+  if (data.resolver.configRoot !== undefined) configRoot = confine(configRoot!, root, locate(['resolver', 'configRoot']), data.resolver.configRoot);
   return {
     ...data,
     file,
     name: data.name ?? basename(file).replace(/\.ya?ml$/, ''),
+    filesRoot: root,
     paths: { ...(resolverConfig ? { resolverConfig } : {}), ...(configRoot ? { configRoot } : {}), ...(resolvConf ? { resolvConf } : {}) },
     lineOf,
   };

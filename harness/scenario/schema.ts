@@ -124,6 +124,12 @@ export const scenarioSchema = z.strictObject({
         .default([]),
     })
     .default({ latencyThresholdMs: 1000, differences: [], answers: [] }),
+  /**
+   * The directory tree every file the scenario makes the harness read must lie
+   * in (zones and their $INCLUDEs, the resolver config and its includes,
+   * resolv.conf), relative to the scenario file; default: the scenario's own directory.
+   */
+  files: z.strictObject({ root: z.string().min(1).describe('a directory, relative to the scenario file') }).optional(),
   /** Opting into the real Internet is possible only here, and tests never set it. */
   allowRealInternet: z.literal(false, { message: 'the real Internet is not supported; remove this field' }).optional(),
 });
