@@ -110,6 +110,18 @@ const CASES: Case[] = [
   { name: 'files outside the scenario directory without files.root', setup: edit(/files:\n  root: .*\n/, ''), expect: ['s.yaml:', 'network.provider.zones[0].file', 'outside', 'files: { root: DIR }'] },
   { name: 'files.root that is not a directory', setup: edit(/  root: .*/, '  root: ../fixtures/stub/resolv.conf'), expect: ['files.root', 'not a directory'] },
   { name: 'files.root with an unknown field', setup: edit(/  root: .*/, '  root: ..\n  follow: true'), expect: ['files.follow', 'unknown field'] },
+  // Consistency: resolv.conf names the resolvers the scenario has; no server at an address nothing can reach.
+  { name: 'resolv.conf names a resolver the network does not have', setup: file('fixtures/stub/resolv.conf', 'nameserver 127.0.0.1\nnameserver 10.0.0.2\n'), expect: ['resolv.conf:2', 'nameserver 10.0.0.2 is not a resolver the scenario has', 'network.provider.address', 'stub.resolvConf'] },
+  { name: 'resolv.conf without the local resolver', setup: file('fixtures/stub/resolv.conf', 'nameserver 169.254.169.253\n'), expect: ['resolv.conf: nameserver', 'no nameserver line names the local resolver (127.0.0.1'] },
+  { name: 'resolv.conf names an IPv6 resolver', setup: file('fixtures/stub/resolv.conf', 'nameserver 127.0.0.1\nnameserver ::1\n'), expect: ['resolv.conf:2', 'nameserver ::1', 'IPv4 resolvers only'] },
+  { name: 'provider address that resolv.conf does not name', setup: edit('address: 169.254.169.253', 'address: 169.254.169.250'), expect: ['resolv.conf:3', 'nameserver 169.254.169.253 is not a resolver', "the provider's resolver (169.254.169.250, network.provider.address)"] },
+  { name: 'resolver listening where resolv.conf does not point', setup: file('fixtures/images/stub-zone-fix/unbound.conf', readFileSync('fixtures/images/stub-zone-fix/unbound.conf', 'utf8').replace('interface: 127.0.0.1', 'interface: 127.0.0.2')), expect: ['resolv.conf:2', 'nameserver 127.0.0.1 is not a resolver', 'the local resolver (127.0.0.2'] },
+  { name: 'provider address on loopback', setup: edit('address: 169.254.169.253', 'address: 127.0.0.53'), expect: ['network.provider.address', '127.0.0.53', 'loopback'] },
+  { name: 'provider address unspecified', setup: edit('address: 169.254.169.253', 'address: 0.0.0.0'), expect: ['network.provider.address', 'unspecified'] },
+  { name: 'provider address multicast', setup: edit('address: 169.254.169.253', 'address: 239.1.2.3'), expect: ['network.provider.address', 'multicast'] },
+  { name: 'provider address broadcast', setup: edit('address: 169.254.169.253', 'address: 255.255.255.255'), expect: ['network.provider.address', 'broadcast'] },
+  { name: 'public name server on loopback', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.53\n'), expect: ['example.io.zone:4', 'ns1.example.io A', 'loopback'] },
+  { name: 'public name server in the link range', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 100.127.3.3\n'), expect: ['example.io.zone:4', '100.127.0.0/16'] },
   { name: 'config unbound-checkconf rejects', netns: true, setup: file('fixtures/images/stub-zone-fix/unbound.conf', 'server:\n    interface: 127.0.0.1\n    num-threads: many\n'), expect: ['unbound.conf:3', 'unbound-checkconf'] },
   { name: 'address in the link range', netns: true, setup: edit(/address: 169\.254\.169\.253/, 'address: 100.127.0.9'), expect: ['100.127.0.9', 'renumber'] },
   { name: 'not root for netns', netns: true, uid: 65534, setup: () => ['run', join(root, 'scenarios/stub-zone-fix.yaml')], expect: ['root'] },
@@ -138,8 +150,8 @@ describe('bad input: exit 2, one clear line, nothing left', () => {
     rmSync(join(tmpdir(), `dnsparity-bad-secret-${process.pid}`), { force: true });
   });
 
-  it('has at least 30 cases', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  it('has at least 60 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(60);
   });
 
   for (const c of CASES) {
