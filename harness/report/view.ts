@@ -3,6 +3,7 @@
 // the environment x query matrix, and counts per status.
 import { describeApp, describeResolver } from '../compare/normalise.js';
 import { explainEnvironment } from '../explain/index.js';
+import { describeLeak } from '../explain/leak.js';
 import type { DifferenceClass, Finding, Leak, QueryObservation, Substitution } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 
@@ -68,7 +69,7 @@ export function substitutionText(s: Substitution): string {
 }
 
 export function leakText(l: Leak): string {
-  return `unbound in ${l.environment} sent ${l.count} quer${l.count === 1 ? 'y' : 'ies'} to ${l.server} (as a server for ${l.zone === '.' ? 'the root' : `${l.zone}.`}), which the scenario's network does not have; asked about ${l.qnames.join(', ')}`;
+  return describeLeak(l);
 }
 
 export const mark = (m: 'new' | 'known' | undefined): string => (m ? `[${m}] ` : '');
