@@ -122,6 +122,11 @@ const CASES: Case[] = [
   { name: 'provider address broadcast', setup: edit('address: 169.254.169.253', 'address: 255.255.255.255'), expect: ['network.provider.address', 'broadcast'] },
   { name: 'public name server on loopback', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.53\n'), expect: ['example.io.zone:4', 'ns1.example.io A', 'loopback'] },
   { name: 'public name server in the link range', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 100.127.3.3\n'), expect: ['example.io.zone:4', '100.127.0.0/16'] },
+  // IDN: Unicode names become A-labels; one that cannot is refused with the reason.
+  { name: 'query name IDNA does not allow', setup: edit('    - www.example.io', '    - "www.a\u00a0b.example.io"'), expect: ['queries.names[1]', 'cannot be converted to A-labels', 'U+00A0'] },
+  { name: 'zone origin that breaks the bidi rule', setup: edit('origin: example.io', 'origin: "\u0663\u0661a.io"'), expect: ['network.public.zones[0].origin', 'cannot be converted to A-labels', 'bidirectional'] },
+  { name: 'expected answer name with a hyphen at a Unicode label edge', setup: edit('    - name: proxysql.internal.example.io', '    - name: "-ü.internal.example.io"'), expect: ['expect.answers[0].name', 'begins or ends with a hyphen'] },
+  { name: 'declared difference name too long as an A-label', setup: edit('    - source: public-zone', `    - name: "*.${'ü'.repeat(70)}.example.io"\n      source: public-zone`), expect: ['expect.differences[0].name', "over DNS's 63"] },
   { name: 'config unbound-checkconf rejects', netns: true, setup: file('fixtures/images/stub-zone-fix/unbound.conf', 'server:\n    interface: 127.0.0.1\n    num-threads: many\n'), expect: ['unbound.conf:3', 'unbound-checkconf'] },
   { name: 'address in the link range', netns: true, setup: edit(/address: 169\.254\.169\.253/, 'address: 100.127.0.9'), expect: ['100.127.0.9', 'renumber'] },
   { name: 'not root for netns', netns: true, uid: 65534, setup: () => ['run', join(root, 'scenarios/stub-zone-fix.yaml')], expect: ['root'] },

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { cell, CLASS_TEXT, counts, leakText, type Cell } from './view.js';
+import { displayName } from '../scenario/idn.js';
 
 export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -77,7 +78,7 @@ function scenarioHtml(r: ScenarioResult): string {
   const rows = r.queries.map((q, i) => {
     const hasFinding = r.findings.some((f) => f.query.name === q.name && f.query.type === q.type);
     const cells = envs.map((env) => cellHtml(r, cell(r, env, i), env, hasFinding));
-    return `<tr data-query="${esc(`${q.name} ${q.type}`)}"><th scope="row">${esc(q.name)}<span class="type">${q.type}</span><div class="muted">${q.source}</div></th>${cells.join('')}</tr>`;
+    return `<tr data-query="${esc(`${q.name} ${q.type}`)}"><th scope="row">${esc(displayName(q.name))}<span class="type">${q.type}</span><div class="muted">${q.source}</div></th>${cells.join('')}</tr>`;
   });
   const countText = [
     `${c.unexpected} unexpected`,

@@ -13,6 +13,7 @@ import { ADDRESS_TYPES, type Difference, type Finding, type Layer } from '../mod
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { CLASS_TEXT, leakText, mark, substitutionText } from './view.js';
+import { displayName } from '../scenario/idn.js';
 
 // Loaded on first use: it takes a good part of a second to load, and most runs write no junit.xml.
 const xmlbuilder2 = (): typeof Xmlbuilder2 => createRequire(import.meta.url)('xmlbuilder2') as typeof Xmlbuilder2;
@@ -56,13 +57,13 @@ export function scenarioCases(r: ScenarioResult): Case[] {
         // The deciding layer carries the finding; the resolver layer of an address lookup carries what explains it.
         const diffs = !f ? [] : f.difference.layer === layer ? [f.difference] : layer === 'resolver' ? f.resolverDifferences : [];
         const ms = layer === 'application' ? obs.application!.latencyMs : obs.resolver[0]!.latencyMs;
-        cases.push({ name: `${q.name} ${q.type} [${layer}] ${env}`, seconds: seconds(ms), verdict: judge(f, layer, diffs) });
+        cases.push({ name: `${displayName(q.name)} ${q.type} [${layer}] ${env}`, seconds: seconds(ms), verdict: judge(f, layer, diffs) });
       }
     }
   });
   for (const e of r.expectations) {
     cases.push({
-      name: `${e.query.name} ${e.query.type} [expectation] ${e.environment}: ${e.description}`,
+      name: `${displayName(e.query.name)} ${e.query.type} [expectation] ${e.environment}: ${e.description}`,
       seconds: 0,
       verdict: e.met ? { kind: 'pass' } : { kind: 'failure', type: 'expectation-not-met', message: `${mark(e.baseline)}expected ${e.description} in ${e.environment}; got ${e.observed}`, text: '' },
     });

@@ -7,6 +7,7 @@ import { DIFFERENCE_CLASSES, type Finding } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { byQuery, leakText, mark, outcomeText, summariseFindings as summarise } from './view.js';
+import { displayName } from '../scenario/idn.js';
 
 const MAX_QUERIES_SHOWN = 12;
 const MAX_DETAILED = 2;
@@ -47,7 +48,7 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     }
     const q = r.queries[i]!;
     const marks = [...new Set(fs.map((f) => f.baseline).filter(Boolean))].map((m) => mark(m)).join('');
-    out.push(`  ${c.red('✗')} ${marks}${c.bold(`${q.name} ${q.type}`)}: ${summarise(fs)}`);
+    out.push(`  ${c.red('✗')} ${marks}${c.bold(`${displayName(q.name)} ${q.type}`)}: ${summarise(fs)}`);
     if (detailed >= MAX_DETAILED || fs[0]!.difference.class === 'slow-only-in-one' && detailed > 0) continue;
     detailed++;
     const names = [r.reference, ...fs.map((f) => f.environment)];
@@ -59,7 +60,7 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     }
   }
   for (const fs of byQuery(r, 'unstable')) {
-    out.push(`  ${c.yellow('?')} ${fs[0]!.query.name} ${fs[0]!.query.type}: ${summarise(fs)}, but not when asked again (${fs[0]!.recheck?.detail ?? ''}): not counted`);
+    out.push(`  ${c.yellow('?')} ${displayName(fs[0]!.query.name)} ${fs[0]!.query.type}: ${summarise(fs)}, but not when asked again (${fs[0]!.recheck?.detail ?? ''}): not counted`);
   }
   for (const l of r.leaks) out.push(`  ${c.red('✗')} ${mark(l.baseline)}leak: ${leakText(l)}`);
   // Expected differences, grouped by their reason: a line per reason.
@@ -116,7 +117,7 @@ export function headline(r: ScenarioResult): string {
   const expected = r.findings.filter((f) => f.status === 'expected').length;
   if (top) {
     const more = byQuery(r, 'unexpected').length - 1;
-    return `${top[0]!.query.name} ${top[0]!.query.type} ${summarise(top)}${more > 0 ? ` (+${more} more quer${more === 1 ? 'y' : 'ies'})` : ''}`;
+    return `${displayName(top[0]!.query.name)} ${top[0]!.query.type} ${summarise(top)}${more > 0 ? ` (+${more} more quer${more === 1 ? 'y' : 'ies'})` : ''}`;
   }
   if (r.leaks.length) return `leak: ${leakText(r.leaks[0]!)}`;
   if (unmet) return `${unmet} expectation${unmet === 1 ? '' : 's'} not met`;

@@ -3,13 +3,23 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { DIFFERENCE_CLASSES, QUERY_TYPES } from '../model.js';
+import { toALabels } from './idn.js';
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;
+
+/** A name written in Unicode becomes its A-labels; one that cannot is refused with the reason. */
+const aLabels = (s: string, ctx: z.RefinementCtx<string>): string => {
+  const c = toALabels(s);
+  if (c.ok) return c.name;
+  ctx.addIssue({ code: 'custom', message: `"${s}" cannot be converted to A-labels: ${c.reason}` });
+  return z.NEVER;
+};
 
 export const domainName = z
   .string()
   .trim()
   .transform((s) => s.replace(/\.$/, '').toLowerCase())
+  .transform(aLabels)
   .refine((s) => s.length > 0 && s.length <= 253 && s.split('.').every((l) => LABEL.test(l)), {
     message: 'expected a domain name such as "www.example.io"',
   });
@@ -19,6 +29,7 @@ const namePattern = z
   .string()
   .trim()
   .transform((s) => s.replace(/\.$/, '').toLowerCase())
+  .transform((s, ctx) => (s.startsWith('*.') ? `*.${aLabels(s.slice(2), ctx)}` : aLabels(s, ctx)))
   .refine((s) => {
     const rest = s.startsWith('*.') ? s.slice(2) : s;
     return rest.length > 0 && rest.split('.').every((l) => LABEL.test(l));
