@@ -108,6 +108,8 @@ const CASES: Case[] = [
   { name: 'absolute resolv.conf path outside the tree', setup: edit('resolvConf: ../fixtures/stub/resolv.conf', 'resolvConf: /etc/resolv.conf'), expect: ['stub.resolvConf', '/etc/resolv.conf', 'outside'] },
   { name: 'config root outside the tree', setup: edit('  config: ../fixtures/images/stub-zone-fix/unbound.conf', '  config: ../fixtures/images/stub-zone-fix/unbound.conf\n  configRoot: /etc'), expect: ['resolver.configRoot', 'outside'] },
   { name: 'files outside the scenario directory without files.root', setup: edit(/files:\n  root: .*\n/, ''), expect: ['s.yaml:', 'network.provider.zones[0].file', 'outside', 'files: { root: DIR }'] },
+  { name: 'files.root outside --files-root', setup: () => { writeFileSync(S(), base()); return ['run', S(), '--files-root', join(root, 'scenarios')]; }, expect: ['s.yaml:', 'files.root', 'outside --files-root'] },
+  { name: '--files-root that is not a directory', setup: () => ['run', 'scenarios/stub-zone-fix.yaml', '--files-root', join(root, 'nowhere')], expect: ['command line: --files-root', 'not a directory'] },
   { name: 'files.root that is not a directory', setup: edit(/  root: .*/, '  root: ../fixtures/stub/resolv.conf'), expect: ['files.root', 'not a directory'] },
   { name: 'files.root with an unknown field', setup: edit(/  root: .*/, '  root: ..\n  follow: true'), expect: ['files.follow', 'unknown field'] },
   // Consistency: resolv.conf names the resolvers the scenario has; no server at an address nothing can reach.

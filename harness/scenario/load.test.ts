@@ -141,6 +141,14 @@ ${text}`, inner);
     }
   });
 
+  it('keeps the files root inside a limit the command line sets', () => {
+    const sub = join(dir, 'limited');
+    mkdirSync(sub, { recursive: true });
+    expect(() => parseScenario(`files:\n  root: ..\n${VALID}`, join(sub, 's.yaml'), { filesLimit: sub })).toThrow(/:2: files\.root: \.\. \(resolves to .*\) lies outside --files-root/);
+    expect(() => parseScenario(VALID, file, { filesLimit: sub })).toThrow(/the scenario's directory .* lies outside --files-root/);
+    expect(parseScenario(VALID, file, { filesLimit: dir }).filesRoot.declared).toBe(false);
+  });
+
   it('names files.root when it is not a directory', () => {
     expect(() => parseScenario(`files:\n  root: nowhere\n${VALID}`, file)).toThrow(/:2: files\.root: not a directory/);
   });

@@ -6,7 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
-import { confine, filesRoot, type FilesRoot } from './confine.js';
+import { confine, filesRoot, isWithin, type FilesRoot } from './confine.js';
 import { scenarioSchema, type ScenarioData } from './schema.js';
 
 export interface Scenario extends ScenarioData {
@@ -28,7 +28,12 @@ export interface Scenario extends ScenarioData {
 
 type Path = readonly (string | number)[];
 
-export function loadScenario(file: string): Scenario {
+export interface LoadOptions {
+  /** A tree the scenario's files root must lie in (the CLI's --files-root), symlinks resolved. */
+  readonly filesLimit?: string;
+}
+
+export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
   const abs = resolve(file);
   let text: string;
   try {
@@ -38,10 +43,10 @@ export function loadScenario(file: string): Scenario {
     if (e instanceof InputError) throw e;
     throw new InputError({ file }, `cannot read scenario: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
   }
-  return parseScenario(text, abs);
+  return parseScenario(text, abs, opts);
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+export function parseScenario(text: string, file: string, opts: LoadOptions = {}): Scenario {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const rel = file;
@@ -76,6 +81,16 @@ export function parseScenario(text: string, file: string): Scenario {
     throw at(['files', 'root'], `not a directory: ${data.files.root} (resolved to ${resolve(dir, data.files.root)})`, 'name the tree the scenario reads its files from, relative to the scenario file');
   }
   const root = filesRoot(data.files !== undefined ? resolve(dir, data.files.root) : dir, data.files !== undefined);
+  if (opts.filesLimit !== undefined) {
+    const limit = resolve(opts.filesLimit);
+    if (!isDirectory(limit)) throw new InputError({ file: 'command line', field: '--files-root' }, `not a directory: ${opts.filesLimit}`, 'name the tree scenarios may read files from, such as the repository');
+    const real = filesRoot(limit, true).dir;
+    if (!isWithin(root.dir, real)) {
+      throw data.files !== undefined
+        ? at(['files', 'root'], `${data.files.root} (resolves to ${root.dir}) lies outside --files-root ${real}`, 'a scenario may read only files under the tree the command line allows')
+        : new InputError({ file: rel }, `the scenario's directory ${root.dir} lies outside --files-root ${real}`, 'a scenario may read only files under the tree the command line allows');
+    }
+  }
   // The real path, checked against the root: what is read is what was checked.
   const mustRead = (path: Path, p: string): string => {
     const full = resolve(dir, p);
