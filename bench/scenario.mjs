@@ -14,13 +14,14 @@ export function scaleScenario(n) {
   for (let i = 0; i < n; i++) lines.push(`h${i} IN A 203.0.113.${(i % 250) + 1}`);
   writeFileSync(join(dir, 'zones/bench.example.zone'), `${lines.join('\n')}\n`);
   cpSync(join(root, 'fixtures/zones/internal.example.io.zone'), join(dir, 'zones/internal.example.io.zone'));
+  cpSync(join(root, 'fixtures/images/stub-zone-fix/unbound.conf'), join(dir, 'unbound.conf'));
   writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n');
   const file = join(dir, 'scale.yaml');
   writeFileSync(
     file,
     `name: scale-${n}
 resolver:
-  config: ${join(root, 'fixtures/images/stub-zone-fix/unbound.conf')}
+  config: unbound.conf
 stub:
   resolvConf: resolv.conf
 network:

@@ -48,6 +48,30 @@ describe('assess', () => {
     expect(r.verdict).toBe('fail');
   });
 
+  it('turns what only the network saw into leaks per source and port, leaving out what a log already named', () => {
+    const g = sampleGathered();
+    const r = assess({
+      ...g,
+      upstream: { production: [], staging: [{ about: 'db.corp.example A', qname: 'db.corp.example', qtype: 'A', zone: 'corp.example', server: '192.0.2.99', outcome: { status: 'no-answer' } }] },
+      unknownDestinations: ['10.0.0.2', '192.0.2.99'],
+      unknownTraffic: [
+        { source: 'staging', address: '10.0.0.2', protocol: 'udp', port: 53, packets: 2 },
+        { source: 'staging', address: '192.0.2.99', protocol: 'udp', port: 53, packets: 1 },
+        { source: '(provider)', address: '192.0.2.99', protocol: 'udp', port: 53, packets: 3 },
+      ],
+    });
+    expect(r.leaks.filter((l) => l.seenBy === 'network')).toEqual([
+      { environment: 'staging', server: '10.0.0.2', zone: '', qnames: [], count: 2, seenBy: 'network', protocol: 'udp', port: 53 },
+      { environment: '(provider)', server: '192.0.2.99', zone: '', qnames: [], count: 3, seenBy: 'network', protocol: 'udp', port: 53 },
+    ]);
+    expect(r.verdict).toBe('fail');
+  });
+
+  it('reads an older report with addresses only, without inventing a count', () => {
+    const r = assess({ ...sampleGathered(), unknownDestinations: ['10.0.0.2'] });
+    expect(r.leaks).toContainEqual({ environment: '(network)', server: '10.0.0.2', zone: '', qnames: [], count: 0, seenBy: 'network' });
+  });
+
   it('compares a stored result again with another latency threshold', () => {
     const r = sampleResult();
     expect(r.findings.map((f) => f.difference.class)).toContain('slow-only-in-one');

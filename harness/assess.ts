@@ -4,7 +4,7 @@
 import { compare } from './compare/index.js';
 import { explainDifference } from './explain/index.js';
 import { findLeaks } from './explain/resolver-path.js';
-import type { ExpectationResult, Finding, Leak } from './model.js';
+import type { ExpectationResult, Finding, Leak, UnknownTraffic } from './model.js';
 import type { ScenarioResult } from './run.js';
 
 export type Gathered = Omit<ScenarioResult, 'findings' | 'expectations' | 'leaks' | 'verdict'>;
@@ -26,14 +26,26 @@ export function assess(g: Gathered): Assessed {
     },
     { thresholds: { latencyMs: g.latencyThresholdMs }, expectedDifferences: g.expect.differences, expectedAnswers: g.expect.answers },
   );
-  const leaks = Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network));
-  // The network's own record covers what no log shows (the provider's resolver,
-  // a resolver that logs nothing): any destination it saw that the logs did not name.
-  const named = new Set(leaks.map((l) => l.server.replace(/#\d+$/, '')));
-  for (const address of g.unknownDestinations ?? []) {
-    if (!named.has(address)) leaks.push({ environment: '(network)', server: address, zone: '(unknown)', qnames: [], count: 1 });
-  }
+  const leaks = [...Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network))];
+  leaks.push(...networkLeaks(leaks, g.unknownTraffic, g.unknownDestinations));
   return { findings, expectations, leaks, verdict: verdictOf(findings, expectations, leaks) };
+}
+
+/**
+ * The network's own record covers what no log shows (the provider's resolver,
+ * a resolver that logs nothing): each destination it saw that the logs did not
+ * name, per source and port. A report from before the record had sources
+ * holds the addresses alone: those leaks say only what is known.
+ */
+export function networkLeaks(fromLogs: readonly Leak[], traffic: readonly UnknownTraffic[] | undefined, destinations: readonly string[] | undefined): Leak[] {
+  const named = new Set(fromLogs.map((l) => `${l.environment} ${l.server.replace(/#\d+$/, '')}`));
+  const namedAnywhere = new Set(fromLogs.map((l) => l.server.replace(/#\d+$/, '')));
+  if (traffic !== undefined) {
+    return traffic
+      .filter((t) => !named.has(`${t.source} ${t.address}`))
+      .map((t) => ({ environment: t.source, server: t.address, zone: '', qnames: [], count: t.packets, seenBy: 'network' as const, protocol: t.protocol, ...(t.port !== undefined ? { port: t.port } : {}) }));
+  }
+  return (destinations ?? []).filter((a) => !namedAnywhere.has(a)).map((a) => ({ environment: '(network)', server: a, zone: '', qnames: [], count: 0, seenBy: 'network' as const }));
 }
 
 /** A stored result compared again, optionally with another latency threshold. */

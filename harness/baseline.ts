@@ -1,6 +1,7 @@
 // Baselines for a nightly job: the findings that fail the gate, each with an
 // identity that survives a rerun (no timings, no run ids), compared with a
 // previous report's: new, known (seen before) or resolved (gone since).
+import { describeLeak } from './explain/leak.js';
 import { queryKey, type BaselineMark, type ExpectationResult, type Finding, type Leak } from './model.js';
 import type { ScenarioResult } from './run.js';
 
@@ -43,7 +44,7 @@ export function gateFindings(r: ScenarioResult): GateFinding[] {
     ...r.expectations
       .filter((e) => !e.met)
       .map((e): GateFinding => ({ key: expectationKey(scenario, e), scenario, kind: 'expectation', subject: queryKey(e.query), environment: e.environment, class: 'expectation-not-met', layer: 'application', summary: `expected ${e.description}; got ${e.observed}` })),
-    ...r.leaks.map((l): GateFinding => ({ key: leakKey(scenario, l), scenario, kind: 'leak', subject: l.server, environment: l.environment, class: 'leak', layer: 'resolver', summary: `unbound sent ${l.count} quer${l.count === 1 ? 'y' : 'ies'} to ${l.server}, outside the scenario's network` })),
+    ...r.leaks.map((l): GateFinding => ({ key: leakKey(scenario, l), scenario, kind: 'leak', subject: l.server, environment: l.environment, class: 'leak', layer: 'resolver', summary: describeLeak(l) })),
   ];
 }
 

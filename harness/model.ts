@@ -191,15 +191,37 @@ export type UpstreamOutcome =
   | { readonly status: 'reply'; readonly rcode: string; readonly kind: string }
   | { readonly status: 'no-answer' };
 
-/** A server the resolver under test contacted that the scenario's network does not have. */
+/**
+ * A server contacted that the scenario's network does not have: seen in the
+ * resolver's log (a query, with its zone and names), or only by the network
+ * itself (packets, from a source the router knows; zone "" and no names).
+ */
 export interface Leak {
+  /** An environment's name, or "(provider)", "(internet)", "(network)" for packets from elsewhere or of unknown origin. */
   readonly environment: string;
   readonly server: string;
   readonly zone: string;
   /** Names it was asked about (at most a few). */
   readonly qnames: readonly string[];
+  /** Queries (resolver log) or packets (network); 0 when the network's record has no count (older reports). */
   readonly count: number;
+  /** Where it was seen; absent: the resolver's log. */
+  readonly seenBy?: 'resolver-log' | 'network';
+  /** Network: the destination port and protocol, when the packets had one. */
+  readonly port?: number;
+  readonly protocol?: string;
   readonly baseline?: BaselineMark;
+}
+
+/** What the network's own record holds about one destination it does not have: per source, protocol and port. */
+export interface UnknownTraffic {
+  /** An environment's name, or "(provider)" / "(internet)" / "(network)" for the other links. */
+  readonly source: string;
+  readonly address: string;
+  readonly protocol: string;
+  /** For TCP and UDP. */
+  readonly port?: number;
+  readonly packets: number;
 }
 
 export interface Substitution {

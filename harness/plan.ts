@@ -3,10 +3,12 @@
 // can be printed, tested and validated before a backend touches the machine.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { checkConsistency } from './consistency.js';
 import { InputError } from './errors.js';
 import { queryKey, type Query, type QueryType } from './model.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
+import { listenOf } from './resolver/unbound.js';
 import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type UnboundConfig } from './resolver/unbound-config.js';
 import type { EnvironmentData } from './scenario/schema.js';
 import type { Scenario } from './scenario/load.js';
@@ -97,10 +99,32 @@ export interface PlanOptions {
 /** Where an image keeps the files the scenario may leave to it. */
 export const IMAGE_PATHS = { resolverConfig: '/etc/unbound/unbound.conf', resolvConf: '/etc/resolv.conf' } as const;
 
+/** A resolver a resolv.conf nameserver line may name, and the scenario field that puts it there. */
+export interface StubTarget {
+  readonly address: string;
+  readonly role: 'local-resolver' | 'provider' | 'public-resolver';
+  /** For messages: "the local resolver". */
+  readonly what: string;
+  /** The scenario field (or config) that sets the address. */
+  readonly field: string;
+}
+
+/**
+ * Every resolver the stub may be pointed at: the local resolver where its
+ * config makes it listen, and the provider's resolver. The one list the
+ * resolv.conf check (consistency.ts) reads; public resolvers join it here.
+ */
+export function stubTargets(scenario: Scenario, local: { readonly address: string }): StubTarget[] {
+  return [
+    { address: local.address, role: 'local-resolver', what: 'the local resolver', field: 'where resolver.config makes it listen' },
+    { address: scenario.network.provider.address, role: 'provider', what: "the provider's resolver", field: 'network.provider.address' },
+  ];
+}
+
 export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): Promise<RunPlan> {
   const at = (path: (string | number)[]) => ({ file: scenario.file, line: scenario.lineOf(path), field: path.join('.') });
   const load = (where: 'provider' | 'public') =>
-    Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']))));
+    Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']), scenario.filesRoot)));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
   const signed = publicZones.map((z, i) => ({ ...z, signed: scenario.network.public.zones[i]!.signed }));
   const internet = planSimulatedInternet(signed, { address: scenario.network.provider.address, zones: privateZones });
@@ -115,14 +139,22 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     return { text: f.text, source: `${image}:${IMAGE_PATHS[which]}` };
   };
   const [resolverConfig, resolvConf] = await Promise.all([hostFile('resolverConfig', ['resolver', 'config']), hostFile('resolvConf', ['stub', 'resolvConf'])]);
+  const parsedResolvConf = parseResolvConf(resolvConf.text, resolvConf.source);
+  const config = scenario.paths.resolverConfig !== undefined
+    ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig), scenario.filesRoot)
+    : imageConfig(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' });
+  checkConsistency({
+    internet,
+    provider: { address: scenario.network.provider.address, at: at(['network', 'provider', 'address']) },
+    resolvConf: { text: resolvConf.text, source: resolvConf.source, at: scenario.paths.resolvConf !== undefined ? at(['stub', 'resolvConf']) : at(['image']) },
+    targets: stubTargets(scenario, listenOf(config)),
+  });
   return {
     scenario,
     internet,
-    resolvConf: parseResolvConf(resolvConf.text, resolvConf.source),
+    resolvConf: parsedResolvConf,
     resolvConfText: resolvConf.text,
-    resolverConfig: scenario.paths.resolverConfig !== undefined
-      ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig))
-      : imageConfig(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' }),
+    resolverConfig: config,
     sources: { resolverConfig: resolverConfig.source, resolvConf: resolvConf.source },
     environments: scenario.environments,
     reference: scenario.environments.find((e) => e.reference)!.name,

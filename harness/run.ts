@@ -4,7 +4,7 @@
 import { assess, type Gathered } from './assess.js';
 import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
-import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UpstreamExchange } from './model.js';
+import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UnknownTraffic, type UpstreamExchange } from './model.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
 import { defaultLatencyThresholdMs, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
@@ -44,6 +44,8 @@ export interface ScenarioResult {
   readonly expectations: readonly ExpectationResult[];
   /** Destinations outside the simulated network that anything in the run tried to reach (seen by the network itself). */
   readonly unknownDestinations?: readonly string[];
+  /** The same record per source (environment or link), protocol and port, with packet counts. */
+  readonly unknownTraffic?: readonly UnknownTraffic[];
   readonly leaks: readonly Leak[];
   readonly verdict: 'pass' | 'fail';
   readonly wallMs: number;
@@ -143,7 +145,9 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
   };
   const recheck = await confirm(run, plan, gathered, probing, opts);
   // Read last: the router has seen every packet of both passes by now.
-  return { ...gathered, ...(recheck ? { recheck } : {}), ...(run.leaks ? { unknownDestinations: await run.leaks() } : {}) };
+  const traffic = run.unknownTraffic ? await run.unknownTraffic() : undefined;
+  const destinations = traffic ? [...new Set(traffic.map((t) => t.address))].sort() : run.leaks ? await run.leaks() : undefined;
+  return { ...gathered, ...(recheck ? { recheck } : {}), ...(destinations ? { unknownDestinations: destinations } : {}), ...(traffic ? { unknownTraffic: traffic } : {}) };
 }
 
 async function probeAll(run: StartedRun, queries: readonly Query[], probing: Probing): Promise<Record<string, QueryObservation[]>> {

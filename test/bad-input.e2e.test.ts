@@ -1,12 +1,12 @@
 // Bad input through the CLI, table-driven: every case exits 2 with one line
 // that names the file (and line and field where there is one) and says what
 // was expected, and leaves nothing running or on disk.
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { execa } from 'execa';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runIdsOf, skipNetns } from './env.js';
 
 const CLI_JS = join(process.cwd(), 'dist/harness/cli/main.js');
@@ -20,6 +20,8 @@ interface Case {
   setup: () => string[];
   /** Substrings the one-line error must contain. */
   expect: (string | RegExp)[];
+  /** Substrings that must not appear: what a refused file holds. */
+  absent?: string[];
   env?: Record<string, string>;
   /** Needs a working netns backend (checks that run when starting). */
   netns?: boolean;
@@ -35,6 +37,19 @@ const file = (rel: string, text: string, args?: () => string[]) => () => {
   writeFileSync(join(root, rel), text);
   writeFileSync(S(), base());
   return args ? args() : ['run', S()];
+};
+
+const ZONE_HEAD = '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 198.51.100.53\n';
+/** A file outside the copied tree, standing for any file on the machine; its contents must never be echoed. */
+const SECRET = 'secret-token-outside-the-tree';
+const secretFile = () => {
+  const f = join(tmpdir(), `dnsparity-bad-secret-${process.pid}`);
+  writeFileSync(f, `${SECRET} IN A 192.0.2.1\nnameserver 192.0.2.1\nserver:\n`);
+  return f;
+};
+const link = (rel: string, target: string) => {
+  rmSync(join(root, rel), { force: true });
+  symlinkSync(target, join(root, rel));
 };
 
 const CASES: Case[] = [
@@ -80,6 +95,40 @@ const CASES: Case[] = [
       mkdirSync(join(root, 'bin'), { recursive: true });
       return ['run', 'scenarios/stub-zone-fix.yaml'];
     }, env: { PATH: join(root, 'bin') }, expect: ['not found', 'apt-get install'] },
+  // Confinement: nothing outside the scenario's files root is read.
+  { name: 'zone $INCLUDE of an absolute path outside the tree', setup: file('fixtures/zones/example.io.zone', `${ZONE_HEAD}$INCLUDE /etc/passwd\n`), expect: ['example.io.zone:5', '$INCLUDE', '/etc/passwd', "outside the scenario's files root"], absent: ['root:'] },
+  { name: 'zone $INCLUDE that climbs out with ../', setup: () => { const f = secretFile(); return file('fixtures/zones/example.io.zone', `${ZONE_HEAD}$INCLUDE ../../../../../../../..${f}\n`)(); }, expect: ['example.io.zone:5', '$INCLUDE', 'outside'], absent: [SECRET] },
+  { name: 'zone $INCLUDE of a symlink that points out', setup: () => { link('fixtures/zones/part.zone', secretFile()); return file('fixtures/zones/example.io.zone', `${ZONE_HEAD}$INCLUDE part.zone\n`)(); }, expect: ['example.io.zone:5', '$INCLUDE', 'part.zone (resolves to', 'outside'], absent: [SECRET] },
+  { name: 'zone $INCLUDE of a missing file', setup: file('fixtures/zones/example.io.zone', `${ZONE_HEAD}$INCLUDE nope.zone\n`), expect: ['example.io.zone:5', '$INCLUDE', 'cannot open include file nope.zone'] },
+  { name: 'zone $INCLUDE of itself', setup: file('fixtures/zones/example.io.zone', `${ZONE_HEAD}$INCLUDE example.io.zone\n`), expect: ['example.io.zone:5', '$INCLUDE', 'cycle'] },
+  { name: 'zone $INCLUDE without a file', setup: file('fixtures/zones/example.io.zone', `${ZONE_HEAD}$INCLUDE\n`), expect: ['example.io.zone:5', '$INCLUDE', 'expected "$INCLUDE <file> [<origin>]"'] },
+  { name: 'zone file that is a symlink out of the tree', setup: () => { link('fixtures/zones/example.io.zone', secretFile()); writeFileSync(S(), base()); return ['run', S()]; }, expect: ['s.yaml:', 'network.public.zones[0].file', 'resolves to', 'outside'], absent: [SECRET] },
+  { name: 'resolv.conf that is a symlink out of the tree', setup: () => { link('fixtures/stub/resolv.conf', secretFile()); writeFileSync(S(), base()); return ['run', S()]; }, expect: ['s.yaml:', 'stub.resolvConf', 'outside'], absent: [SECRET] },
+  { name: 'resolver config include that is a symlink out of the tree', setup: () => { link('fixtures/images/stub-zone-fix/extra.conf', secretFile()); return file('fixtures/images/stub-zone-fix/unbound.conf', `${readFileSync('fixtures/images/stub-zone-fix/unbound.conf', 'utf8')}\ninclude: "/etc/unbound/extra.conf"\n`)(); }, expect: [/unbound\.conf:\d+: include: .*extra\.conf \(resolves to .*\) lies outside/], absent: [SECRET] },
+  { name: 'absolute resolv.conf path outside the tree', setup: edit('resolvConf: ../fixtures/stub/resolv.conf', 'resolvConf: /etc/resolv.conf'), expect: ['stub.resolvConf', '/etc/resolv.conf', 'outside'] },
+  { name: 'config root outside the tree', setup: edit('  config: ../fixtures/images/stub-zone-fix/unbound.conf', '  config: ../fixtures/images/stub-zone-fix/unbound.conf\n  configRoot: /etc'), expect: ['resolver.configRoot', 'outside'] },
+  { name: 'files outside the scenario directory without files.root', setup: edit(/files:\n  root: .*\n/, ''), expect: ['s.yaml:', 'network.provider.zones[0].file', 'outside', 'files: { root: DIR }'] },
+  { name: 'files.root outside --files-root', setup: () => { writeFileSync(S(), base()); return ['run', S(), '--files-root', join(root, 'scenarios')]; }, expect: ['s.yaml:', 'files.root', 'outside --files-root'] },
+  { name: '--files-root that is not a directory', setup: () => ['run', 'scenarios/stub-zone-fix.yaml', '--files-root', join(root, 'nowhere')], expect: ['command line: --files-root', 'not a directory'] },
+  { name: 'files.root that is not a directory', setup: edit(/  root: .*/, '  root: ../fixtures/stub/resolv.conf'), expect: ['files.root', 'not a directory'] },
+  { name: 'files.root with an unknown field', setup: edit(/  root: .*/, '  root: ..\n  follow: true'), expect: ['files.follow', 'unknown field'] },
+  // Consistency: resolv.conf names the resolvers the scenario has; no server at an address nothing can reach.
+  { name: 'resolv.conf names a resolver the network does not have', setup: file('fixtures/stub/resolv.conf', 'nameserver 127.0.0.1\nnameserver 10.0.0.2\n'), expect: ['resolv.conf:2', 'nameserver 10.0.0.2 is not a resolver the scenario has', 'network.provider.address', 'stub.resolvConf'] },
+  { name: 'resolv.conf without the local resolver', setup: file('fixtures/stub/resolv.conf', 'nameserver 169.254.169.253\n'), expect: ['resolv.conf: nameserver', 'no nameserver line names the local resolver (127.0.0.1'] },
+  { name: 'resolv.conf names an IPv6 resolver', setup: file('fixtures/stub/resolv.conf', 'nameserver 127.0.0.1\nnameserver ::1\n'), expect: ['resolv.conf:2', 'nameserver ::1', 'IPv4 resolvers only'] },
+  { name: 'provider address that resolv.conf does not name', setup: edit('address: 169.254.169.253', 'address: 169.254.169.250'), expect: ['resolv.conf:3', 'nameserver 169.254.169.253 is not a resolver', "the provider's resolver (169.254.169.250, network.provider.address)"] },
+  { name: 'resolver listening where resolv.conf does not point', setup: file('fixtures/images/stub-zone-fix/unbound.conf', readFileSync('fixtures/images/stub-zone-fix/unbound.conf', 'utf8').replace('interface: 127.0.0.1', 'interface: 127.0.0.2')), expect: ['resolv.conf:2', 'nameserver 127.0.0.1 is not a resolver', 'the local resolver (127.0.0.2'] },
+  { name: 'provider address on loopback', setup: edit('address: 169.254.169.253', 'address: 127.0.0.53'), expect: ['network.provider.address', '127.0.0.53', 'loopback'] },
+  { name: 'provider address unspecified', setup: edit('address: 169.254.169.253', 'address: 0.0.0.0'), expect: ['network.provider.address', 'unspecified'] },
+  { name: 'provider address multicast', setup: edit('address: 169.254.169.253', 'address: 239.1.2.3'), expect: ['network.provider.address', 'multicast'] },
+  { name: 'provider address broadcast', setup: edit('address: 169.254.169.253', 'address: 255.255.255.255'), expect: ['network.provider.address', 'broadcast'] },
+  { name: 'public name server on loopback', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 127.0.0.53\n'), expect: ['example.io.zone:4', 'ns1.example.io A', 'loopback'] },
+  { name: 'public name server in the link range', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 100.127.3.3\n'), expect: ['example.io.zone:4', '100.127.0.0/16'] },
+  // IDN: Unicode names become A-labels; one that cannot is refused with the reason.
+  { name: 'query name IDNA does not allow', setup: edit('    - www.example.io', '    - "www.a\u00a0b.example.io"'), expect: ['queries.names[1]', 'cannot be converted to A-labels', 'U+00A0'] },
+  { name: 'zone origin that breaks the bidi rule', setup: edit('origin: example.io', 'origin: "\u0663\u0661a.io"'), expect: ['network.public.zones[0].origin', 'cannot be converted to A-labels', 'bidirectional'] },
+  { name: 'expected answer name with a hyphen at a Unicode label edge', setup: edit('    - name: proxysql.internal.example.io', '    - name: "-ü.internal.example.io"'), expect: ['expect.answers[0].name', 'begins or ends with a hyphen'] },
+  { name: 'declared difference name too long as an A-label', setup: edit('    - source: public-zone', `    - name: "*.${'ü'.repeat(70)}.example.io"\n      source: public-zone`), expect: ['expect.differences[0].name', "over DNS's 63"] },
   { name: 'config unbound-checkconf rejects', netns: true, setup: file('fixtures/images/stub-zone-fix/unbound.conf', 'server:\n    interface: 127.0.0.1\n    num-threads: many\n'), expect: ['unbound.conf:3', 'unbound-checkconf'] },
   { name: 'address in the link range', netns: true, setup: edit(/address: 169\.254\.169\.253/, 'address: 100.127.0.9'), expect: ['100.127.0.9', 'renumber'] },
   { name: 'not root for netns', netns: true, uid: 65534, setup: () => ['run', join(root, 'scenarios/stub-zone-fix.yaml')], expect: ['root'] },
@@ -103,14 +152,19 @@ describe('bad input: exit 2, one clear line, nothing left', () => {
     cpSync('scenarios', join(root, 'scenarios'), { recursive: true });
     chmodSync(root, 0o755);
   });
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(join(tmpdir(), `dnsparity-bad-secret-${process.pid}`), { force: true });
+  });
 
-  it('has at least 30 cases', () => {
-    expect(CASES.length).toBeGreaterThanOrEqual(30);
+  it('has at least 60 cases', () => {
+    expect(CASES.length).toBeGreaterThanOrEqual(60);
   });
 
   for (const c of CASES) {
     it.skipIf(!!(c.netns && skipNetns) || (c.uid !== undefined && !readableByNobody))(c.name, async () => {
-      // Each case starts from pristine copies.
+      // Each case starts from pristine copies (a symlink a case made would otherwise be written through).
+      rmSync(join(root, 'fixtures'), { recursive: true, force: true });
       cpSync('fixtures', join(root, 'fixtures'), { recursive: true });
       const args = c.setup();
       const child = execa(process.execPath, [CLI_JS, ...args], {
@@ -126,6 +180,7 @@ describe('bad input: exit 2, one clear line, nothing left', () => {
       const lines = r.stderr.trim().split('\n');
       expect(lines, r.stderr).toHaveLength(1);
       for (const e of c.expect) expect(lines[0]).toMatch(typeof e === 'string' ? new RegExp(e.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')) : e);
+      for (const a of c.absent ?? []) expect(r.stderr + r.stdout).not.toContain(a);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(runIdsOf(child.pid!)).toEqual([]);
     });

@@ -86,7 +86,7 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
 
     // The same scenario without "backend: docker": auto picks docker because it names an image; --image overrides it.
     const auto = join(out(), 'candidate.yaml');
-    writeFileSync(auto, readFileSync('fixtures/scenarios/candidate-image.yaml', 'utf8').replace('backend: docker\n', '').replaceAll('../zones/', `${process.cwd()}/fixtures/zones/`));
+    writeFileSync(auto, readFileSync('fixtures/scenarios/candidate-image.yaml', 'utf8').replace('backend: docker\n', '').replaceAll('../zones/', `${process.cwd()}/fixtures/zones/`).replace(/^  root: .*$/m, '  root: /'));
     const fixedDir = out();
     const passing = await dnsparity(['run', auto, '--image', 'dnsparity-example/candidate:stub-zone-fix', '--reporter', 'json', '--out', fixedDir]);
     expect(passing.exitCode, passing.stderr).toBe(0);

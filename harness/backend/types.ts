@@ -1,7 +1,7 @@
 // The seam between "what to compare" and "how environments are realised".
 // A Backend turns a plan into a StartedRun; a StartedRun is disposed on every
 // path (await using), which tears down everything it started.
-import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../model.js';
+import type { Query, QueryObservation, Substitution, UnknownTraffic, UpstreamExchange } from '../model.js';
 import type { RunPlan } from '../plan.js';
 import type { SharedOutcomes } from '../probe/compact.js';
 import type { Deadlines } from '../probe/protocol.js';
@@ -54,6 +54,8 @@ export interface StartedRun extends AsyncDisposable {
    * network keeps no such record (docker: the engine's internal networks).
    */
   leaks?(): Promise<string[]>;
+  /** The same record per source (environment or link), protocol and port, with packet counts; preferred where a backend has it. */
+  unknownTraffic?(): Promise<readonly UnknownTraffic[]>;
   /**
    * Restarts every resolver (the one under test in each environment, the
    * provider's), so nothing learned so far is cached; resolves once they

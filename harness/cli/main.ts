@@ -39,10 +39,10 @@ const positiveInt = (flag: string) => (v: string) => {
   return n;
 };
 
-async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard, image?: string): Promise<RunPlan[]> {
+async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard, image?: string, filesRoot?: string): Promise<RunPlan[]> {
   const files = discoverScenarios(paths.length ? paths : [defaultScenarioDir()]);
   const scenarios = files
-    .map(loadScenario)
+    .map((f) => loadScenario(f, filesRoot !== undefined ? { filesLimit: filesRoot } : {}))
     .filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter))
     .map((s) => (image ? { ...s, image } : s)); // --image overrides the scenario's
   if (scenarios.length === 0) throw new InputError({ file: 'command line', field: '--filter' }, `no scenario matches "${filter}"`);
@@ -80,6 +80,7 @@ const collect = (v: string, prev: string[] | undefined): string[] => [...(prev ?
 
 interface RunFlags {
   backend: string;
+  filesRoot?: string;
   image?: string;
   reporter: string[];
   out?: string;
@@ -119,7 +120,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     for (const s of staleRuns()) {
       process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
     }
-    const plans = await loadPlans(paths, flags.filter, flags.shard, flags.image);
+    const plans = await loadPlans(paths, flags.filter, flags.shard, flags.image, flags.filesRoot);
     if (plans.length === 0) process.stderr.write(`shard ${flags.shard?.index}/${flags.shard?.count} has no scenario: nothing to run\n`);
     for (const [k, plan] of plans.entries()) {
       if (controller.signal.aborted) break;
@@ -157,8 +158,8 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   return summary.exitCode;
 }
 
-async function listCommand(paths: string[], flags: { filter?: string; shard?: Shard }): Promise<number> {
-  const plans = await loadPlans(paths, flags.filter, flags.shard);
+async function listCommand(paths: string[], flags: { filter?: string; shard?: Shard; filesRoot?: string }): Promise<number> {
+  const plans = await loadPlans(paths, flags.filter, flags.shard, undefined, flags.filesRoot);
   for (const p of plans) {
     const envs = p.environments.map((e) => `${e.name}${e.reference ? '*' : ''}(${e.egress})`).join(' ');
     process.stdout.write(`${p.scenario.name}\t${p.queries.length} queries\t${envs}\t${p.scenario.file}\n`);
@@ -208,6 +209,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--keep', 'keep the run directory (configs, zones, logs) for inspection')
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the scenarios (CI workers)', parseShard)
     .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
+    .option('--files-root <dir>', "refuse any scenario whose files root (files.root, or its own directory) lies outside this tree: a gate pins what scenarios may read")
     .action(async (paths: string[], flags: RunFlags) => {
       code = await runCommand(paths, { ...flags, reporter: flags.reporter ?? ['pretty'] });
     });
@@ -217,7 +219,8 @@ export async function main(argv: string[]): Promise<number> {
     .argument('[scenarios...]')
     .option('--filter <text>')
     .option('--shard <i/n>', 'only the i-th of n disjoint slices, as run --shard takes it', parseShard)
-    .action(async (paths: string[], flags: { filter?: string; shard?: Shard }) => {
+    .option('--files-root <dir>', "refuse any scenario whose files root (files.root, or its own directory) lies outside this tree: a gate pins what scenarios may read")
+    .action(async (paths: string[], flags: { filter?: string; shard?: Shard; filesRoot?: string }) => {
       code = await listCommand(paths, flags);
     });
   program

@@ -8,6 +8,7 @@ import { queryKey } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { cell, CLASS_TEXT, counts, leakText, type Cell } from './view.js';
+import { displayName } from '../scenario/idn.js';
 
 export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -78,7 +79,7 @@ function scenarioHtml(r: ScenarioResult): string {
   const rows = r.queries.map((q, i) => {
     const hasFinding = r.findings.some((f) => queryKey(f.query) === queryKey(q));
     const cells = envs.map((env) => cellHtml(r, cell(r, env, i), env, hasFinding));
-    return `<tr data-query="${esc(queryKey(q))}"><th scope="row">${esc(q.name)}<span class="type">${q.type}${q.library ? ` ${q.library}` : ''}</span><div class="muted">${q.source}</div></th>${cells.join('')}</tr>`;
+    return `<tr data-query="${esc(queryKey(q))}"><th scope="row">${esc(displayName(q.name))}<span class="type">${q.type}${q.library ? ` ${q.library}` : ''}</span><div class="muted">${q.source}</div></th>${cells.join('')}</tr>`;
   });
   const countText = [
     `${c.unexpected} unexpected`,

@@ -12,7 +12,7 @@ import type { XMLBuilder } from 'xmlbuilder2/lib/interfaces.js';
 import { queryKey, type Difference, type Finding, type Layer } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
-import { CLASS_TEXT, leakText, mark, substitutionText } from './view.js';
+import { CLASS_TEXT, leakText, mark, substitutionText, queryLabel } from './view.js';
 
 // Loaded on first use: it takes a good part of a second to load, and most runs write no junit.xml.
 const xmlbuilder2 = (): typeof Xmlbuilder2 => createRequire(import.meta.url)('xmlbuilder2') as typeof Xmlbuilder2;
@@ -56,13 +56,13 @@ export function scenarioCases(r: ScenarioResult): Case[] {
         // The deciding layer carries the finding; the resolver layer of an address lookup carries what explains it.
         const diffs = !f ? [] : f.difference.layer === layer ? [f.difference] : layer === 'resolver' ? f.resolverDifferences : [];
         const ms = layer === 'application' ? obs.application!.latencyMs : obs.resolver[0]!.latencyMs;
-        cases.push({ name: `${queryKey(q)} [${layer}] ${env}`, seconds: seconds(ms), verdict: judge(f, layer, diffs) });
+        cases.push({ name: `${queryLabel(q)} [${layer}] ${env}`, seconds: seconds(ms), verdict: judge(f, layer, diffs) });
       }
     }
   });
   for (const e of r.expectations) {
     cases.push({
-      name: `${queryKey(e.query)} [expectation] ${e.environment}: ${e.description}`,
+      name: `${queryLabel(e.query)} [expectation] ${e.environment}: ${e.description}`,
       seconds: 0,
       verdict: e.met ? { kind: 'pass' } : { kind: 'failure', type: 'expectation-not-met', message: `${mark(e.baseline)}expected ${e.description} in ${e.environment}; got ${e.observed}`, text: '' },
     });

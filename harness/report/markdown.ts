@@ -3,10 +3,9 @@
 // differ with the explanation of the first, unmet expectations and leaks.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { queryKey } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
-import { byQuery, counts, leakText, mark, summariseFindings } from './view.js';
+import { byQuery, counts, leakText, mark, summariseFindings, queryLabel } from './view.js';
 
 const MAX_QUERIES = 6;
 
@@ -25,10 +24,10 @@ function scenarioBlock(r: ScenarioResult): string[] {
   groups.slice(0, MAX_QUERIES).forEach((fs, k) => {
     const f = fs[0]!;
     const marks = [...new Set(fs.map((x) => x.baseline).filter(Boolean))].map((m) => mark(m)).join('').trim();
-    out.push(`- ${marks ? `${marks} ` : ''}**${md(queryKey(f.query))}**: ${md(summariseFindings(fs))}${k === 0 ? `.  \n  ${md(f.explanation)}` : ''}`);
+    out.push(`- ${marks ? `${marks} ` : ''}**${md(queryLabel(f.query))}**: ${md(summariseFindings(fs))}${k === 0 ? `.  \n  ${md(f.explanation)}` : ''}`);
   });
   if (groups.length > MAX_QUERIES) out.push(`- … and ${groups.length - MAX_QUERIES} more queries with differences (see report.html or report.json)`);
-  for (const fs of byQuery(r, 'unstable')) out.push(`- unstable, not counted: **${md(queryKey(fs[0]!.query))}** ${md(summariseFindings(fs))}, but not when asked again`);
+  for (const fs of byQuery(r, 'unstable')) out.push(`- unstable, not counted: **${md(queryLabel(fs[0]!.query))}** ${md(summariseFindings(fs))}, but not when asked again`);
   for (const e of r.expectations.filter((x) => !x.met)) out.push(`- ${mark(e.baseline)}expected ${md(e.description)} in ${md(e.environment)}; got ${md(e.observed)}`);
   for (const l of r.leaks) out.push(`- ${mark(l.baseline)}leak: ${md(leakText(l))}`);
   return out;

@@ -6,7 +6,7 @@ import { explainEnvironment } from '../explain/index.js';
 import { DIFFERENCE_CLASSES, queryKey, type Finding } from '../model.js';
 import type { ScenarioResult } from '../run.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
-import { byQuery, leakText, mark, outcomeText, summariseFindings as summarise } from './view.js';
+import { byQuery, leakText, mark, outcomeText, summariseFindings as summarise, queryLabel } from './view.js';
 
 const MAX_QUERIES_SHOWN = 12;
 const MAX_DETAILED = 2;
@@ -47,7 +47,7 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     }
     const q = r.queries[i]!;
     const marks = [...new Set(fs.map((f) => f.baseline).filter(Boolean))].map((m) => mark(m)).join('');
-    out.push(`  ${c.red('✗')} ${marks}${c.bold(queryKey(q))}: ${summarise(fs)}`);
+    out.push(`  ${c.red('✗')} ${marks}${c.bold(queryLabel(q))}: ${summarise(fs)}`);
     if (detailed >= MAX_DETAILED || fs[0]!.difference.class === 'slow-only-in-one' && detailed > 0) continue;
     detailed++;
     const names = [r.reference, ...fs.map((f) => f.environment)];
@@ -59,7 +59,7 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     }
   }
   for (const fs of byQuery(r, 'unstable')) {
-    out.push(`  ${c.yellow('?')} ${queryKey(fs[0]!.query)}: ${summarise(fs)}, but not when asked again (${fs[0]!.recheck?.detail ?? ''}): not counted`);
+    out.push(`  ${c.yellow('?')} ${queryLabel(fs[0]!.query)}: ${summarise(fs)}, but not when asked again (${fs[0]!.recheck?.detail ?? ''}): not counted`);
   }
   for (const l of r.leaks) out.push(`  ${c.red('✗')} ${mark(l.baseline)}leak: ${leakText(l)}`);
   // Expected differences, grouped by their reason: a line per reason.
@@ -116,7 +116,7 @@ export function headline(r: ScenarioResult): string {
   const expected = r.findings.filter((f) => f.status === 'expected').length;
   if (top) {
     const more = byQuery(r, 'unexpected').length - 1;
-    return `${queryKey(top[0]!.query)} ${summarise(top)}${more > 0 ? ` (+${more} more quer${more === 1 ? 'y' : 'ies'})` : ''}`;
+    return `${queryLabel(top[0]!.query)} ${summarise(top)}${more > 0 ? ` (+${more} more quer${more === 1 ? 'y' : 'ies'})` : ''}`;
   }
   if (r.leaks.length) return `leak: ${leakText(r.leaks[0]!)}`;
   if (unmet) return `${unmet} expectation${unmet === 1 ? '' : 's'} not met`;

@@ -3,8 +3,13 @@
 // the environment x query matrix, and counts per status.
 import { describeApp, describeResolver } from '../compare/normalise.js';
 import { explainEnvironment } from '../explain/index.js';
+import { describeLeak } from '../explain/leak.js';
+import { displayName } from '../scenario/idn.js';
 import { DIFFERENCE_CLASSES, queryKey, type DifferenceClass, type Finding, type Leak, type QueryObservation, type Substitution } from '../model.js';
 import type { ScenarioResult } from '../run.js';
+
+/** A query as reports name it: the name in both forms where it is an IDN, the type, the library where there are several. */
+export const queryLabel = (q: Pick<Finding['query'], 'name' | 'type' | 'library'>): string => `${displayName(q.name)} ${q.type}${q.library ? ` [${q.library}]` : ''}`;
 
 export const CLASS_TEXT: Record<DifferenceClass, string> = {
   'resolves-only-in-one': 'resolves only in',
@@ -84,7 +89,7 @@ export function substitutionText(s: Substitution): string {
 }
 
 export function leakText(l: Leak): string {
-  return `unbound in ${l.environment} sent ${l.count} quer${l.count === 1 ? 'y' : 'ies'} to ${l.server} (as a server for ${l.zone === '.' ? 'the root' : `${l.zone}.`}), which the scenario's network does not have; asked about ${l.qnames.join(', ')}`;
+  return describeLeak(l);
 }
 
 export const mark = (m: 'new' | 'known' | undefined): string => (m ? `[${m}] ` : '');

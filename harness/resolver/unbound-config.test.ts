@@ -1,8 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
+import { filesRoot } from '../scenario/confine.js';
 import { loadUnboundConfig, parseStatement } from './unbound-config.js';
 
 let root: string;
@@ -82,5 +83,31 @@ describe('loadUnboundConfig', () => {
     const main = write('unbound.conf', 'include: "/etc/unbound/a.conf"\n');
     write('a.conf', 'include: "/etc/unbound/unbound.conf"\n');
     expect(loadError(main).message).toMatch(/a\.conf:1: include: include cycle: .*unbound\.conf -> .*a\.conf -> .*unbound\.conf/);
+  });
+});
+
+describe('loadUnboundConfig: confined to the scenario files root', () => {
+  it('refuses an include that is a symlink out of the tree, naming the include line', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-elsewhere-'));
+    try {
+      writeFileSync(join(elsewhere, 'secret.conf'), 'server:\n    secret-token-xyz: 1\n');
+      mkdirSync(join(root, 'conf.d'));
+      symlinkSync(join(elsewhere, 'secret.conf'), join(root, 'conf.d/a.conf'));
+      const main = write('unbound.conf', 'server:\n    include: "/etc/unbound/conf.d/*.conf"\n');
+      let e: InputError | undefined;
+      try {
+        loadUnboundConfig(main, root, filesRoot(root, true));
+      } catch (x) {
+        e = x as InputError;
+      }
+      expect(e).toBeInstanceOf(InputError);
+      expect(e!.location).toEqual({ file: main, line: 2, field: 'include' });
+      expect(e!.message).toMatch(/resolves to .*secret\.conf\) lies outside the scenario's files root/);
+      expect(e!.message).not.toContain('secret-token-xyz');
+      // Without confinement (a caller that has no scenario) the same tree loads.
+      expect(loadUnboundConfig(main, root).files).toHaveLength(2);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

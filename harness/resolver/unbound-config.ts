@@ -4,10 +4,11 @@
 // directory the scenario names (resolver.configRoot), so an absolute include
 // such as "/etc/unbound/unbound.conf.d/*.conf" maps into it. Loaded while
 // planning, so a missing include is bad input reported before anything starts.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { InputError } from '../errors.js';
+import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
 
 /** What the config root stands for in the image: unbound's own config directory. */
 export const IMAGE_CONFIG_DIR = '/etc/unbound';
@@ -84,14 +85,25 @@ export function imageToLocal(imagePath: string, root: string): string | undefine
  * Reads the main file and everything it includes. Relative include paths
  * resolve as unbound resolves them: against the last `directory:` before them
  * (unbound changes there at once), else against /etc/unbound, unbound's default.
+ * With `confineTo`, every file read (symlinks resolved) must lie in that tree:
+ * a link under the config root cannot point elsewhere on the machine.
  */
-export function loadUnboundConfig(main: string, root: string): UnboundConfig {
+export function loadUnboundConfig(main: string, root: string, confineTo?: FilesRoot): UnboundConfig {
   const files = new Map<string, ConfigFile>();
   let directory = IMAGE_CONFIG_DIR;
 
   const visit = (path: string, stack: readonly string[], from?: { file: string; line: number; field: string }): void => {
     if (stack.includes(path)) {
       throw new InputError(from, `include cycle: ${[...stack.slice(stack.indexOf(path)), path].join(' -> ')}`, 'remove the include that leads back to a file already being read');
+    }
+    if (confineTo !== undefined) {
+      let real = path;
+      try {
+        real = realpathSync(path);
+      } catch {
+        // Missing: reported as unreadable below.
+      }
+      if (!isWithin(real, confineTo.dir)) throw outside(path, real, confineTo, from ?? { file: path });
     }
     let text: string;
     try {

@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import type { PrepareContext } from './types.js';
-import { mapToOriginal, prepareUnboundConfig } from './unbound.js';
+import { listenOf, mapToOriginal, prepareUnboundConfig } from './unbound.js';
 import { loadUnboundConfig } from './unbound-config.js';
 
 const TA = {
@@ -101,5 +101,20 @@ describe('prepareUnboundConfig', () => {
     const a = write('a.conf', 'server:\n');
     const p = prepare(main);
     expect(mapToOriginal('/run/x/host/etc/unbound/a.conf:2: error: stray\n/run/x/host/etc/unbound/unbound.conf failed', p)).toBe(`${a}:2: error: stray\n${main} failed`);
+  });
+});
+
+describe('listenOf', () => {
+  it('agrees with prepare: the first IPv4 interface of the server clause, includes read in place', () => {
+    write('conf.d/listen.conf', 'server:\n    interface: ::1\n    interface: 127.0.0.2\n');
+    const main = write('unbound.conf', 'server:\n    include: "/etc/unbound/conf.d/*.conf"\n    interface: 127.0.0.3\n');
+    const config = loadUnboundConfig(main, root);
+    expect(listenOf(config)).toEqual({ address: '127.0.0.2', port: 53 });
+    expect(listenOf(config)).toEqual(prepareUnboundConfig(config, CTX).listen);
+  });
+
+  it('defaults to 127.0.0.1, and reads 0.0.0.0 as loopback', () => {
+    expect(listenOf(loadUnboundConfig(write('a.conf', 'server:\n    verbosity: 1\n'), root))).toEqual({ address: '127.0.0.1', port: 53 });
+    expect(listenOf(loadUnboundConfig(write('b.conf', 'server:\n    interface: 0.0.0.0\n    port: 5353\n'), root)).address).toBe('127.0.0.1');
   });
 });

@@ -66,6 +66,39 @@ function listenAddress(values: string[], port: number): { address: string; port:
   return { address: '127.0.0.1', port };
 }
 
+/**
+ * Where the config makes unbound listen (its first IPv4 interface:, 127.0.0.1
+ * by default), read in unbound's order as prepare() reads it, without
+ * preparing anything: the plan checks resolv.conf against it.
+ */
+export function listenOf(config: UnboundConfig): { address: string; port: number } {
+  const byPath = new Map(config.files.map((f) => [f.path, f]));
+  const interfaces: string[] = [];
+  let port = 53;
+  let clause = '';
+  const walk = (path: string, depth: number): void => {
+    const file = byPath.get(path);
+    if (!file || depth > 32) return;
+    const includes = new Map(file.includes.map((d) => [d.line, d]));
+    file.text.split('\n').forEach((text, i) => {
+      const st = parseStatement(text);
+      if (st.kind === 'clause') clause = st.name;
+      if (st.kind !== 'setting') return;
+      const d = isInclude(st.key) ? includes.get(i + 1) : undefined;
+      if (d) {
+        if (d.toplevel) clause = '';
+        for (const f of d.files) walk(f, depth + 1);
+        if (d.toplevel) clause = '';
+        return;
+      }
+      if (clause === 'server' && st.key === 'interface') interfaces.push(st.value);
+      if (clause === 'server' && st.key === 'port') port = Number(unquote(st.value)) || 53;
+    });
+  };
+  walk(config.main, 0);
+  return listenAddress(interfaces, port);
+}
+
 export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext): PreparedConfig {
   const mirrorRoot = join(ctx.configDir, 'etc/unbound');
   const mirrorOf = (path: string): string =>

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -105,6 +105,54 @@ describe('parseScenario: a valid scenario', () => {
     const s = parseScenario(VALID, file);
     expect(s.lineOf(['network', 'public', 'zones', 0, 'file'])).toBe(lineContaining(VALID, 'file: example.io.zone'));
     expect(s.lineOf(['environments', 1, 'egress'])).toBe(lineContaining(VALID, 'egress: drop'));
+  });
+});
+
+describe('parseScenario: confinement to the files root', () => {
+  it('refuses a file outside the scenario directory unless files.root takes it in', () => {
+    const sub = join(dir, 'scenarios');
+    mkdirSync(sub, { recursive: true });
+    const inner = join(sub, 'inner.yaml');
+    const text = VALID.replace('config: unbound.conf', 'config: ../unbound.conf').replace('resolvConf: resolv.conf', 'resolvConf: ../resolv.conf').replace('file: example.io.zone', 'file: ../example.io.zone');
+    let err: InputError | undefined;
+    try {
+      parseScenario(text, inner);
+    } catch (e) {
+      err = e as InputError;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect(err!.location).toEqual({ file: inner, line: lineContaining(text, 'file: ../example.io.zone'), field: 'network.public.zones[0].file' });
+    expect(err!.message).toContain("lies outside the scenario's files root");
+    expect(err!.hint).toContain('files: { root: DIR }');
+    const s = parseScenario(`files:
+  root: ..
+${text}`, inner);
+    expect(s.filesRoot).toEqual({ dir: realpathSync(dir), declared: true });
+    expect(s.paths.resolvConf).toBe(join(realpathSync(dir), 'resolv.conf'));
+  });
+
+  it('refuses a symlink inside the tree that points out of it', () => {
+    const elsewhere = mkdtempSync(join(tmpdir(), 'dnsparity-load-elsewhere-'));
+    try {
+      writeFileSync(join(elsewhere, 'resolv.conf'), 'nameserver 127.0.0.1\n');
+      symlinkSync(join(elsewhere, 'resolv.conf'), join(dir, 'linked-resolv.conf'));
+      const text = VALID.replace('resolvConf: resolv.conf', 'resolvConf: linked-resolv.conf');
+      expect(() => parseScenario(text, file)).toThrow(/stub\.resolvConf: linked-resolv\.conf \(resolves to .*\) lies outside/);
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the files root inside a limit the command line sets', () => {
+    const sub = join(dir, 'limited');
+    mkdirSync(sub, { recursive: true });
+    expect(() => parseScenario(`files:\n  root: ..\n${VALID}`, join(sub, 's.yaml'), { filesLimit: sub })).toThrow(/:2: files\.root: \.\. \(resolves to .*\) lies outside --files-root/);
+    expect(() => parseScenario(VALID, file, { filesLimit: sub })).toThrow(/the scenario's directory .* lies outside --files-root/);
+    expect(parseScenario(VALID, file, { filesLimit: dir }).filesRoot.declared).toBe(false);
+  });
+
+  it('names files.root when it is not a directory', () => {
+    expect(() => parseScenario(`files:\n  root: nowhere\n${VALID}`, file)).toThrow(/:2: files\.root: not a directory/);
   });
 });
 

@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { confine, filesRoot, isWithin, type FilesRoot } from './confine.js';
 import { scenarioSchema, type ScenarioData } from './schema.js';
 
 export interface Scenario extends ScenarioData {
@@ -19,13 +20,20 @@ export interface Scenario extends ScenarioData {
     readonly configRoot?: string;
     readonly resolvConf?: string;
   };
+  /** The tree every file the scenario makes the harness read lies in (see confine.ts). */
+  readonly filesRoot: FilesRoot;
   /** Line of a field, for errors found after loading (zones, configs). */
   lineOf(path: readonly (string | number)[]): number | undefined;
 }
 
 type Path = readonly (string | number)[];
 
-export function loadScenario(file: string): Scenario {
+export interface LoadOptions {
+  /** A tree the scenario's files root must lie in (the CLI's --files-root), symlinks resolved. */
+  readonly filesLimit?: string;
+}
+
+export function loadScenario(file: string, opts: LoadOptions = {}): Scenario {
   const abs = resolve(file);
   let text: string;
   try {
@@ -35,10 +43,10 @@ export function loadScenario(file: string): Scenario {
     if (e instanceof InputError) throw e;
     throw new InputError({ file }, `cannot read scenario: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, 'check the path');
   }
-  return parseScenario(text, abs);
+  return parseScenario(text, abs, opts);
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+export function parseScenario(text: string, file: string, opts: LoadOptions = {}): Scenario {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const rel = file;
@@ -68,15 +76,32 @@ export function parseScenario(text: string, file: string): Scenario {
   const at = (path: Path, message: string, hint?: string): InputError =>
     new InputError({ file: rel, line: lineOf(path), field: fieldName(path) }, message, hint);
 
+  const locate = (path: Path) => ({ file: rel, line: lineOf(path), field: fieldName(path) });
+  if (data.files !== undefined && !isDirectory(resolve(dir, data.files.root))) {
+    throw at(['files', 'root'], `not a directory: ${data.files.root} (resolved to ${resolve(dir, data.files.root)})`, 'name the tree the scenario reads its files from, relative to the scenario file');
+  }
+  const root = filesRoot(data.files !== undefined ? resolve(dir, data.files.root) : dir, data.files !== undefined);
+  if (opts.filesLimit !== undefined) {
+    const limit = resolve(opts.filesLimit);
+    if (!isDirectory(limit)) throw new InputError({ file: 'command line', field: '--files-root' }, `not a directory: ${opts.filesLimit}`, 'name the tree scenarios may read files from, such as the repository');
+    const real = filesRoot(limit, true).dir;
+    if (!isWithin(root.dir, real)) {
+      throw data.files !== undefined
+        ? at(['files', 'root'], `${data.files.root} (resolves to ${root.dir}) lies outside --files-root ${real}`, 'a scenario may read only files under the tree the command line allows')
+        : new InputError({ file: rel }, `the scenario's directory ${root.dir} lies outside --files-root ${real}`, 'a scenario may read only files under the tree the command line allows');
+    }
+  }
+  // The real path, checked against the root: what is read is what was checked.
   const mustRead = (path: Path, p: string): string => {
     const full = resolve(dir, p);
+    const real = confine(full, root, locate(path), p);
     try {
-      accessSync(full, constants.R_OK);
-      if (!statSync(full).isFile()) throw new Error('not a file');
+      accessSync(real, constants.R_OK);
+      if (!statSync(real).isFile()) throw new Error('not a file');
     } catch {
       throw at(path, `file not found or not readable: ${p} (resolved to ${full})`, 'paths are relative to the scenario file');
     }
-    return full;
+    return real;
   };
 
   // Cross-field checks the schema cannot express.
@@ -118,14 +143,16 @@ export function parseScenario(text: string, file: string): Scenario {
   };
   const resolverConfig = hostFile(['resolver', 'config'], data.resolver.config);
   const resolvConf = hostFile(['stub', 'resolvConf'], data.stub.resolvConf);
-  const configRoot = data.resolver.configRoot !== undefined ? resolve(dir, data.resolver.configRoot) : resolverConfig !== undefined ? dirname(resolverConfig) : undefined;
+  let configRoot = data.resolver.configRoot !== undefined ? resolve(dir, data.resolver.configRoot) : resolverConfig !== undefined ? dirname(resolverConfig) : undefined;
   if (data.resolver.configRoot !== undefined && !isDirectory(configRoot!)) {
     throw at(['resolver', 'configRoot'], `not a directory: ${data.resolver.configRoot} (resolved to ${configRoot})`, "name the directory that stands for the image's /etc/unbound, relative to the scenario file");
   }
+  if (data.resolver.configRoot !== undefined) configRoot = confine(configRoot!, root, locate(['resolver', 'configRoot']), data.resolver.configRoot);
   return {
     ...data,
     file,
     name: data.name ?? basename(file).replace(/\.ya?ml$/, ''),
+    filesRoot: root,
     paths: { ...(resolverConfig ? { resolverConfig } : {}), ...(configRoot ? { configRoot } : {}), ...(resolvConf ? { resolvConf } : {}) },
     lineOf,
   };

@@ -4,13 +4,23 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { DIFFERENCE_CLASSES, QUERY_TYPES } from '../model.js';
 import { STUB_LIBRARIES } from '../resolver/search.js';
+import { toALabels } from './idn.js';
 
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/i;
+
+/** A name written in Unicode becomes its A-labels; one that cannot is refused with the reason. */
+const aLabels = (s: string, ctx: z.RefinementCtx<string>): string => {
+  const c = toALabels(s);
+  if (c.ok) return c.name;
+  ctx.addIssue({ code: 'custom', message: `"${s}" cannot be converted to A-labels: ${c.reason}` });
+  return z.NEVER;
+};
 
 export const domainName = z
   .string()
   .trim()
   .transform((s) => s.replace(/\.$/, '').toLowerCase())
+  .transform(aLabels)
   .refine((s) => s.length > 0 && s.length <= 253 && s.split('.').every((l) => LABEL.test(l)), {
     message: 'expected a domain name such as "www.example.io"',
   });
@@ -23,6 +33,7 @@ export const queryName = z
   .string()
   .trim()
   .transform((s) => s.toLowerCase())
+  .transform((s, ctx) => (s.endsWith('.') ? `${aLabels(s.slice(0, -1), ctx)}.` : aLabels(s, ctx)))
   .refine((s) => {
     const bare = s.replace(/\.$/, '');
     return bare.length > 0 && bare.length <= 253 && bare.split('.').every((l) => LABEL.test(l));
@@ -33,6 +44,7 @@ const namePattern = z
   .string()
   .trim()
   .transform((s) => s.replace(/\.$/, '').toLowerCase())
+  .transform((s, ctx) => (s.startsWith('*.') ? `*.${aLabels(s.slice(2), ctx)}` : aLabels(s, ctx)))
   .refine((s) => {
     const rest = s.startsWith('*.') ? s.slice(2) : s;
     return rest.length > 0 && rest.split('.').every((l) => LABEL.test(l));
@@ -146,6 +158,12 @@ export const scenarioSchema = z.strictObject({
         .default([]),
     })
     .default({ differences: [], answers: [] }),
+  /**
+   * The directory tree every file the scenario makes the harness read must lie
+   * in (zones and their $INCLUDEs, the resolver config and its includes,
+   * resolv.conf), relative to the scenario file; default: the scenario's own directory.
+   */
+  files: z.strictObject({ root: z.string().min(1).describe('a directory, relative to the scenario file') }).optional(),
   /** Opting into the real Internet is possible only here, and tests never set it. */
   allowRealInternet: z.literal(false, { message: 'the real Internet is not supported; remove this field' }).optional(),
 });

@@ -1,9 +1,10 @@
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { basename, delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import { formatRecord, fqdn, isAtOrBelow, loadZone, parseCanonical, type ZoneRecord } from './zonefile.js';
+import { filesRoot } from '../scenario/confine.js';
+import { expandIncludes, formatRecord, fqdn, isAtOrBelow, loadZone, parseCanonical, type ZoneRecord } from './zonefile.js';
 
 describe('parseCanonical', () => {
   it('reads ldns-read-zone lines into lower-case owners without the trailing dot', () => {
@@ -156,5 +157,89 @@ describe('loadZone (runs nsd-checkzone and ldns-read-zone)', () => {
     );
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).location).toEqual({ file, line: 5 });
+  });
+});
+
+describe('$INCLUDE: expanded here, confined to the files root', () => {
+  let dir: string;
+  let outsideDir: string;
+  const WHERE = { file: '/scenarios/s.yaml', line: 12, field: 'network.public.zones[0].file' };
+  const SECRET = 'secret-token-that-must-not-be-echoed';
+  const head = ['$TTL 300', '@    IN SOA ns1 hostmaster 1 3600 600 86400 300', '@    IN NS  ns1'];
+  const fail = (p: Promise<unknown>) => p.then(() => { throw new Error('expected an InputError'); }, (e: unknown) => e as InputError);
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'dnsparity-include-test-'));
+    outsideDir = mkdtempSync(join(tmpdir(), 'dnsparity-include-outside-'));
+    mkdirSync(join(dir, 'parts'));
+    writeFileSync(join(dir, 'parts/hosts.zone'), 'ns1  IN A 198.51.100.53\nwww  IN A 203.0.113.80\n');
+    writeFileSync(join(dir, 'parts/sub.zone'), 'db   IN A 10.0.0.5\n');
+    writeFileSync(join(outsideDir, 'secret'), `${SECRET} IN A 192.0.2.1\n`);
+    symlinkSync(join(outsideDir, 'secret'), join(dir, 'parts/link.zone'));
+  });
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(outsideDir, { recursive: true, force: true });
+  });
+
+  it('expands includes relative to the including file, with an origin, and maps lines back', () => {
+    const file = join(dir, 'main.zone');
+    writeFileSync(file, [...head, '$INCLUDE parts/hosts.zone ; the hosts', '$INCLUDE "parts/sub.zone" internal', 'mail IN A 203.0.113.25', ''].join('\n'));
+    const e = expandIncludes(file, 'example.io', filesRoot(dir, false), WHERE);
+    const lines = e.text.split('\n');
+    expect(lines).toContain('$ORIGIN internal.example.io.');
+    // The origin reverts after the include (RFC 1035 5.1).
+    expect(lines.slice(lines.indexOf('db   IN A 10.0.0.5')).find((l) => l.startsWith('$ORIGIN'))).toBe('$ORIGIN example.io.');
+    expect(e.sources[lines.indexOf('www  IN A 203.0.113.80')]).toEqual({ file: join(dir, 'parts/hosts.zone'), line: 2 });
+    expect(e.sources[lines.indexOf('mail IN A 203.0.113.25')]).toEqual({ file, line: 6 });
+    expect(lines.some((l) => /\$include/i.test(l))).toBe(false);
+  });
+
+  it.skipIf(missing.length > 0)('loads a zone whose records come from includes', async () => {
+    const file = join(dir, 'main.zone');
+    writeFileSync(file, [...head, '$INCLUDE parts/hosts.zone', '$include parts/sub.zone internal', ''].join('\n'));
+    const z = await loadZone('example.io', file, WHERE, filesRoot(dir, false));
+    expect(z.records.map((r) => r.name)).toEqual(expect.arrayContaining(['www.example.io', 'db.internal.example.io']));
+  });
+
+  it.skipIf(missing.length > 0)('maps a checker error in an included file to that file and line', async () => {
+    writeFileSync(join(dir, 'parts/bad.zone'), 'ok  IN A 192.0.2.1\nbad IN A 192.0.2.300\n');
+    const file = join(dir, 'bad-main.zone');
+    writeFileSync(file, [...head, 'ns1 IN A 198.51.100.53', '$INCLUDE parts/bad.zone', ''].join('\n'));
+    const e = await fail(loadZone('example.io', file, WHERE, filesRoot(dir, false)));
+    expect(e.location).toEqual({ file: join(dir, 'parts/bad.zone'), line: 2 });
+  });
+
+  it('refuses an absolute include outside the root, naming the line, without reading it', () => {
+    const file = join(dir, 'abs.zone');
+    writeFileSync(file, [...head, `$INCLUDE ${join(outsideDir, 'secret')}`, ''].join('\n'));
+    let e: InputError | undefined;
+    try {
+      expandIncludes(file, 'example.io', filesRoot(dir, false), WHERE);
+    } catch (x) {
+      e = x as InputError;
+    }
+    expect(e).toBeInstanceOf(InputError);
+    expect(e!.location).toEqual({ file, line: 4, field: '$INCLUDE' });
+    expect(e!.message).toMatch(/lies outside the scenario's files root/);
+    expect(e!.message + String(e!.hint)).not.toContain(SECRET);
+  });
+
+  it('refuses a relative include that climbs out, and a symlink that points out', () => {
+    for (const [name, target] of [['dots.zone', `../${basename(outsideDir)}/secret`], ['link.zone', 'parts/link.zone']] as const) {
+      const file = join(dir, name);
+      writeFileSync(file, [...head, `$INCLUDE ${target}`, ''].join('\n'));
+      expect(() => expandIncludes(file, 'example.io', filesRoot(dir, false), WHERE)).toThrow(/lies outside the scenario's files root/);
+    }
+  });
+
+  it('refuses a zone file that is itself a symlink out of the root, a cycle, and a malformed directive', () => {
+    expect(() => expandIncludes(join(dir, 'parts/link.zone'), 'example.io', filesRoot(dir, false), WHERE)).toThrow(/outside/);
+    const loop = join(dir, 'loop.zone');
+    writeFileSync(loop, [...head, '$INCLUDE loop.zone', ''].join('\n'));
+    expect(() => expandIncludes(loop, 'example.io', filesRoot(dir, false), WHERE)).toThrow(/cycle/);
+    const bad = join(dir, 'malformed.zone');
+    writeFileSync(bad, [...head, '$INCLUDE "unterminated', ''].join('\n'));
+    expect(() => expandIncludes(bad, 'example.io', filesRoot(dir, false), WHERE)).toThrow(/expected "\$INCLUDE <file> \[<origin>\]"/);
   });
 });

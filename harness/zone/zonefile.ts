@@ -1,10 +1,15 @@
 // Loads RFC 1035 master files. nsd-checkzone validates them (the server that
 // will serve them, with file:line errors); ldns-read-zone turns them into one
 // fully qualified record per line, which is all this module has to parse.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+// $INCLUDE is expanded here, not by those tools: each included file must lie
+// in the scenario's files root (symlinks resolved), and the tools only ever
+// see a copy with nothing left to include, so they open no other file.
+import { readFileSync, realpathSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { InputError, type Location } from '../errors.js';
+import { filesRoot, isWithin, outside, type FilesRoot } from '../scenario/confine.js';
 import { tryRun } from '../util/exec.js';
 
 export interface ZoneRecord {
@@ -41,21 +46,123 @@ export function formatRecord(r: ZoneRecord): string {
   return `${fqdn(r.name)}\t${r.ttl}\tIN\t${r.type}\t${r.data}`;
 }
 
-export async function loadZone(origin: string, file: string, where: Location): Promise<LoadedZone> {
-  const check = await tryRun('nsd-checkzone', [fqdn(origin), file]);
-  if (check.exitCode !== 0) {
-    const m = /error: ([^\n]*?):(\d+): ([^\n]+)/.exec(check.stderr);
-    if (m) throw new InputError({ file: m[1]!, line: Number(m[2]) }, `zone ${origin}: ${m[3]}`, `fix the master file (named at ${InputError.format(where, '').replace(/: $/, '')})`);
-    throw new InputError(where, `zone ${origin} does not load: ${(check.stderr || check.stdout).trim().split('\n').pop()}`);
+/** A master file with its $INCLUDEs expanded, and where each line came from. */
+export interface ExpandedZone {
+  readonly text: string;
+  /** Per line of `text` (0-based): the file and 1-based line it stands for. */
+  readonly sources: readonly { readonly file: string; readonly line: number }[];
+}
+
+const INCLUDE = /^\s*\$include\b/i;
+const ORIGIN = /^\$origin\s+(\S+)/i;
+/** Nesting beyond this is a mistake, not a zone. */
+const MAX_INCLUDE_DEPTH = 16;
+
+/** "$INCLUDE <file> [<origin>] [; comment]": the file may be quoted. */
+function includeArgs(line: string): { file: string; origin?: string } | undefined {
+  const rest = line.replace(INCLUDE, '');
+  const tokens: string[] = [];
+  // Tokens are quoted strings or runs of non-space; ";" outside quotes starts a comment.
+  const re = /\s*(?:"((?:[^"\\]|\\.)*)"|([^\s;"]+)|(;.*)|(\S))/gy;
+  for (let m = re.exec(rest); m !== null && m[0] !== ''; m = re.exec(rest)) {
+    if (m[3] !== undefined) break;
+    if (m[4] !== undefined) return undefined; // an unbalanced quote
+    tokens.push(m[1] ?? m[2]!);
   }
-  const text = await readFile(file, 'utf8');
-  // ldns-read-zone has no origin option: the copy it reads starts with one.
+  if (tokens.length === 0 || tokens.length > 2) return undefined;
+  return tokens[1] !== undefined ? { file: tokens[0]!, origin: tokens[1] } : { file: tokens[0]! };
+}
+
+const absoluteName = (name: string, current: string): string =>
+  name.endsWith('.') ? name : current === '.' ? `${name}.` : `${name}.${current}`;
+
+/**
+ * Reads a master file and every file its $INCLUDEs name, relative paths
+ * against the including file's directory. Each must resolve (symlinks
+ * followed) inside `root`; one that does not is refused at the line that
+ * names it, before anything reads it.
+ */
+export function expandIncludes(file: string, origin: string, root: FilesRoot, where: Location): ExpandedZone {
+  const out: string[] = [];
+  const sources: { file: string; line: number }[] = [];
+  const visit = (path: string, current: string, stack: readonly string[], from: Location): void => {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new InputError(from, `cannot read zone file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+    }
+    const lines = text.split('\n');
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!;
+      const at = { file: path, line: i + 1 };
+      const o = ORIGIN.exec(line);
+      if (o) current = absoluteName(o[1]!, current);
+      if (!INCLUDE.test(line)) {
+        out.push(line);
+        sources.push(at);
+        continue;
+      }
+      const here = { ...at, field: '$INCLUDE' };
+      const args = includeArgs(line);
+      if (!args) throw new InputError(here, 'expected "$INCLUDE <file> [<origin>]"', 'name one file, quoted if it has spaces, and optionally an origin');
+      const target = isAbsolute(args.file) ? args.file : resolve(dirname(path), args.file);
+      let real: string;
+      try {
+        real = realpathSync(target);
+      } catch (e) {
+        throw new InputError(here, `cannot open include file ${args.file} (resolved to ${target}): ${(e as NodeJS.ErrnoException).code ?? String(e)}`, "relative $INCLUDE paths resolve against the including file's directory");
+      }
+      if (!isWithin(real, root.dir)) throw outside(args.file, real, root, here);
+      if (stack.includes(real)) throw new InputError(here, `$INCLUDE cycle: ${args.file} is already being read`, 'remove the $INCLUDE that leads back');
+      if (stack.length >= MAX_INCLUDE_DEPTH) throw new InputError(here, `$INCLUDE nested more than ${MAX_INCLUDE_DEPTH} deep`);
+      // RFC 1035 5.1: the included file starts at the given origin (else the
+      // current one), and the origin reverts when it ends.
+      const inner = args.origin !== undefined ? absoluteName(args.origin, current) : current;
+      out.push(`$ORIGIN ${inner}`);
+      sources.push(at);
+      visit(target, inner, [...stack, real], here);
+      out.push(`$ORIGIN ${current}`);
+      sources.push(at);
+    }
+  };
+  let realTop = file;
+  try {
+    realTop = realpathSync(file);
+  } catch {
+    // Reported as unreadable by visit.
+  }
+  if (!isWithin(realTop, root.dir)) throw outside(file, realTop, root, where);
+  visit(file, fqdn(origin), [realTop], where);
+  return { text: out.join('\n'), sources };
+}
+
+/**
+ * Loads a zone. `root` bounds the files it may read; by default the zone
+ * file's own directory.
+ */
+export async function loadZone(origin: string, file: string, where: Location, root?: FilesRoot): Promise<LoadedZone> {
+  const expanded = expandIncludes(file, origin, root ?? filesRoot(dirname(file), false), where);
+  // Both tools read a copy with the origin first (ldns-read-zone has no
+  // origin option) in an empty directory; errors are mapped back to the
+  // file and line they stand for.
   const tmp = await mkdtemp(join(tmpdir(), 'dnsparity-zone-'));
+  let check;
   let canon;
   try {
     const copy = join(tmp, 'zone');
-    await writeFile(copy, `$ORIGIN ${fqdn(origin)}\n${text}\n`);
-    canon = await tryRun('ldns-read-zone', [copy]);
+    await writeFile(copy, `$ORIGIN ${fqdn(origin)}\n${expanded.text}\n`);
+    const sourceOf = (copyLine: number) => expanded.sources[copyLine - 2] ?? { file, line: undefined };
+    check = await tryRun('nsd-checkzone', [fqdn(origin), copy], { cwd: tmp });
+    if (check.exitCode !== 0) {
+      const m = /error: ([^\n]*?):(\d+): ([^\n]+)/.exec(check.stderr);
+      if (m) {
+        const src = sourceOf(Number(m[2]));
+        throw new InputError(src.line !== undefined ? { file: src.file, line: src.line } : { file: src.file }, `zone ${origin}: ${m[3]!.replaceAll(copy, src.file)}`, `fix the master file (named at ${InputError.format(where, '').replace(/: $/, '')})`);
+      }
+      throw new InputError(where, `zone ${origin} does not load: ${(check.stderr || check.stdout).trim().split('\n').pop()}`);
+    }
+    canon = await tryRun('ldns-read-zone', [copy], { cwd: tmp });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

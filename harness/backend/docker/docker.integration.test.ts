@@ -72,7 +72,7 @@ describe.skipIf(!!skipDocker)('docker backend', () => {
     writeFileSync(conf, 'server:\n    interface: 127.0.0.1\n    num-threads: lots\n');
     const text = readFileSync('scenarios/stub-zone-fix.yaml', 'utf8').replace('../fixtures/images/stub-zone-fix/unbound.conf', conf);
     const file = join(dir, 'bad.yaml');
-    writeFileSync(file, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
+    writeFileSync(file, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/^  root: .*$/m, '  root: /'));
     const plan = await planScenario(loadScenario(file));
     const before = await dockerLeftovers();
     const err = await new DockerBackend().start(plan, { signal: new AbortController().signal }).catch((e: unknown) => e);

@@ -6,7 +6,7 @@ import { constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
-import type { Query, QueryObservation, ServerRole, Substitution, UpstreamExchange } from '../../model.js';
+import type { Query, QueryObservation, ServerRole, Substitution, UnknownTraffic, UpstreamExchange } from '../../model.js';
 import { signInternet } from '../../network/dnssec.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { traceUpstream, type RunPlan } from '../../plan.js';
@@ -22,7 +22,7 @@ import { ManagedProcess } from '../../util/process.js';
 import { tracer } from '../../util/trace.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { nsdFiles, providerConfig } from './files.js';
-import { ipBatches, LINK_RANGE, nftRuleset, planTopology, type Topology } from './topology.js';
+import { ipBatches, LINK_RANGE, nftRuleset, planTopology, sourceOfInterface, type Topology } from './topology.js';
 
 const ETC_NETNS = '/etc/netns';
 const READY_TIMEOUT_MS = 15_000;
@@ -109,11 +109,13 @@ class NetnsRun implements StartedRun {
   }
 
   async leaks(): Promise<string[]> {
+    return [...new Set((await this.unknownTraffic()).map((t) => t.address))].sort();
+  }
+
+  async unknownTraffic(): Promise<UnknownTraffic[]> {
     if (!this.topology) return [];
     const r = await run('ip', ['netns', 'exec', this.topology.router, 'nft', '-j', 'list', 'set', 'inet', 'dnsparity', 'unknown']);
-    const doc = JSON.parse(r.stdout) as { nftables: { set?: { elem?: (string | { elem: { val: string } })[] } }[] };
-    const elems = doc.nftables.find((x) => x.set)?.set?.elem ?? [];
-    return elems.map((e) => (typeof e === 'string' ? e : e.elem.val)).sort();
+    return parseUnknownSet(r.stdout, this.topology);
   }
 
   file(rel: string, text: string): string {
@@ -295,4 +297,18 @@ export function probeServers(listen: { address: string; port: number }, nameserv
 async function checkGenerated(conf: string): Promise<void> {
   const c = await tryRun('unbound-checkconf', [conf]);
   if (c.exitCode !== 0) throw new BackendError(`generated provider config rejected: ${(c.stderr || c.stdout).trim()}`);
+}
+
+/** The router's "unknown" set (nft -j): one record per source link, destination, protocol and port. */
+export function parseUnknownSet(json: string, t: Topology): UnknownTraffic[] {
+  type Elem = { elem: { val: { concat: [string, string, string | number, number] }; counter?: { packets: number } } };
+  const doc = JSON.parse(json) as { nftables: { set?: { elem?: Elem[] } }[] };
+  const elems = doc.nftables.find((x) => x.set)?.set?.elem ?? [];
+  const out = elems.map(({ elem }) => {
+    const [iface, address, proto, port] = elem.val.concat;
+    const protocol = typeof proto === 'number' ? `protocol ${proto}` : proto;
+    const withPort = protocol === 'tcp' || protocol === 'udp';
+    return { source: sourceOfInterface(t, iface), address, protocol, ...(withPort ? { port } : {}), packets: elem.counter?.packets ?? 0 };
+  });
+  return out.sort((a, b) => a.address.localeCompare(b.address) || a.source.localeCompare(b.source) || (a.port ?? 0) - (b.port ?? 0));
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { ipBatches, nftRuleset, planTopology, type Topology } from './topology.js';
+import { parseUnknownSet } from './index.js';
+import { ipBatches, nftRuleset, planTopology, sourceOfInterface, type Topology } from './topology.js';
 
 const PROVIDER = '169.254.169.253';
 const INTERNET = ['198.51.100.1', '198.51.100.2', '198.51.100.53'];
@@ -62,8 +63,9 @@ describe('nftRuleset', () => {
   });
 
   it('records, before routing, every destination the simulated network does not have', () => {
-    expect(rules).toContain('set unknown { type ipv4_addr; flags dynamic; size 4096; }');
-    expect(rules).toMatch(/type filter hook prerouting priority -150; policy accept;\n {4}ip daddr != \{ [^}]*100\.127\.0\.0\/16[^}]* \} update @unknown \{ ip daddr \} counter/);
+    expect(rules).toContain('set unknown { type ifname . ipv4_addr . inet_proto . inet_service; flags dynamic; counter; size 4096; }');
+    expect(rules).toMatch(/type filter hook prerouting priority -150; policy accept;\n {4}ip daddr != \{ [^}]*100\.127\.0\.0\/16[^}]* \} meta l4proto \{ tcp, udp \} update @unknown \{ iifname \. ip daddr \. meta l4proto \. th dport \} counter/);
+    expect(rules).toMatch(/meta l4proto != \{ tcp, udp \} update @unknown \{ iifname \. ip daddr \. meta l4proto \. 0 \} counter/);
     expect(rules).toContain(PROVIDER);
   });
 
@@ -137,5 +139,30 @@ describe('ipBatches', () => {
     }
     expect(names.size).toBeGreaterThan(300);
     for (const n of names) expect(n.length).toBeLessThanOrEqual(15);
+  });
+});
+
+describe("the router's record of unknown destinations", () => {
+  it('maps each interface to the environment or link that sent the packets', () => {
+    const t = topo();
+    expect(sourceOfInterface(t, 'e1')).toBe('staging');
+    expect(sourceOfInterface(t, 'v0')).toBe('(provider)');
+    expect(sourceOfInterface(t, 'i0')).toBe('(internet)');
+    expect(sourceOfInterface(t, 'lo')).toBe('(network)');
+  });
+
+  it('reads nft -j output into records per source, protocol and port, with packet counts', () => {
+    // As nft 1.0.6 lists the set (captured from a run).
+    const json = JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { set: { family: 'inet', name: 'unknown', elem: [
+      { elem: { val: { concat: ['e1', '10.0.0.2', 'udp', 53] }, counter: { packets: 2, bytes: 120 } } },
+      { elem: { val: { concat: ['v0', '192.0.2.99', 'tcp', 53] }, counter: { packets: 1, bytes: 60 } } },
+      { elem: { val: { concat: ['e0', '10.0.0.2', 'icmp', 0] }, counter: { packets: 4, bytes: 336 } } },
+    ] } }] });
+    expect(parseUnknownSet(json, topo())).toEqual([
+      { source: 'production', address: '10.0.0.2', protocol: 'icmp', packets: 4 },
+      { source: 'staging', address: '10.0.0.2', protocol: 'udp', port: 53, packets: 2 },
+      { source: '(provider)', address: '192.0.2.99', protocol: 'tcp', port: 53, packets: 1 },
+    ]);
+    expect(parseUnknownSet(JSON.stringify({ nftables: [{ set: { name: 'unknown' } }] }), topo())).toEqual([]);
   });
 });

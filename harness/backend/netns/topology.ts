@@ -50,6 +50,16 @@ export interface IpBatches {
   readonly peers: ReadonlyMap<string, readonly string[]>;
 }
 
+/** The router's interfaces to its own links; the environments' are EnvLink.routerIf. */
+export const ROUTER_IF = { internet: 'i0', provider: 'v0' } as const;
+
+/** Who sent what arrives on a router interface: an environment's name, or "(internet)", "(provider)", "(network)". */
+export function sourceOfInterface(t: Topology, iface: string): string {
+  if (iface === ROUTER_IF.internet) return '(internet)';
+  if (iface === ROUTER_IF.provider) return '(provider)';
+  return t.envs.find((e) => e.routerIf === iface)?.env.name ?? '(network)';
+}
+
 export function ipBatches(t: Topology): IpBatches {
   const router: string[] = ['link set lo up'];
   const peers = new Map<string, string[]>();
@@ -57,8 +67,8 @@ export function ipBatches(t: Topology): IpBatches {
     router.push(`link add ${routerIf} type veth peer name up0 netns ${ns}`, `addr add ${r}/30 dev ${routerIf}`, `link set ${routerIf} up`);
     peers.set(ns, ['link set lo up', `addr add ${p}/30 dev up0`, 'link set up0 up', `route add default via ${r}`]);
   };
-  link(t.internet, 'i0', LINK.internet.router, LINK.internet.peer);
-  link(t.provider, 'v0', LINK.provider.router, LINK.provider.peer);
+  link(t.internet, ROUTER_IF.internet, LINK.internet.router, LINK.internet.peer);
+  link(t.provider, ROUTER_IF.provider, LINK.provider.router, LINK.provider.peer);
   for (const e of t.envs) link(e.ns, e.routerIf, e.routerAddress, e.hostAddress);
   for (const a of t.internetAddresses) {
     peers.get(t.internet)!.push(`addr add ${a}/32 dev lo`);
@@ -86,14 +96,16 @@ export function nftRuleset(t: Topology): string {
   }
   // Every destination the simulated network knows; anything else a resolver
   // tries to reach is a leak, recorded (before routing, so even unroutable
-  // ones) in the "unknown" set for the report.
+  // ones) in the "unknown" set for the report: per incoming link (which
+  // environment or link sent it), protocol and port, with a packet count.
   const known = [...t.internetAddresses, t.providerAddress, LINK_RANGE, '224.0.0.0/4', '255.255.255.255'].join(', ');
   return [
     'table inet dnsparity {',
-    '  set unknown { type ipv4_addr; flags dynamic; size 4096; }',
+    '  set unknown { type ifname . ipv4_addr . inet_proto . inet_service; flags dynamic; counter; size 4096; }',
     '  chain watch {',
     '    type filter hook prerouting priority -150; policy accept;',
-    `    ip daddr != { ${known} } update @unknown { ip daddr } counter`,
+    `    ip daddr != { ${known} } meta l4proto { tcp, udp } update @unknown { iifname . ip daddr . meta l4proto . th dport } counter`,
+    `    ip daddr != { ${known} } meta l4proto != { tcp, udp } update @unknown { iifname . ip daddr . meta l4proto . 0 } counter`,
     '  }',
     '  chain forward {',
     '    type filter hook forward priority 0; policy accept;',
