@@ -40,7 +40,7 @@ function timeout1Copies(files) {
     const from = dirname(resolve(file));
     const rel = (p) => relative(dir, resolve(from, p));
     let text = readFileSync(file, 'utf8').replace(/^name: (.*)$/m, 'name: $1-timeout1');
-    text = text.replace(/^(\s*(?:config|configRoot|file|resolvConf): )(\S+)$/gm, (_m, key, p) => `${key}${rel(p)}`);
+    text = text.replace(/^(\s*(?:config|configRoot|file|resolvConf|root): )(\S+)/gm, (_m, key, p) => `${key}${rel(p)}`);
     const rc = /resolvConf: (\S+)/.exec(text);
     if (rc) {
       const conf = readFileSync(resolve(dir, rc[1]), 'utf8').replace(/^options .*$/m, '').trimEnd();
