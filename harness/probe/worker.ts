@@ -7,11 +7,10 @@
 import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline';
 import type { AppObservation, AppOutcome } from '../model.js';
+import { lookupErrorOutcome } from './app-outcome.js';
 import { query } from './dns-client.js';
 import { getentLookup } from './getent.js';
 import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
-
-const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
 
 async function appLookup(name: string, type: string, timeoutMs: number): Promise<AppObservation> {
   const start = performance.now();
@@ -21,10 +20,7 @@ async function appLookup(name: string, type: string, timeoutMs: number): Promise
   });
   const attempt: Promise<AppOutcome> = lookup(name, { family: type === 'AAAA' ? 6 : 4, all: true, verbatim: true }).then(
     (addrs) => ({ status: 'answer', addresses: addrs.map((a) => a.address) }),
-    (e: NodeJS.ErrnoException) => {
-      const code = e.code ?? 'UNKNOWN';
-      return NOT_FOUND.has(code) ? { status: 'not-found', code } : { status: 'failure', code };
-    },
+    (e: NodeJS.ErrnoException) => lookupErrorOutcome(e.code),
   );
   const outcome = await Promise.race([attempt, timeout]);
   clearTimeout(timer);
