@@ -6,7 +6,7 @@ import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import type { ExpectationResult, Finding, Leak, Query, QueryObservation, Substitution, UpstreamExchange } from './model.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
-import type { RunPlan } from './plan.js';
+import { traceUpstream, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
 import type { Deadlines } from './probe/protocol.js';
 import type { ResolvConf } from './resolver/resolvconf.js';
@@ -104,7 +104,9 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
   const s = plan.scenario;
   opts.onPhase?.(`probing ${plan.environments.length} environments`);
   const observations = await probeAll(run, plan.queries, probing);
-  const upstream = await activityOf(run);
+  // Above the tracing limit the log holds no upstream queries: an empty list
+  // there would read as "unbound sent no query upstream", so none is kept.
+  const upstream = traceUpstream(plan) ? await activityOf(run) : undefined;
   const gathered: Gathered = {
     scenario: { name: s.name, file: s.file, ...(s.description ? { description: s.description.trim() } : {}) },
     backend: run.backend,
