@@ -34,6 +34,25 @@ describe('baselines', () => {
     expect(results[0]!.findings.find((f) => f.query.name === 'www.example.io')).toMatchObject({ baseline: 'new', difference: { class: 'different-answer' } });
   });
 
+  it('tracks leaks as findings of their own: known by scenario, server and environment, new when they appear, resolved when they stop', () => {
+    const leak = (environment: string, server: string, count = 3) => ({ environment, server, zone: 'corp.example', qnames: ['db.corp.example'], count });
+    const before = { ...sampleResult(), leaks: [leak('production', '192.0.2.99'), leak('staging', '192.0.2.99')] };
+    expect(gateFindings(before).filter((f) => f.kind === 'leak').map((f) => f.key)).toEqual([
+      'sample-incident | 192.0.2.99 | production | leak | resolver',
+      'sample-incident | 192.0.2.99 | staging | leak | resolver',
+    ]);
+    // The same leaks, with other counts (retries are timing): known, nothing new.
+    const same = applyBaseline([{ ...before, leaks: [leak('production', '192.0.2.99', 5), leak('staging', '192.0.2.99', 1)] }], [before], 'prev.json');
+    expect(same.results[0]!.leaks.map((l) => l.baseline)).toEqual(['known', 'known']);
+    expect(same.summary.new).toBe(0);
+    // A leak to another server is new; the staging one gone is resolved.
+    const tonight = { ...before, leaks: [leak('production', '192.0.2.99'), leak('production', '198.18.0.1')] };
+    const { results, summary } = applyBaseline([tonight], [before], 'prev.json');
+    expect(results[0]!.leaks.map((l) => [l.server, l.baseline])).toEqual([['192.0.2.99', 'known'], ['198.18.0.1', 'new']]);
+    expect(summary.new).toBe(1);
+    expect(summary.resolved.map((f) => f.key)).toEqual(['sample-incident | 192.0.2.99 | staging | leak | resolver']);
+  });
+
   it('resolves nothing for a scenario that did not run this time', () => {
     const other = sampleResult({ scenario: { name: 'other', file: '/srv/other.yaml' } });
     const { summary } = applyBaseline([sampleResult()], [sampleResult(), other], 'prev.json');

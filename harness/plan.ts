@@ -13,6 +13,7 @@ import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type Un
 import type { EnvironmentData } from './scenario/schema.js';
 import type { Scenario } from './scenario/load.js';
 import { loadZone, type LoadedZone } from './zone/zonefile.js';
+import { tracesUpstream } from './upstream-trace.js';
 
 export interface RunPlan {
   readonly scenario: Scenario;
@@ -179,6 +180,6 @@ function imageConfig(text: string, source: string, where: { file: string; line: 
   return { main: path, root: IMAGE_CONFIG_DIR, files: [{ path, text, includes: [] }] };
 }
 
-/** Above this many queries the resolver's upstream queries are not logged (see PrepareContext.traceUpstream). */
-export const TRACE_MAX_QUERIES = 200;
-export const traceUpstream = (plan: Pick<RunPlan, 'queries'>): boolean => plan.queries.length <= TRACE_MAX_QUERIES;
+/** Above TRACE_MAX_QUERIES queries the resolver's upstream queries are not logged (see PrepareContext.traceUpstream). */
+export { TRACE_MAX_QUERIES } from './upstream-trace.js';
+export const traceUpstream = (plan: Pick<RunPlan, 'queries'>): boolean => tracesUpstream(plan.queries.length);

@@ -6,7 +6,7 @@ import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UnknownTraffic, type UpstreamExchange } from './model.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
-import { defaultLatencyThresholdMs, type RunPlan } from './plan.js';
+import { defaultLatencyThresholdMs, traceUpstream, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
 import type { Deadlines } from './probe/protocol.js';
 import type { ResolvConf, StubConf } from './resolver/resolvconf.js';
@@ -114,7 +114,9 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
   const s = plan.scenario;
   opts.onPhase?.(`probing ${plan.environments.length} environments`);
   const observations = await probeAll(run, plan.queries, probing);
-  const upstream = await activityOf(run);
+  // Above the tracing limit the log holds no upstream queries: an empty list
+  // there would read as "unbound sent no query upstream", so none is kept.
+  const upstream = traceUpstream(plan) ? await activityOf(run) : undefined;
   const gathered: Gathered = {
     scenario: { name: s.name, file: s.file, ...(s.description ? { description: s.description.trim() } : {}) },
     backend: run.backend,

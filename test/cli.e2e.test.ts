@@ -37,7 +37,9 @@ describe('dnsparity CLI without a network', () => {
   });
 
   it('exits 2 for an unknown reporter and an unknown backend', async () => {
-    expect((await dnsparity(['run', 'scenarios', '--reporter', 'xml'])).stderr).toContain('unknown reporter "xml"');
+    const rep = await dnsparity(['run', 'scenarios', '--reporter', 'xml']);
+    expect(rep.exitCode).toBe(2);
+    expect(rep.stderr).toContain('unknown reporter "xml"');
     const b = await dnsparity(['run', 'scenarios', '--backend', 'vm']);
     expect(b.exitCode).toBe(2);
     expect(b.stderr).toContain('--backend');

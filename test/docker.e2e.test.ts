@@ -1,5 +1,6 @@
 // The docker backend through the built CLI, as a pipeline would run it: the
-// shipped scenarios give the verdicts they give on netns, a candidate image
+// shipped scenarios and the test fixtures give the findings, leaks and
+// resolver paths they give on netns, a candidate image
 // is gated on its own files, and nothing labelled dnsparity is left on the
 // engine after a pass, a failure, an interrupt or a kill.
 import { spawn } from 'node:child_process';
@@ -11,6 +12,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sweepDocker } from '../harness/backend/docker/sweep.js';
 import { stateRoot } from '../harness/run-state.js';
 import { dockerLeftovers, dockerThings, skipDocker, skipNetns } from './env.js';
+import { disagreements, evidenceOf, FROM_CACHE } from './evidence.js';
+import type { ScenarioResult } from '../harness/run.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
 const dnsparity = (args: string[]) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
@@ -21,21 +24,9 @@ const out = () => {
   return d;
 };
 
-interface Finding {
-  query: { name: string; type: string };
-  environment: string;
-  status: string;
-  difference: { class: string };
-}
-interface Scenario {
-  scenario: { name: string };
-  backend: string;
-  verdict: string;
-  sources: { resolverConfig: string; resolvConf: string };
-  findings: Finding[];
-}
+type Scenario = ScenarioResult & { sources: { resolverConfig: string; resolvConf: string } };
 const readReport = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { exitCode: number; scenarios: Scenario[] };
-const unexpected = (s: Scenario) => s.findings.filter((f) => f.status === 'unexpected').map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class}`).sort();
+const unexpected = (s: ScenarioResult) => s.findings.filter((f) => f.status === 'unexpected').map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class}`).sort();
 
 async function waitFor(what: string, cond: () => Promise<boolean>, ms = 60_000): Promise<void> {
   const until = Date.now() + ms;
@@ -51,22 +42,46 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     expect(await dockerLeftovers()).toEqual([]);
   });
 
-  it.skipIf(!!skipNetns)('gives every shipped scenario the verdict and the unexpected differences it gets on netns', async () => {
+  it.skipIf(!!skipNetns)('gives every shipped scenario and test fixture the findings, leaks and resolver paths it gets on netns', async () => {
     const [netnsDir, dockerDir] = [out(), out()];
-    // No --backend: auto, which is netns for scenarios without an image.
-    const n = await dnsparity(['run', 'scenarios', '--reporter', 'json', '--out', netnsDir]);
-    const d = await dnsparity(['run', 'scenarios', '--backend', 'docker', '--reporter', 'json', '--out', dockerDir]);
+    // The shipped scenarios and the test fixtures, the leaking one among them. No --backend: auto, which is netns for scenarios without an image.
+    const sets = ['scenarios', 'test/fixtures/scenarios'];
+    const n = await dnsparity(['run', ...sets, '--reporter', 'json', '--out', netnsDir]);
+    const d = await dnsparity(['run', ...sets, '--backend', 'docker', '--reporter', 'json', '--out', dockerDir]);
     expect(n.exitCode, n.stderr).toBe(1);
     expect(d.exitCode, d.stderr).toBe(1);
     const [nr, dr] = [readReport(netnsDir), readReport(dockerDir)];
     expect(nr.scenarios.map((s) => s.backend)).toEqual(nr.scenarios.map(() => 'netns'));
     expect(dr.scenarios.map((s) => s.backend)).toEqual(dr.scenarios.map(() => 'docker'));
+    expect(dr.scenarios.map((s) => s.scenario.name)).toEqual(nr.scenarios.map((s) => s.scenario.name));
     const summary = (r: typeof nr) => Object.fromEntries(r.scenarios.map((s) => [s.scenario.name, { verdict: s.verdict, unexpected: unexpected(s) }]));
     expect(summary(dr)).toEqual(summary(nr));
-    // The comparison is not empty: the incident fails on both, for the same reason.
+    // Findings (expected ones too), leaks, and the resolver path of every explanation.
+    const problems = nr.scenarios.flatMap((ns) => {
+      const ds = dr.scenarios.find((s) => s.scenario.name === ns.scenario.name)!;
+      const egressAllowed = (env: string) => ns.environments.find((e) => e.name === env)!.egress === 'allow';
+      return disagreements(ns.scenario.name, evidenceOf(ns), evidenceOf(ds), egressAllowed);
+    });
+    expect(problems).toEqual([]);
+    // The comparison is not empty: the incident fails on both, for the same reason...
     expect(summary(dr)['incident-2024-11-05']!.unexpected).toContain('proxysql.internal.example.io A staging resolves-only-in-one');
+    expect(evidenceOf(dr.scenarios.find((s) => s.scenario.name === 'incident-2024-11-05')!).resolverPaths['proxysql.internal.example.io A staging']).toBe(
+      'unbound could not prime the root: its queries to the root (198.51.100.1) got no answer (egress to the Internet is dropped in staging)',
+    );
     expect(summary(dr)['stub-zone-fix']!.verdict).toBe('pass');
-  }, 600_000);
+    // ...and the leaking fixture fails on both, with a leak per environment that the network itself saw.
+    for (const r of [nr, dr]) {
+      const stray = r.scenarios.find((s) => s.scenario.name === 'stray-forwarder')!;
+      expect(stray.verdict).toBe('fail');
+      expect(evidenceOf(stray).leaks).toEqual(['production 192.0.2.99 corp.example db.corp.example', 'staging 192.0.2.99 corp.example db.corp.example']);
+      expect(stray.unknownDestinations).toEqual(['192.0.2.99']);
+    }
+    // Docker's explanations carry resolver paths taken from its own trace, not only cached answers.
+    for (const s of dr.scenarios) {
+      const paths = Object.values(evidenceOf(s).resolverPaths);
+      if (paths.length) expect(paths.filter((p) => p !== FROM_CACHE && p !== '(no trace)').length, s.scenario.name).toBeGreaterThan(paths.length / 2);
+    }
+  }, 900_000);
 
   it('fails the gate on a candidate image with the incident config and passes one with the stub-zone fix, using their own files', async () => {
     for (const [tag, conf] of [

@@ -2,7 +2,9 @@
 // that needs something missing is skipped with the reason printed; CI
 // installs everything, so nothing is skipped there.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NETNS_BINARIES } from '../harness/backend/netns/index.js';
 
 function has(bin: string): boolean {
@@ -124,4 +126,26 @@ export function orphans(): string[] {
     const pid = livePid(id);
     return pid === undefined || pid === process.pid;
   });
+}
+
+/**
+ * The CLI as an unprivileged user sees it: a copy of the build and of the
+ * production dependencies in a temp directory anyone can read, and the user
+ * to run it as (DNSPARITY_TEST_USER, which scripts/test.sh creates; nobody
+ * otherwise). A copy, because the checkout may sit in a private directory.
+ * The caller removes `dir`.
+ */
+export function unprivilegedCli(): { dir: string; cli: string; uid: number; gid: number } {
+  const user = process.env.DNSPARITY_TEST_USER ?? 'nobody';
+  const uid = Number(execFileSync('id', ['-u', user], { encoding: 'utf8' }).trim());
+  const gid = Number(execFileSync('id', ['-g', user], { encoding: 'utf8' }).trim());
+  const dir = mkdtempSync(join(tmpdir(), 'dnsparity-unprivileged-'));
+  chmodSync(dir, 0o755);
+  const lock = JSON.parse(readFileSync('package-lock.json', 'utf8')) as { packages: Record<string, { dev?: boolean }> };
+  const prod = Object.entries(lock.packages)
+    .filter(([k, v]) => k.startsWith('node_modules/') && k.lastIndexOf('node_modules/') === 0 && !v.dev)
+    .map(([k]) => k);
+  // umask 022 and no preserved modes: whatever the checkout's modes, the copy is world-readable.
+  execFileSync('sh', ['-c', 'umask 022 && for p in dist package.json "$@"; do mkdir -p "$0/$(dirname "$p")" && cp -rL --no-preserve=mode,ownership "$p" "$0/$p"; done', dir, ...prod], { stdio: 'ignore' });
+  return { dir, cli: join(dir, 'dist/harness/cli/main.js'), uid, gid };
 }

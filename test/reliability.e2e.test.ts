@@ -2,7 +2,7 @@
 // the right exit code and leaves nothing of itself behind.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -105,6 +105,40 @@ describe.skipIf(!!skipNetns)('interrupts and cleanup', () => {
       expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).toContain('notdnsparity-keep');
     } finally {
       execFileSync('ip', ['netns', 'del', 'notdnsparity-keep']);
+    }
+  });
+});
+
+describe.skipIf(!!skipNetns)('cleanup beside a live run', () => {
+  it('"dnsparity cleanup" removes a killed run and leaves a live one, named by the same pattern, to finish', async () => {
+    // The dead run: killed once its servers are up.
+    const dead = start(['run', 'scenarios/stub-zone-fix.yaml']);
+    expect(await until(serving(dead)), dead.stderr()).toBe(true);
+    dead.child.kill('SIGKILL');
+    await dead.exit;
+    expect(mine(dead).length).toBeGreaterThan(0);
+    // The live run: its namespaces match dnsparity-<id>-* as the dead run's do.
+    const out = mkdtempSync(join(tmpdir(), 'dnsparity-live-'));
+    const live = start(['run', 'scenarios/incident-2024-11-05.yaml', '--reporter', 'json', '--out', out]);
+    try {
+      expect(await until(serving(live)), live.stderr()).toBe(true);
+      const decoys = mine(live).filter((l) => /^dnsparity-[0-9a-f]{6}-/.test(l));
+      expect(decoys.length).toBeGreaterThan(0);
+      const c = await execa(CLI, ['cleanup'], { reject: false });
+      expect(c.exitCode, c.stderr).toBe(0);
+      expect(mine(dead)).toEqual([]);
+      // Every namespace of the live run is still there, and the run finishes with its own verdict.
+      const after = new Set(mine(live));
+      for (const d of decoys) expect(after.has(d), d).toBe(true);
+      expect(await live.exit, live.stderr()).toBe(1);
+      const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as { scenarios: { verdict: string; findings: { query: { name: string }; environment: string; status: string }[] }[] };
+      expect(report.scenarios[0]!.verdict).toBe('fail');
+      expect(report.scenarios[0]!.findings.some((f) => f.query.name === 'proxysql.internal.example.io' && f.environment === 'staging' && f.status === 'unexpected')).toBe(true);
+      expect(mine(live)).toEqual([]);
+    } finally {
+      live.child.kill('SIGINT');
+      await live.exit;
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });

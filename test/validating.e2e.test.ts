@@ -23,12 +23,13 @@ const VALIDATING = ['incident-dnssec', 'validating-stub-zone-fix', 'debian-defau
 interface Outcome { status: string; rcode?: string; flags?: { ad: boolean }; answers?: { data: string }[] }
 interface ScenarioReport {
   scenario: { name: string; description: string };
+  environments: { name: string }[];
   runId: string;
   reference: string;
   verdict: string;
   queries: { name: string; type: string; source: string }[];
-  observations: Record<string, { resolver: { roles: string[]; outcome: Outcome }[] }[]>;
-  findings: { query: { name: string }; environment: string; status: string; difference: { class: string } }[];
+  observations: Record<string, { application?: { outcome: { status: string; addresses?: string[] } }; resolver: { roles: string[]; outcome: Outcome }[] }[]>;
+  findings: { query: { name: string; source: string }; environment: string; status: string; reason?: string; explanation: string; difference: { class: string } }[];
   substitutions: { option: string; original: string | null; replacement: string; file?: string; line?: number }[];
 }
 
@@ -93,6 +94,45 @@ describe.skipIf(!!skipNetns)('validating configs and reachability-dependent opti
       ['intranet.example.io', 'staging', 'resolves-only-in-one'],
       ['intranet.example.io', 'preprod', 'resolves-only-in-one'],
     ]);
+  });
+
+  it('fails the incident-like images for the incident\'s cause: a final NXDOMAIN where the Internet is reachable, the VPC resolver where it is not', () => {
+    const PRIVATE = ['ns.internal.example.io', 'proxysql-replica.internal.example.io', 'proxysql.internal.example.io'];
+    for (const name of ['incident-dnssec', 'serve-expired', 'qname-minimisation']) {
+      const s = byName.get(name)!;
+      const onlyIn = s.findings.filter((f) => f.status === 'unexpected' && f.difference.class === 'resolves-only-in-one');
+      expect([...new Set(onlyIn.map((f) => f.query.name))].sort(), name).toEqual(PRIVATE);
+      expect([...new Set(onlyIn.map((f) => f.environment))].sort(), name).toEqual(['preprod', 'staging']);
+      for (const f of onlyIn) {
+        const [production, other] = f.explanation.split(` In ${f.environment}, `) as [string, string];
+        expect(production, `${name} ${f.query.name}`).toContain('127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253');
+        expect(other, `${name} ${f.query.name}`).toMatch(/^unbound could not prime the root: its queries to the root \(198\.51\.100\.1\) got no answer \(egress to the Internet is (dropped|rejected) in (staging|preprod)\)/);
+        expect(other, `${name} ${f.query.name}`).toMatch(/so the stub moved on; 169\.254\.169\.253 answered NOERROR 10\.20\.30\.\d+\.$/);
+      }
+      // Where the Internet is reachable the local resolver's NXDOMAIN is the cause: it says so at the resolver layer.
+      const i = s.queries.findIndex((q) => q.name === 'proxysql.internal.example.io');
+      expect(s.observations[s.reference]![i]!.resolver.find((r) => r.roles.includes('local-resolver'))!.outcome.rcode, name).toBe('NXDOMAIN');
+    }
+  });
+
+  it('passes the fixes because the private zone resolves through the VPC resolver everywhere, and only declared slowness differs', () => {
+    for (const name of ['validating-stub-zone-fix', 'stub-first']) {
+      const s = byName.get(name)!;
+      expect(s.findings.filter((f) => f.status === 'unexpected'), name).toEqual([]);
+      for (const f of s.findings) {
+        expect([f.query.source, f.difference.class, f.status], `${name} ${f.query.name}`).toEqual(['public-zone', 'slow-only-in-one', 'expected']);
+        expect(f.reason, name).toMatch(/without outbound DNS the local unbound cannot reach/);
+      }
+      const privates = s.queries.map((q, i) => ({ q, i })).filter(({ q }) => q.source === 'private-zone');
+      expect(privates.filter(({ i }) => s.observations[s.reference]![i]!.application?.outcome.status === 'answer').length, name).toBeGreaterThan(0);
+      for (const { q, i } of privates) {
+        const answers = s.environments.map((e) => s.observations[e.name]![i]!.application?.outcome);
+        // The same outcome in every environment (the zone's apex has no address: not found, alike).
+        expect(new Set(answers.map((a) => JSON.stringify([a?.status, a?.addresses]))).size, `${name} ${q.name}`).toBe(1);
+        // The local resolver answers it itself in every environment: the stub never has to fall back.
+        for (const e of s.environments) expect(s.observations[e.name]![i]!.resolver.find((r) => r.roles.includes('local-resolver'))!.outcome.rcode, `${name} ${q.name} ${e.name}`).not.toBe('NXDOMAIN');
+      }
+    }
   });
 
   it('finds no difference at all when everything is forwarded to a reachable VPC resolver (forward-first)', () => {

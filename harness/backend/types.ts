@@ -50,8 +50,9 @@ export interface StartedRun extends AsyncDisposable {
   readonly localResolver: string;
   /**
    * Destinations outside the simulated network that anything in the run tried
-   * to reach, as the network itself recorded them. Left out by a backend whose
-   * network keeps no such record (docker: the engine's internal networks).
+   * to reach, as the network itself recorded them (netns: the router's
+   * prerouting set; docker: a set in each pod's namespace). Left out by a
+   * backend whose network keeps no such record.
    */
   leaks?(): Promise<string[]>;
   /** The same record per source (environment or link), protocol and port, with packet counts; preferred where a backend has it. */

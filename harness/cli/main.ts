@@ -144,8 +144,9 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  // The report carries errors too, but a pipeline's log must show them whatever the reporter.
-  for (const e of errors) process.stderr.write(`dnsparity: ${e.scenario}: ${e.message}\n`);
+  // The report carries errors too, but a pipeline's log must show them whatever the reporter:
+  // one line each (a message may end with a process's log tail; report.json keeps its lines).
+  for (const e of errors) process.stderr.write(`dnsparity: ${e.scenario}: ${e.message.trim().replace(/\s*\n\s*/g, ' | ')}\n`);
   const summary = summarise({
     results,
     errors,

@@ -112,6 +112,22 @@ describe('compare: the incident', () => {
     expect(findings.find((f) => f.query.name === PROXYSQL.name)!.status).toBe('unexpected');
   });
 
+  it('applies a declared difference by type to that type only', () => {
+    // Same name (example.io for MX, www.example.io for A) aside, the type alone decides.
+    const byType = (type: ExpectedDifference['type']) => compare(incident(), criteria({ expectedDifferences: [{ name: '*.example.io', type, reason: 'by type' }] })).findings;
+    const mxOnly = byType('MX');
+    expect(mxOnly.find((f) => f.query.name === WWW.name)!.status).toBe('unexpected');
+    expect(mxOnly.find((f) => f.query.name === PROXYSQL.name)!.status).toBe('unexpected');
+    const aOnly = byType('A');
+    expect(aOnly.find((f) => f.query.name === WWW.name)!.status).toBe('expected');
+    expect(aOnly.find((f) => f.query.name === PROXYSQL.name)!.status).toBe('expected');
+    // MX is asked of example.io itself, which *.example.io does not cover: a declaration naming it exactly, by type.
+    const mxNamed = compare(incident(), criteria({ expectedDifferences: [{ name: 'example.io', type: 'A', reason: 'wrong type' }, { name: 'example.io', type: 'MX', reason: 'right type' }] })).findings;
+    expect(mxNamed.find((f) => f.query.type === 'MX')).toMatchObject({ status: 'expected', reason: 'right type' });
+    const mxWrong = compare(incident(), criteria({ expectedDifferences: [{ name: 'example.io', type: 'A', reason: 'wrong type' }] })).findings;
+    expect(mxWrong.find((f) => f.query.type === 'MX')!.status).toBe('unexpected');
+  });
+
   it('does not apply a declared difference to another environment or name', () => {
     const declared: ExpectedDifference[] = [
       { name: '*.example.io', environment: 'preprod', reason: 'not staging' },

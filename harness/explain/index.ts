@@ -7,6 +7,10 @@ import type { NetworkMap } from '../network/simulated-internet.js';
 import type { StubConf } from '../resolver/resolvconf.js';
 import { describeResolverPath, type EnvironmentPolicy } from './resolver-path.js';
 import { describeStubWalk, stubWalk } from './stub-path.js';
+import { TRACE_MAX_QUERIES, tracesUpstream } from '../upstream-trace.js';
+
+/** Where the resolver path is missing because the run did not trace it. */
+export const UNTRACED = `the resolver's upstream queries are not traced above ${TRACE_MAX_QUERIES} queries`;
 
 export interface ExplainInput {
   readonly queries: readonly Query[];
@@ -25,6 +29,8 @@ export function explainEnvironment(r: ExplainInput, env: string, i: number): str
   const obs = r.observations[env]![i]!;
   const walk = stubWalk(q, obs, r.resolvConf);
   const stub = describeStubWalk(walk, r.resolvConf);
+  // Above the tracing limit no upstream query was logged, whatever a report carries.
+  if (!tracesUpstream(r.queries.length)) return `${UNTRACED} (${r.queries.length} here): stub path alone; ${stub}`;
   const activity = r.upstream?.[env];
   const policy = r.environments.find((e) => e.name === env);
   if (!activity || !r.network || !policy) return stub;

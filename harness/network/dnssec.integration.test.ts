@@ -75,7 +75,9 @@ describe.skipIf(!!skip)('signInternet', () => {
     const dsIn = (parent: string, child: string) => zones.get(parent)!.records.filter((r) => r.name === child && r.type === 'DS').map((r) => r.data.split(' ')[3]);
     expect(dsIn('', 'io')).toEqual([dsDigest('io', keyOf('io'))]);
     expect(dsIn('io', 'example.io')).toEqual([dsDigest('example.io', keyOf('example.io'))]);
-    expect(dsIn('io', 'example.net')).toEqual([]);
+    // example.net is delegated by net., where a DS for it would go: the cut is there, the DS is not.
+    expect(zones.get('net')!.records.some((r) => r.name === 'example.net' && r.type === 'NS')).toBe(true);
+    expect(dsIn('net', 'example.net')).toEqual([]);
     expect(dsIn('', 'net')).toEqual([dsDigest('net', keyOf('net'))]);
     expect(zones.get('example.net')!.records.some((r) => ['RRSIG', 'DNSKEY', 'NSEC'].includes(r.type))).toBe(false);
     // The delegation to the unsigned zone is proven insecure: an NSEC at the cut without DS.
@@ -86,6 +88,15 @@ describe.skipIf(!!skip)('signInternet', () => {
     expect(trustAnchor.ds).toHaveLength(1);
     expect(trustAnchor.ds[0]!.split(/\s+/).slice(0, 4)).toEqual(['.', '3600', 'IN', 'DS']);
     expect(trustAnchor.ds[0]!.split(/\s+/)[7]).toBe(dsDigest('', keyOf('')));
+  });
+
+  it('puts the DS of example.net in net. once example.net is signed: the check above can see one', async () => {
+    const both = planSimulatedInternet([zone('example.io'), zone('example.net')], { address: '169.254.169.253', zones: [] });
+    const { internet } = await signInternet(both, workDir());
+    const zones = new Map(internet.servers.flatMap((s) => s.zones).map((z) => [z.origin, z]));
+    const key = zones.get('example.net')!.records.find((r) => r.name === 'example.net' && r.type === 'DNSKEY')!.data;
+    const ds = zones.get('net')!.records.filter((r) => r.name === 'example.net' && r.type === 'DS').map((r) => r.data.split(' ')[3]);
+    expect(ds).toEqual([dsDigest('example.net', key)]);
   });
 
   it('makes new keys for every run', async () => {

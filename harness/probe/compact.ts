@@ -22,12 +22,15 @@ export class SharedOutcomes {
 const sameRecords = (a: readonly DnsRecord[], b: readonly DnsRecord[]) =>
   a.length === b.length && a.every((r, i) => r.name === b[i]!.name && r.type === b[i]!.type && r.data === b[i]!.data);
 
+// By value: each environment's compactor interns its own flag objects.
+const sameFlags = (a: DnsFlags, b: DnsFlags) => a.aa === b.aa && a.tc === b.tc && a.ra === b.ra && a.ad === b.ad && a.cd === b.cd;
+
 function sameResolver(a: ResolverOutcome, b: ResolverOutcome): boolean {
   if (a.status !== b.status) return false;
   if (a.status === 'error') return a.message === (b as typeof a).message;
   if (a.status === 'timeout') return true;
   const c = b as typeof a;
-  return a.rcode === c.rcode && a.flags === c.flags && a.transport === c.transport && sameRecords(a.answers, c.answers);
+  return a.rcode === c.rcode && sameFlags(a.flags, c.flags) && a.transport === c.transport && sameRecords(a.answers, c.answers);
 }
 
 function sameApp(a: AppObservation['outcome'], b: AppObservation['outcome']): boolean {

@@ -22,9 +22,16 @@ describe('getent as the application layer', () => {
     expect(parseGetent('A', { exitCode: 1, stdout: '', stderr: 'Unknown database: ahostsv4\n' })).toEqual({ status: 'failure', code: 'getent exit 1: Unknown database: ahostsv4' });
   });
   it('runs the command with the database and the name, and bounds it in time', async () => {
-    // sh stands in for getent: it prints its arguments back as one address line.
-    const ok = await getentLookup(['sh', '-c', 'echo "192.0.2.7 STREAM $1 $2"', 'sh'], 'www.example.io', 'A', 2000);
-    expect(ok.outcome).toEqual({ status: 'answer', addresses: ['192.0.2.7'] });
+    // sh stands in for getent: it answers only when called with the argv's own
+    // arguments first (as chroot DIR getent), then the database, then the name.
+    const standIn = ['sh', '-c', '[ "$#" = 3 ] && [ "$1" = --prefix ] && [ "$2" = "$DB" ] && [ "$3" = www.example.io ] && echo "$ADDR STREAM $3" || { echo "args: $*" >&2; exit 3; }', 'sh', '--prefix'];
+    const v4 = await getentLookup(['env', 'DB=ahostsv4', 'ADDR=192.0.2.7', ...standIn], 'www.example.io', 'A', 2000);
+    expect(v4.outcome).toEqual({ status: 'answer', addresses: ['192.0.2.7'] });
+    const v6 = await getentLookup(['env', 'DB=ahostsv6', 'ADDR=2001:db8::7', ...standIn], 'www.example.io', 'AAAA', 2000);
+    expect(v6.outcome).toEqual({ status: 'answer', addresses: ['2001:db8::7'] });
+    // The wrong database for the type: the stand-in refuses, and its message is kept.
+    const wrong = await getentLookup(['env', 'DB=ahostsv6', 'ADDR=192.0.2.7', ...standIn], 'www.example.io', 'A', 2000);
+    expect(wrong.outcome).toEqual({ status: 'failure', code: 'getent exit 3: args: --prefix ahostsv4 www.example.io' });
     const slow = await getentLookup(['sh', '-c', 'sleep 5', 'sh'], 'x', 'A', 200);
     expect(slow.outcome).toEqual({ status: 'timeout' });
     expect(slow.latencyMs).toBeLessThan(2000);

@@ -8,18 +8,11 @@ import { lookup } from 'node:dns/promises';
 import { createInterface } from 'node:readline';
 import { ADDRESS_TYPES, type AppObservation, type AppOutcome, type QueryType } from '../model.js';
 import { appKey } from '../compare/normalise.js';
+import { lookupErrorOutcome } from './app-outcome.js';
 import { query } from './dns-client.js';
 import { getentLookup } from './getent.js';
 import { nativeLookup } from './native.js';
 import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
-
-const NOT_FOUND = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
-
-/** getaddrinfo's error, as Node reports it, as an application-layer outcome. */
-export function lookupErrorOutcome(code: string | undefined): AppOutcome {
-  const c = code ?? 'UNKNOWN';
-  return NOT_FOUND.has(c) ? { status: 'not-found', code: c } : { status: 'failure', code: c };
-}
 
 async function appLookup(name: string, type: string, timeoutMs: number): Promise<AppObservation> {
   const start = performance.now();

@@ -43,6 +43,34 @@ describe('report.json schema', () => {
     for (const r of real.scenarios) expect(reassess(r)).toEqual(r);
   });
 
+  it('gives, compared again, the findings the incident is known for, written out here and not by this code', () => {
+    const [r] = readReport(REAL).scenarios.map((x) => reassess(x));
+    const both = (name: string, cls: string) => [`${name} A staging ${cls} application unexpected`, `${name} A preprod ${cls} application unexpected`];
+    expect(r!.findings.map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class} ${f.difference.layer} ${f.status}`)).toEqual([
+      ...both('proxysql.internal.example.io', 'resolves-only-in-one'),
+      ...both('www.example.io', 'slow-only-in-one'),
+      ...both('internal.example.io', 'slow-only-in-one'),
+      ...both('ns.internal.example.io', 'resolves-only-in-one'),
+      ...both('proxysql-replica.internal.example.io', 'resolves-only-in-one'),
+      ...both('example.io', 'slow-only-in-one'),
+      ...both('ns1.example.io', 'slow-only-in-one'),
+      ...both('api.example.io', 'slow-only-in-one'),
+    ]);
+    expect(r!.expectations.map((e) => [e.description, e.environment, e.met])).toEqual([
+      ['proxysql.internal.example.io A is 10.20.30.40', 'production', false],
+      ['proxysql.internal.example.io A is 10.20.30.40', 'staging', true],
+      ['proxysql.internal.example.io A is 10.20.30.40', 'preprod', true],
+    ]);
+    expect(r!.leaks).toEqual([]);
+    expect(r!.verdict).toBe('fail');
+    expect(r!.findings.find((f) => f.query.name === 'proxysql.internal.example.io' && f.environment === 'staging')!.explanation).toBe(
+      'In production, unbound asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN; ' +
+        '127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253. ' +
+        'In staging, unbound could not prime the root: its queries to the root (198.51.100.1) got no answer (egress to the Internet is dropped in staging); ' +
+        '127.0.0.1 gave no answer within 2 s, so the stub moved on; 169.254.169.253 answered NOERROR 10.20.30.40.',
+    );
+  });
+
   it('names the place and the problem of a report that does not match', () => {
     const a = clone(stored()) as unknown as { scenarios: { findings: Record<string, unknown>[]; queries: Record<string, unknown>[] }[] };
     delete a.scenarios[0]!.findings[0]!.explanation;

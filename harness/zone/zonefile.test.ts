@@ -72,7 +72,7 @@ const onPath = (bin: string): boolean =>
   });
 const missing = ['nsd-checkzone', 'ldns-read-zone'].filter((b) => !onPath(b));
 if (missing.length > 0) {
-  console.warn(`zonefile.test.ts: skipping loadZone tests, not on PATH: ${missing.join(', ')} (Debian packages nsd, ldnsutils)`);
+  console.warn(`SKIPPED loadZone tests: not on PATH: ${missing.join(', ')} (Debian packages nsd, ldnsutils)`);
 }
 
 describe('loadZone (runs nsd-checkzone and ldns-read-zone)', () => {

@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
-import type { Query, QueryObservation, Substitution } from '../../model.js';
+import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../../model.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
@@ -30,7 +30,8 @@ import { engineState, requireEngine, type Engine } from './engine.js';
 import { readImageFiles, type ImageFile } from './image-files.js';
 import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
 import { RunResources } from './resources.js';
-import { envRuleset, overlaps, parseRoutes, planDockerTopology, type DockerTopology, type EnvSpec } from './topology.js';
+import { ContainerLog } from './container-log.js';
+import { envRuleset, overlaps, parseRoutes, planDockerTopology, setElements, WATCH, watchRuleset, type DockerTopology, type EnvSpec } from './topology.js';
 
 /** Where the harness mounts a container's generated files. */
 const MOUNT = '/etc/dnsparity';
@@ -125,6 +126,8 @@ class DockerRun implements StartedRun {
   environments: StartedEnvironment[] = [];
   substitutions: Substitution[] = [];
   localResolver = '';
+  /** The pods whose namespaces record unknown destinations (watchRuleset). */
+  watched: StartedTestContainer[] = [];
   private disposed = false;
 
   constructor(
@@ -135,6 +138,18 @@ class DockerRun implements StartedRun {
 
   get runId(): string {
     return this.state.runId;
+  }
+
+  /** Every destination outside the simulated network that a pod's namespace sent to, as netns's router records them. */
+  async leaks(): Promise<string[]> {
+    const perPod = await Promise.all(
+      this.watched.map(async (p) => {
+        const x = await p.exec(['nft', '-j', 'list', 'set', 'ip', WATCH.table, WATCH.set]);
+        if (x.exitCode !== 0) throw new BackendError(`reading the unknown destinations of ${p.getName()}: exit ${x.exitCode}: ${tail(x.output, 2)}`);
+        return setElements(x.stdout);
+      }),
+    );
+    return [...new Set(perPod.flat())].sort();
   }
 
   file(rel: string, text: string): string {
@@ -263,14 +278,21 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   const providerGateway = (await engine.docker.getNetwork(topo.providerNetwork).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
   if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
   const providerAddress = plan.internet.provider.address;
-  await Promise.all(
-    topo.envs.map(async (e, i) => {
+  // Unknown destinations are recorded in every namespace that sends: the environments' and the provider's.
+  const watch = watchRuleset(internet, providerAddress);
+  r.file('pods/vpc/watch.nft', watch);
+  await Promise.all([
+    execOk(providerPod, ['nft', '-f', `${MOUNT}/watch.nft`], 'unknown-destination set of the provider'),
+    ...topo.envs.map(async (e, i) => {
       r.file(`pods/${e.env.name}/rules.nft`, envRuleset(e.env, providerAddress, targets));
+      r.file(`pods/${e.env.name}/watch.nft`, watch);
       // Asked for on the provider network, so the address the DNAT picks answers the right source.
       await execOk(envPods[i]!, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
       await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
+      await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/watch.nft`], `unknown-destination set of ${e.env.name}`);
     }),
-  );
+  ]);
+  r.watched = [providerPod, ...envPods];
   checkAbort(signal);
 
   // 4. The provider's resolver, and the host under test in each environment.
@@ -308,6 +330,8 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
 
   // 6. Environments ready to probe.
   const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
+  // The host's unbound logs to its container's stderr, at the verbosity the plan traces at, as on netns.
+  const logs = topo.envs.map((e) => new ContainerLog(res.engine, e.host));
   r.environments = topo.envs.map((e, i) => ({
     name: e.env.name,
     probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
@@ -325,6 +349,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       if (!(await res.running(hosts[i]!.getId()))) throw new BackendError(`the host under test in ${e.env.name} stopped during the probe: ${tail(await res.logs(e.host, 5), 2)}`);
       return obs;
     },
+    resolverActivity: async (): Promise<readonly UpstreamExchange[]> => unbound.parseActivity?.(await logs[i]!.next()) ?? [],
   }));
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedInternet } from '../../network/simulated-internet.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { envRuleset, freeRange, overlaps, parseRoutes, planDockerTopology } from './topology.js';
+import { envRuleset, freeRange, overlaps, parseRoutes, planDockerTopology, setElements, watchRuleset } from './topology.js';
 
 const server = (id: string, ...addresses: string[]) => ({ id, nameServers: addresses.map((address, i) => ({ name: `ns${i}.${id}`, address })), zones: [] });
 const internet: SimulatedInternet = {
@@ -122,5 +122,29 @@ describe('routes of this machine', () => {
     expect(overlaps({ network: '172.16.0.0', prefix: 12 }, { network: '172.18.5.0', prefix: 24 })).toBe(true);
     expect(overlaps({ network: '198.51.100.0', prefix: 24 }, { network: '192.0.2.0', prefix: 24 })).toBe(false);
     expect(overlaps({ network: '0.0.0.0', prefix: 0 }, { network: '198.51.100.0', prefix: 24 })).toBe(false);
+  });
+});
+
+describe('the unknown-destination set of each pod', () => {
+  const text = watchRuleset(internet, '169.254.169.253');
+  const rule = text.split('\n').find((l) => l.includes('update @unknown'))!;
+
+  it('records new flows to anything the simulated network does not have, before NAT rewrites them', () => {
+    expect(text).toContain('set unknown { type ipv4_addr; flags dynamic; size 4096; }');
+    expect(text).toContain('type filter hook output priority -150;');
+    expect(rule.trim()).toBe(
+      'ct state new ip daddr != { 169.254.169.253, 198.51.100.1, 198.51.100.2, 198.51.100.53, 203.0.113.53, 127.0.0.0/8, 224.0.0.0/4, 255.255.255.255 } update @unknown { ip daddr } counter',
+    );
+  });
+
+  it('knows every server address and the provider\'s, once each', () => {
+    const dup = watchRuleset({ addresses: ['198.51.100.1', '198.51.100.1', '169.254.169.253'] }, '169.254.169.253');
+    expect(dup).toContain('ip daddr != { 169.254.169.253, 198.51.100.1, 127.0.0.0/8,');
+  });
+
+  it('reads the addresses of nft\'s JSON listing, bare and with timeouts', () => {
+    const json = JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { set: { family: 'ip', name: 'unknown', table: 'dnsparity_watch', type: 'ipv4_addr', elem: ['192.0.2.99', { elem: { val: '8.8.8.8', expires: 1000 } }] } }] });
+    expect(setElements(json)).toEqual(['192.0.2.99', '8.8.8.8']);
+    expect(setElements(JSON.stringify({ nftables: [{ set: { name: 'unknown' } }] }))).toEqual([]);
   });
 });

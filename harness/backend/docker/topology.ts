@@ -169,3 +169,35 @@ export function overlaps(a: { network: string; prefix: number }, b: { network: s
   const mask = p === 32 ? 0xffffffff : ~(0xffffffff >>> p) >>> 0;
   return ((toInt(a.network) & mask) >>> 0) === ((toInt(b.network) & mask) >>> 0);
 }
+
+/** The nftables set, in each environment's and the provider's namespace, of destinations the simulated network does not have. */
+export const WATCH = { table: 'dnsparity_watch', set: 'unknown' } as const;
+
+/**
+ * What the netns router's prerouting set records, recorded where the docker
+ * backend's traffic starts: in the namespace of each pod, for every new flow
+ * (replies aside: the provider answers environments at addresses the engine
+ * picks) to a destination outside the simulated network. Its own table,
+ * apart from the environment's rules, so every pod gets the same one.
+ */
+export function watchRuleset(internet: Pick<SimulatedInternet, 'addresses'>, providerAddress: string): string {
+  const known = [...new Set([...internet.addresses, providerAddress])].sort();
+  return [
+    `table ip ${WATCH.table} {`,
+    `  set ${WATCH.set} { type ipv4_addr; flags dynamic; size 4096; }`,
+    '  chain watch {',
+    // After conntrack (-200), before the environment's guard and NAT: the destination as sent.
+    '    type filter hook output priority -150; policy accept;',
+    `    ct state new ip daddr != { ${[...known, '127.0.0.0/8', '224.0.0.0/4', '255.255.255.255'].join(', ')} } update @${WATCH.set} { ip daddr } counter`,
+    '  }',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The addresses of `nft -j list set`'s output. */
+export function setElements(json: string): string[] {
+  const doc = JSON.parse(json) as { nftables: { set?: { elem?: (string | { elem: { val: string } })[] } }[] };
+  const elems = doc.nftables.find((x) => x.set)?.set?.elem ?? [];
+  return elems.map((e) => (typeof e === 'string' ? e : e.elem.val));
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { leftovers, orphans, skipNetns } from '../../../test/env.js';
+import { leftovers, orphans, runIdsOf, skipNetns } from '../../../test/env.js';
 import { InputError } from '../../errors.js';
 import type { Query } from '../../model.js';
 import { planScenario } from '../../plan.js';
@@ -85,12 +85,22 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
     expect(orphans()).toEqual(before);
   });
 
-  it('tears down when aborted during set-up', async () => {
+  it('tears down when aborted during set-up, once it has made something', async () => {
     const plan = await planScenario(loadScenario('scenarios/stub-zone-fix.yaml'));
     const ac = new AbortController();
     const before = orphans();
+    const seen = new Set(runIdsOf(process.pid));
     const starting = new NetnsBackend().start(plan, { signal: ac.signal });
-    setTimeout(() => ac.abort(new Error('test abort')), 150);
+    // Abort as soon as the run has namespaces or processes: set-up is under way, not over.
+    let id: string | undefined;
+    let made: string[] = [];
+    for (let i = 0; i < 2000 && made.length === 0; i++) {
+      id ??= runIdsOf(process.pid).find((r) => !seen.has(r));
+      if (id) made = leftovers(id);
+      if (made.length === 0) await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(made.length, 'the run made nothing to tear down').toBeGreaterThan(0);
+    ac.abort(new Error('test abort'));
     const result = await starting.then(
       async (run) => {
         await run[Symbol.asyncDispose]();
@@ -98,8 +108,10 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
       },
       (e: Error) => e.message,
     );
-    // Either the abort landed during set-up, or set-up won the race; both must leave nothing.
-    expect(['test abort', 'started']).toContain(result);
+    // The abort landed during set-up: start() rejects with it, and what it had made is gone.
+    expect(result).toBe('test abort');
+    expect(leftovers(id!)).toEqual([]);
     expect(orphans()).toEqual(before);
   });
+
 });

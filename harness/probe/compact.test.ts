@@ -1,0 +1,109 @@
+// The compactor shares outcome objects between the environments of a run
+// where they agree. Sharing must never change what an environment saw: each
+// compacted observation equals the environment's own result, whatever the
+// others saw for the same query and in whatever order they arrived.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { AppObservation, DnsRecord, QueryObservation, ResolverOutcome } from '../model.js';
+import { Compactor, SharedOutcomes } from './compact.js';
+import type { ProbeConfig, ProbeResult } from './protocol.js';
+
+const SERVERS: ProbeConfig['servers'] = [
+  { address: '127.0.0.1', port: 53, roles: ['local-resolver', 'nameserver'] },
+  { address: '169.254.169.253', port: 53, roles: ['nameserver'] },
+];
+const QNAMES = ['proxysql.internal.example.io', 'www.example.io'];
+
+// Small domains, so that outcomes agree often and differ by one field as often.
+const record: fc.Arbitrary<DnsRecord> = fc.record({
+  name: fc.constantFrom('proxysql.internal.example.io', 'PROXYSQL.internal.example.io.', 'www.example.io', 'cname.example.io'),
+  type: fc.constantFrom('A', 'CNAME'),
+  data: fc.constantFrom('10.20.30.40', '10.20.30.41', '203.0.113.80'),
+});
+const resolverOutcome: fc.Arbitrary<ResolverOutcome> = fc.oneof(
+  fc.record({
+    status: fc.constant('response' as const),
+    rcode: fc.constantFrom('NOERROR', 'NXDOMAIN', 'SERVFAIL'),
+    flags: fc.record({ aa: fc.boolean(), tc: fc.constant(false), ra: fc.boolean(), ad: fc.boolean(), cd: fc.constant(false) }),
+    answers: fc.array(record, { maxLength: 2 }),
+    transport: fc.constantFrom('udp' as const, 'tcp' as const),
+  }),
+  fc.constant({ status: 'timeout' as const }),
+  fc.record({ status: fc.constant('error' as const), message: fc.constantFrom('ECONNREFUSED', 'EHOSTUNREACH') }),
+);
+const app: fc.Arbitrary<AppObservation> = fc.record({
+  outcome: fc.oneof(
+    fc.record({ status: fc.constant('answer' as const), addresses: fc.array(fc.constantFrom('10.20.30.40', '10.20.30.41'), { maxLength: 2 }) }),
+    fc.record({ status: fc.constantFrom('not-found' as const, 'failure' as const), code: fc.constantFrom('ENOTFOUND', 'EAI_AGAIN') }),
+    fc.constant({ status: 'timeout' as const }),
+  ),
+  latencyMs: fc.nat(3000),
+});
+const result = (i: number): fc.Arbitrary<ProbeResult> =>
+  fc.record(
+    {
+      i: fc.constant(i),
+      application: app,
+      resolver: fc.tuple(resolverOutcome, resolverOutcome, fc.nat(3000), fc.nat(3000)).map(([a, b, la, lb]) => [
+        { server: '127.0.0.1#53', roles: SERVERS[0]!.roles, outcome: a, latencyMs: la },
+        { server: '169.254.169.253#53', roles: SERVERS[1]!.roles, outcome: b, latencyMs: lb },
+      ]),
+    },
+    { requiredKeys: ['i', 'resolver'] },
+  );
+
+/** What the environment saw, in the compactor's own normal form: an answer owned by the query's name is named as the query. */
+function expected(r: ProbeResult, qname: string): QueryObservation {
+  const plain = (o: ResolverOutcome): ResolverOutcome =>
+    o.status !== 'response'
+      ? o
+      : { ...o, answers: o.answers.map((a) => (a.name.toLowerCase().replace(/\.$/, '') === qname ? { ...a, name: qname } : a)) };
+  const resolver = r.resolver.map((x) => ({ ...x, outcome: plain(x.outcome) }));
+  return r.application ? { application: r.application, resolver } : { resolver };
+}
+
+describe('Compactor', () => {
+  it('gives every environment its own outcome, whatever the others saw', () => {
+    const run = fc.integer({ min: 2, max: 4 }).chain((envs) =>
+      fc.record({
+        // results[env][query]
+        results: fc.array(fc.tuple(result(0), result(1)), { minLength: envs, maxLength: envs }),
+        // the order in which the environments' results arrive, query by query
+        order: fc.array(fc.nat(envs - 1), { minLength: envs * 2, maxLength: envs * 4 }),
+      }),
+    );
+    fc.assert(
+      fc.property(run, ({ results, order }) => {
+        const shared = new SharedOutcomes();
+        const compactors = results.map(() => new Compactor({ servers: SERVERS }, shared));
+        const seen = results.map(() => new Map<number, QueryObservation>());
+        // Interleave the arrivals: each step hands one environment's next result to its compactor.
+        const next = results.map(() => 0);
+        const steps = [...order, ...results.flatMap((_, e) => [e, e])];
+        for (const e of steps) {
+          const q = next[e]!;
+          if (q > 1) continue;
+          next[e] = q + 1;
+          seen[e]!.set(q, compactors[e]!.observation(results[e]![q]!, QNAMES[q]!));
+        }
+        results.forEach((rs, e) => rs.forEach((r, q) => expect(seen[e]!.get(q)).toEqual(expected(r, QNAMES[q]!))));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('shares one outcome object between environments that agree', () => {
+    const shared = new SharedOutcomes();
+    const a = new Compactor({ servers: SERVERS }, shared);
+    const b = new Compactor({ servers: SERVERS }, shared);
+    const r: ProbeResult = {
+      i: 0,
+      application: { outcome: { status: 'not-found', code: 'ENOTFOUND' }, latencyMs: 8 },
+      resolver: [{ server: '127.0.0.1#53', roles: ['local-resolver'], outcome: { status: 'response', rcode: 'NXDOMAIN', flags: { aa: false, tc: false, ra: true, ad: false, cd: false }, answers: [], transport: 'udp' }, latencyMs: 3 }],
+    };
+    const x = a.observation(r, QNAMES[0]!);
+    const y = b.observation(structuredClone(r), QNAMES[0]!);
+    expect(y.resolver[0]!.outcome).toBe(x.resolver[0]!.outcome);
+    expect(y.application!.outcome).toBe(x.application!.outcome);
+  });
+});

@@ -1,0 +1,78 @@
+// What a backend found for a scenario, in a form two backends can be
+// compared by: the verdict, every finding (expected ones too), every leak,
+// and the resolver path each explanation gives. The resolver path is
+// recomputed from the report's own upstream trace and must be the one the
+// explanation carries: a backend that saw no upstream query cannot pass for
+// one that did.
+//
+// Queries run concurrently, so which of them primed unbound's cache (the
+// root's and the TLDs' referrals, a parent's NXDOMAIN) is a matter of timing
+// on either backend. A path is compared by the last servers asked and what
+// they answered; and where the environment reached the Internet, an answer
+// from the cache is taken as agreeing with any answer from the servers.
+import { describeResolverPath } from '../harness/explain/resolver-path.js';
+import type { ScenarioResult } from '../harness/run.js';
+
+export interface Evidence {
+  readonly verdict: string;
+  readonly findings: readonly string[];
+  readonly leaks: readonly string[];
+  /** "QUERY TYPE ENV" -> the resolver path, as compared (see essence). */
+  readonly resolverPaths: Readonly<Record<string, string>>;
+  /** Explanations that do not carry the resolver path recomputed from the trace. */
+  readonly unexplained: readonly string[];
+}
+
+export const FROM_CACHE = 'unbound asked no server about it (it answered from its cache or its own data)';
+
+/** A path without the servers a warmer or colder cache would have added or skipped: "unbound asked …LAST, which ...". */
+export function essence(path: string): string {
+  const m = /^unbound asked (.+?), which (.*)$/.exec(path);
+  if (!m) return path;
+  const last = m[1]!.split(/, | and /).at(-1)!;
+  return `unbound asked …${last}, which ${m[2]}`;
+}
+
+export function evidenceOf(s: ScenarioResult): Evidence {
+  const paths: Record<string, string> = {};
+  const unexplained: string[] = [];
+  for (const f of s.findings) {
+    for (const env of [s.reference, f.environment]) {
+      const policy = s.environments.find((e) => e.name === env)!;
+      const path = s.upstream?.[env] ? describeResolverPath(s.upstream[env]!, f.query, policy, s.network) : '(no trace)';
+      paths[`${f.query.name} ${f.query.type} ${env}`] = essence(path);
+      if (!f.explanation.includes(`In ${env}, ${path}; `)) unexplained.push(`${f.query.name} ${f.query.type} ${env}: ${f.explanation}`);
+    }
+  }
+  return {
+    verdict: s.verdict,
+    findings: s.findings.map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class} ${f.status}`).sort(),
+    // How many queries a resolver sent is its retries' timing, not evidence.
+    leaks: s.leaks.map((l) => `${l.environment} ${l.server} ${l.zone} ${[...l.qnames].sort().join(',')}`).sort(),
+    resolverPaths: paths,
+    unexplained,
+  };
+}
+
+/** Where two backends' evidence for a scenario disagrees, one line each; [] when it agrees. */
+export function disagreements(name: string, a: Evidence, b: Evidence, egressAllowed: (env: string) => boolean): string[] {
+  const out: string[] = [];
+  if (a.verdict !== b.verdict) out.push(`${name}: verdict ${a.verdict} vs ${b.verdict}`);
+  const lists = (what: string, x: readonly string[], y: readonly string[]) => {
+    for (const e of x) if (!y.includes(e)) out.push(`${name}: ${what} only in the first: ${e}`);
+    for (const e of y) if (!x.includes(e)) out.push(`${name}: ${what} only in the second: ${e}`);
+  };
+  lists('finding', a.findings, b.findings);
+  lists('leak', a.leaks, b.leaks);
+  lists('unexplained', a.unexplained, b.unexplained);
+  for (const key of new Set([...Object.keys(a.resolverPaths), ...Object.keys(b.resolverPaths)])) {
+    const [x, y] = [a.resolverPaths[key], b.resolverPaths[key]];
+    if (x === y) continue;
+    const env = key.split(' ').at(-1)!;
+    const cached = (p: string | undefined) => p === FROM_CACHE;
+    const answered = (p: string | undefined) => !!p && p.startsWith('unbound asked …');
+    if (egressAllowed(env) && ((cached(x) && answered(y)) || (answered(x) && cached(y)))) continue;
+    out.push(`${name}: resolver path of ${key}: "${x}" vs "${y}"`);
+  }
+  return out;
+}
