@@ -26,12 +26,12 @@ export function assess(g: Gathered): Assessed {
     },
     { thresholds: { latencyMs: g.latencyThresholdMs }, expectedDifferences: g.expect.differences, expectedAnswers: g.expect.answers },
   );
-  const leaks = Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network));
+  const leaks = Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network, g.forwarders));
   // The network's own record covers what no log shows (the provider's resolver,
   // a resolver that logs nothing): any destination it saw that the logs did not name.
   const named = new Set(leaks.map((l) => l.server.replace(/#\d+$/, '')));
   for (const address of g.unknownDestinations ?? []) {
-    if (!named.has(address)) leaks.push({ environment: '(network)', server: address, zone: '(unknown)', qnames: [], count: 1 });
+    if (!named.has(address)) leaks.push({ environment: '(network)', server: address, zone: '(unknown)', qnames: [], count: 1, ...(g.forwarders?.includes(address) ? { forwarder: true } : {}) });
   }
   return { findings, expectations, leaks, verdict: verdictOf(findings, expectations, leaks) };
 }

@@ -164,6 +164,8 @@ export interface Leak {
   /** Names it was asked about (at most a few). */
   readonly qnames: readonly string[];
   readonly count: number;
+  /** The resolver config names this server (forward-addr, stub-addr): most often a public resolver the scenario can declare. */
+  readonly forwarder?: boolean;
   readonly baseline?: BaselineMark;
 }
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { InputError } from './errors.js';
 import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
+import { checkPublicResolvers } from './network/public-resolvers.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
 import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type UnboundConfig } from './resolver/unbound-config.js';
@@ -83,8 +84,17 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
   const load = (where: 'provider' | 'public') =>
     Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']))));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
-  const signed = publicZones.map((z, i) => ({ ...z, signed: scenario.network.public.zones[i]!.signed }));
-  const internet = planSimulatedInternet(signed, { address: scenario.network.provider.address, zones: privateZones });
+  const signed = publicZones.map((z, i) => {
+    const { signed, rttMs, lossPercent } = scenario.network.public.zones[i]!;
+    return { ...z, signed, ...(rttMs === undefined ? {} : { rttMs }), ...(lossPercent === undefined ? {} : { lossPercent }) };
+  });
+  const net = scenario.network;
+  const internet = planSimulatedInternet(signed, { address: net.provider.address, zones: privateZones }, {
+    publicResolvers: net.publicResolvers,
+    ...(net.public.rttMs === undefined ? {} : { publicRttMs: net.public.rttMs }),
+    ...(net.provider.rttMs === undefined ? {} : { providerRttMs: net.provider.rttMs }),
+  });
+  checkPublicResolvers(internet, (i) => at(['network', 'publicResolvers', i, 'address']));
   const hostFile = async (which: keyof typeof IMAGE_PATHS, field: string[]): Promise<{ text: string; source: string }> => {
     const own = scenario.paths[which];
     if (own !== undefined) return { text: readFileSync(own, 'utf8'), source: own };

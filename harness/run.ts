@@ -5,6 +5,7 @@ import { assess, type Gathered } from './assess.js';
 import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import type { ExpectationResult, Finding, Leak, Query, QueryObservation, Substitution, UpstreamExchange } from './model.js';
+import { configuredUpstreams } from './network/public-resolvers.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
 import type { RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
@@ -40,6 +41,8 @@ export interface ScenarioResult {
   readonly recheck?: Rechecked & { readonly fresh: boolean };
   readonly findings: readonly Finding[];
   readonly expectations: readonly ExpectationResult[];
+  /** Addresses the resolver config names as forward-addr or stub-addr (for leak messages). */
+  readonly forwarders?: readonly string[];
   /** Destinations outside the simulated network that anything in the run tried to reach (seen by the network itself). */
   readonly unknownDestinations?: readonly string[];
   readonly leaks: readonly Leak[];
@@ -117,6 +120,7 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
     latencyThresholdMs: s.expect.latencyThresholdMs,
     expect: { differences: s.expect.differences, answers: s.expect.answers },
     network: networkMap(plan.internet),
+    forwarders: configuredUpstreams(plan.resolverConfig),
     substitutions: run.substitutions,
     queries: plan.queries,
     observations,

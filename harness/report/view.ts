@@ -57,9 +57,16 @@ const CLASS_ORDER: readonly DifferenceClass[] = ['resolves-only-in-one', 'timeou
 
 /** "resolves only in staging, preprod; slow only in qa" */
 export function summariseFindings(fs: readonly Finding[]): string {
-  const byClass = new Map<DifferenceClass, string[]>();
-  for (const f of fs) byClass.set(f.difference.class, [...new Set([...(byClass.get(f.difference.class) ?? []), f.environment])]);
-  return [...byClass].map(([cls, envs]) => `${CLASS_TEXT[cls]} ${envs.join(', ')}`).join('; ');
+  const byClass = new Map<string, { text: string; envs: string[] }>();
+  for (const f of fs) {
+    // A name can resolve in the reference alone (a split horizon's public-only names): say so, not the opposite.
+    const inReference = f.difference.class === 'resolves-only-in-one' && f.difference.detail.startsWith(`resolves only in ${f.reference} `);
+    const key = inReference ? `${f.difference.class} ${f.reference}` : f.difference.class;
+    const g = byClass.get(key) ?? { text: inReference ? `resolves only in ${f.reference}, not in` : CLASS_TEXT[f.difference.class], envs: [] };
+    if (!g.envs.includes(f.environment)) g.envs.push(f.environment);
+    byClass.set(key, g);
+  }
+  return [...byClass.values()].map((g) => `${g.text} ${g.envs.join(', ')}`).join('; ');
 }
 
 export function substitutionText(s: Substitution): string {
@@ -68,7 +75,10 @@ export function substitutionText(s: Substitution): string {
 }
 
 export function leakText(l: Leak): string {
-  return `unbound in ${l.environment} sent ${l.count} quer${l.count === 1 ? 'y' : 'ies'} to ${l.server} (as a server for ${l.zone === '.' ? 'the root' : `${l.zone}.`}), which the scenario's network does not have; asked about ${l.qnames.join(', ')}`;
+  const text = `unbound in ${l.environment} sent ${l.count} quer${l.count === 1 ? 'y' : 'ies'} to ${l.server} (as a server for ${l.zone === '.' ? 'the root' : `${l.zone}.`}), which the scenario's network does not have; asked about ${l.qnames.join(', ')}`;
+  if (!l.forwarder) return text;
+  const address = l.server.replace(/#\d+$/, '');
+  return `${text}. The config forwards to it: if it is a public resolver, declare it in the scenario (network.publicResolvers: [{ address: ${address} }]) and the simulated Internet will have one there`;
 }
 
 export const mark = (m: 'new' | 'known' | undefined): string => (m ? `[${m}] ` : '');
