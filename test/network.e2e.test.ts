@@ -1,7 +1,7 @@
 // The shipped scenarios of the simulated network's real shapes (split
 // horizon, public resolvers, delay), through the built CLI in one run: each
 // gets the verdict its description states, for the reason it states.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,6 +11,8 @@ import { leftovers, skipNetns } from './env.js';
 export const NETWORK_SCENARIOS = {
   'split-horizon': 'fail',
   'split-horizon-forward-zone-fix': 'pass',
+  'public-forwarder': 'fail',
+  'public-forwarder-fix': 'pass',
 } as const;
 
 interface ScenarioReport {
@@ -71,5 +73,39 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
     const s = byName.get('split-horizon-forward-zone-fix')!;
     expect(s.findings).toEqual([]);
     expect(s.expectations.every((e) => e.met)).toBe(true);
+  });
+
+  it('public forwarder: the public resolvers deny the private zone where they are reachable, and say so', () => {
+    const s = byName.get('public-forwarder')!;
+    expect(unexpected(s)).toEqual(expect.arrayContaining(['proxysql.internal.example.io A staging resolves-only-in-one', 'proxysql.internal.example.io A preprod resolves-only-in-one']));
+    const f = s.findings.find((x) => x.query.name === 'proxysql.internal.example.io' && x.environment === 'staging')!;
+    expect(f.explanation).toMatch(/unbound asked the public resolvers 8\.8\.[48]\.[48] and 8\.8\.[48]\.[48], which answered NXDOMAIN/);
+    expect(f.explanation).toMatch(/queries to the public resolvers .* got no answer \(egress to the Internet is dropped in staging\)/);
+  });
+
+  it('public forwarder fixed by a forward-zone for the private zone: only the declared slowness remains', () => {
+    const s = byName.get('public-forwarder-fix')!;
+    expect(unexpected(s)).toEqual([]);
+    expect(s.findings.length).toBeGreaterThan(0);
+    expect(s.findings.every((f) => f.status === 'expected' && f.difference.class === 'slow-only-in-one')).toBe(true);
+  });
+
+  it('a forwarder the scenario does not declare is a leak whose message says how to declare it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+    try {
+      const file = join(dir, 'undeclared.yaml');
+      const text = readFileSync('scenarios/public-forwarder.yaml', 'utf8').replace(/  publicResolvers:\n(    - .*\n)+/, '').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`);
+      writeFileSync(file, text);
+      const r = await execa('node_modules/.bin/dnsparity', ['run', file, '--reporter', 'pretty', '--reporter', 'json', '--out', dir], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
+      expect(r.exitCode, r.stderr).toBe(1);
+      const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { scenarios: (Omit<ScenarioReport, "leaks"> & { leaks: { server: string; forwarder?: boolean }[] })[] };
+      const leaks = report.scenarios[0]!.leaks;
+      expect(leaks.map((l) => l.server.replace(/#\d+$/, ''))).toEqual(expect.arrayContaining(['8.8.8.8', '8.8.4.4']));
+      expect(leaks.every((l) => l.forwarder === true)).toBe(true);
+      expect(r.stdout).toContain('The config forwards to it: if it is a public resolver, declare it in the scenario (network.publicResolvers: [{ address: 8.8.8.8 }])');
+      expect(leftovers(report.scenarios[0]!.runId)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -36,7 +36,7 @@ describe('explanations on a network with public resolvers, delay and loss', () =
   it('names the public resolvers that stayed silent, and why', () => {
     const xs = [x('8.8.8.8', '.', { status: 'no-answer' }), x('8.8.4.4', '.', { status: 'no-answer' })];
     expect(describeResolverPath(xs, q, staging, net)).toBe(
-      "unbound's queries to the public resolver 8.8.8.8 and the public resolver 8.8.4.4 got no answer (egress to the Internet is dropped in staging)",
+      "unbound's queries to the public resolvers 8.8.8.8 and 8.8.4.4 got no answer (egress to the Internet is dropped in staging)",
     );
   });
 

@@ -35,7 +35,7 @@ function shapingText(addresses: readonly string[], net: NetworkMap): string {
 function label(who: Who, addresses: readonly string[], net: NetworkMap): string {
   const list = addresses.join(', ');
   const shaped = shapingText(addresses, net);
-  if (who.kind === 'public-resolver') return `the public resolver ${list}${shaped ? ` (${shaped.slice(2)})` : ''}`;
+  if (who.kind === 'public-resolver') return `the public resolver${addresses.length > 1 ? 's' : ''} ${joinAnd(addresses)}${shaped ? ` (${shaped.slice(2)})` : ''}`;
   if (who.kind === 'provider') return `the provider's resolver (${list}${shaped})`;
   if (who.kind === 'unknown') return `${list} (not part of the scenario's network: a leak)`;
   return who.zone === '' ? `the root (${list}${shaped})` : `the ${who.zone}. servers (${list}${shaped})`;
@@ -48,7 +48,7 @@ function groups(addresses: readonly string[], net: NetworkMap): string[] {
   const out = new Map<string, { who: Who; addresses: string[] }>();
   for (const a of addresses) {
     const who = whoIs(a, net);
-    const key = who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'provider' ? 'provider' : `${who.kind}:${a}`;
+    const key = who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'unknown' ? `unknown:${a}` : who.kind;
     const g = out.get(key) ?? { who, addresses: [] };
     if (!g.addresses.includes(a)) g.addresses.push(a);
     out.set(key, g);
