@@ -171,6 +171,7 @@ export class DockerBackend implements Backend {
   }
 
   async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
+    refuseShaping(plan);
     const engine = await requireEngine();
     const mounts = workerMounts(); // fails before anything exists if the worker is missing
     const image = plan.scenario.image;
@@ -407,6 +408,26 @@ async function assertIsolated(e: EnvSpec, p: StartedTestContainer, plan: RunPlan
       throw new BackendError(`environment ${e.env.name} reaches ${target} although the scenario cuts it off: the engine does not isolate internal networks (is dockerd running with --iptables=false?)`, 'use --backend netns, or run dockerd with its default iptables rules');
     }
   }
+}
+
+/**
+ * Delay and loss are realised by a relay in each server's namespace on the
+ * netns backend; the docker backend has none yet, and a scenario that asks for
+ * them must not pass unshaped.
+ */
+function refuseShaping(plan: RunPlan): void {
+  if (plan.internet.shaping.length === 0) return;
+  const net = plan.scenario.network;
+  const zone = net.public.zones.findIndex((z) => z.rttMs !== undefined || z.lossPercent !== undefined);
+  const path =
+    net.public.rttMs !== undefined ? ['network', 'public', 'rttMs']
+    : net.provider.rttMs !== undefined ? ['network', 'provider', 'rttMs']
+    : ['network', 'public', 'zones', zone, net.public.zones[zone]?.rttMs !== undefined ? 'rttMs' : 'lossPercent'];
+  throw new InputError(
+    { file: plan.scenario.file, line: plan.scenario.lineOf(path), field: path.join('.') },
+    'delay and loss (rttMs, lossPercent) are realised on the netns backend only; the docker backend does not shape its networks yet',
+    'run this scenario with --backend netns',
+  );
 }
 
 /** Reads the files a scenario leaves to its image, once per image, for planning. */

@@ -45,3 +45,28 @@ describe('docker topology with public resolvers', () => {
     expect(preprod).toContain('ip daddr != { 169.254.169.253, 127.0.0.0/8 } counter dnat to 172.30.0.3');
   });
 });
+
+describe('docker backend and delay or loss', () => {
+  it('refuses a scenario that asks for delay or loss, naming the field, before touching the engine', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { planScenario } = await import('../../plan.js');
+    const { loadScenario } = await import('../../scenario/load.js');
+    const { DockerBackend } = await import('./index.js');
+    const { InputError } = await import('../../errors.js');
+    const dir = mkdtempSync(join(tmpdir(), 'dnsparity-docker-shaping-'));
+    try {
+      const file = join(dir, 's.yaml');
+      const text = readFileSync('scenarios/stub-zone-fix.yaml', 'utf8').replace('  public:\n', '  public:\n    rttMs: 50\n').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`);
+      writeFileSync(file, text);
+      const plan = await planScenario(loadScenario(file));
+      const e = await new DockerBackend().start(plan, { signal: new AbortController().signal }).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      const line = text.split('\n').findIndex((l) => l.includes('rttMs: 50')) + 1;
+      expect((e as InstanceType<typeof InputError>).message).toContain(`${file}:${line}: network.public.rttMs: delay and loss (rttMs, lossPercent) are realised on the netns backend only`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -9,6 +9,7 @@ import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution, UpstreamExchange } from '../../model.js';
 import { signInternet } from '../../network/dnssec.js';
 import { publicResolverConfig } from '../../network/public-resolvers.js';
+import { RELAY_READY, relayMainPath, relaySpecs, serverPort } from '../../network/relay.js';
 import { internetDestinations, rootHints, zoneText } from '../../network/simulated-internet.js';
 import { traceUpstream, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
@@ -197,13 +198,20 @@ export class NetnsBackend implements Backend {
     const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor, traceUpstream: traceUpstream(plan) });
     for (const f of prepared.files) r.file(relative(dir, f.path), f.text);
     const hostConf = prepared.main;
-    const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile));
+    // A server whose packets the network delays or loses listens behind a relay, on another port of its address.
+    const port = (address: string) => serverPort(internet.shaping, address);
+    const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile, port(internet.provider.address)));
     for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
-    for (const s of internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
+    for (const s of internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id), port(s.nameServers[0]!.address))) r.file(`nsd/${s.id}/${name}`, text);
     const publicConfs = internet.publicResolvers.map((p) => ({
       address: p.address,
-      conf: r.file(`public/${p.address}/unbound.conf`, publicResolverConfig({ listen: p.address, port: 53, dir: join(dir, 'public', p.address), rootHintsFile: hintsFile })),
+      conf: r.file(`public/${p.address}/unbound.conf`, publicResolverConfig({ listen: p.address, port: port(p.address), dir: join(dir, 'public', p.address), rootHintsFile: hintsFile })),
     }));
+    const relays = [
+      { ns: 'inet' as const, specs: relaySpecs(internet.shaping, internetDestinations(internet)) },
+      { ns: 'vpc' as const, specs: relaySpecs(internet.shaping, [internet.provider.address]) },
+    ].filter((x) => x.specs.length > 0).map((x) => ({ ...x, file: r.file(`relay/${x.ns}.json`, JSON.stringify(x.specs)) }));
+    const relayMain = relays.length ? relayMainPath() : '';
     await Promise.all([unbound.check(prepared), checkGenerated(providerConf), ...publicConfs.map((p) => checkGenerated(p.conf))]);
     trace('files, signing and checkconf');
     r.substitutions = [...prepared.substitutions];
@@ -238,6 +246,8 @@ export class NetnsBackend implements Backend {
 
     // 3. Servers, then the resolver under test, each checked ready by a query.
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
+    // The relays hold no state worth forgetting: they outlive a restart of the resolvers.
+    const relayProcs = relays.map((x) => r.startProcess(`relay in ${x.ns}`, x.ns === 'inet' ? t.internet : t.provider, [process.execPath, relayMain, x.file], `relay/${x.ns}.log`));
     const startResolvers = () => ({
       provider: r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log'),
       publicResolvers: publicConfs.map((p) => r.startProcess(`public resolver ${p.address}`, t.internet, unbound.command(p.conf), `public/${p.address}/unbound.log`)),
@@ -250,6 +260,7 @@ export class NetnsBackend implements Backend {
     let resolvers = startResolvers();
     await Promise.all([
       ...nsds.map((p) => p.waitForLog(/nsd started/, READY_TIMEOUT_MS, signal)),
+      ...relayProcs.map((p) => p.waitForLog(new RegExp(RELAY_READY), READY_TIMEOUT_MS, signal)),
       providerReady(resolvers, signal),
     ]);
     // A fresh start forgets every cache, including unbound's memory of unresponsive servers, which a reload keeps.
