@@ -26,8 +26,10 @@ export function assess(g: Gathered): Assessed {
     },
     { thresholds: { latencyMs: g.latencyThresholdMs }, expectedDifferences: g.expect.differences, expectedAnswers: g.expect.answers },
   );
-  const leaks = [...Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network))];
-  leaks.push(...networkLeaks(leaks, g.unknownTraffic, g.unknownDestinations));
+  const leaks = Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network, g.forwarders));
+  // The network's own record covers what no log shows; a destination the config forwards to is marked, for the hint.
+  const forwards = (l: Leak) => !!g.forwarders?.includes(l.server.replace(/#\d+$/, ''));
+  leaks.push(...networkLeaks(leaks, g.unknownTraffic, g.unknownDestinations).map((l) => (forwards(l) ? { ...l, forwarder: true } : l)));
   return { findings, expectations, leaks, verdict: verdictOf(findings, expectations, leaks) };
 }
 

@@ -9,6 +9,8 @@ const internet = (address = '198.51.100.53'): SimulatedInternet => ({
   servers: [{ id: 'example-io', nameServers: [{ name: 'ns1.example.io', address }], zones: [{ origin: 'example.io', source: '/nonexistent/example.io.zone', records: [], signed: false }] }],
   addresses: ['198.51.100.1', address],
   provider: { address: '169.254.169.253', zones: [] },
+  publicResolvers: [],
+  shaping: [],
 });
 const TARGETS: StubTarget[] = [
   { address: '127.0.0.1', role: 'local-resolver', what: 'the local resolver', field: 'where resolver.config makes it listen' },

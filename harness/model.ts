@@ -210,6 +210,8 @@ export interface Leak {
   /** Network: the destination port and protocol, when the packets had one. */
   readonly port?: number;
   readonly protocol?: string;
+  /** The resolver config names this server (forward-addr, stub-addr): most often a public resolver the scenario can declare. */
+  readonly forwarder?: boolean;
   readonly baseline?: BaselineMark;
 }
 

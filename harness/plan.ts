@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkConsistency } from './consistency.js';
 import { InputError } from './errors.js';
-import { queryKey, type Query, type QueryType } from './model.js';
+import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
+import { checkPublicResolvers } from './network/public-resolvers.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
 import { listenOf } from './resolver/unbound.js';
@@ -112,13 +113,14 @@ export interface StubTarget {
 
 /**
  * Every resolver the stub may be pointed at: the local resolver where its
- * config makes it listen, and the provider's resolver. The one list the
- * resolv.conf check (consistency.ts) reads; public resolvers join it here.
+ * config makes it listen, the provider's resolver, and the public resolvers
+ * the scenario declares. The one list the resolv.conf check (consistency.ts) reads.
  */
 export function stubTargets(scenario: Scenario, local: { readonly address: string }): StubTarget[] {
   return [
     { address: local.address, role: 'local-resolver', what: 'the local resolver', field: 'where resolver.config makes it listen' },
     { address: scenario.network.provider.address, role: 'provider', what: "the provider's resolver", field: 'network.provider.address' },
+    ...scenario.network.publicResolvers.map((r, i) => ({ address: r.address, role: 'public-resolver' as const, what: `the public resolver ${r.address}`, field: `network.publicResolvers[${i}].address` })),
   ];
 }
 
@@ -127,8 +129,17 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
   const load = (where: 'provider' | 'public') =>
     Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']), scenario.filesRoot)));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
-  const signed = publicZones.map((z, i) => ({ ...z, signed: scenario.network.public.zones[i]!.signed }));
-  const internet = planSimulatedInternet(signed, { address: scenario.network.provider.address, zones: privateZones });
+  const signed = publicZones.map((z, i) => {
+    const { signed, rttMs, lossPercent } = scenario.network.public.zones[i]!;
+    return { ...z, signed, ...(rttMs === undefined ? {} : { rttMs }), ...(lossPercent === undefined ? {} : { lossPercent }) };
+  });
+  const net = scenario.network;
+  const internet = planSimulatedInternet(signed, { address: net.provider.address, zones: privateZones }, {
+    publicResolvers: net.publicResolvers,
+    ...(net.public.rttMs === undefined ? {} : { publicRttMs: net.public.rttMs }),
+    ...(net.provider.rttMs === undefined ? {} : { providerRttMs: net.provider.rttMs }),
+  });
+  checkPublicResolvers(internet, (i) => at(['network', 'publicResolvers', i, 'address']));
   const hostFile = async (which: keyof typeof IMAGE_PATHS, field: string[]): Promise<{ text: string; source: string }> => {
     const own = scenario.paths[which];
     if (own !== undefined) return { text: readFileSync(own, 'utf8'), source: own };

@@ -76,7 +76,7 @@ const CASES: Case[] = [
   { name: 'bad provider address', setup: edit('address: 169.254.169.253', 'address: 169.254.169'), expect: ['network.provider.address', 'IPv4'] },
   { name: 'missing resolver config file', setup: edit('images/stub-zone-fix/unbound.conf', 'images/nope/unbound.conf'), expect: ['resolver.config', 'file not found'] },
   { name: 'missing zone file', setup: edit('zones/example.io.zone', 'zones/nope.zone'), expect: ['network.public.zones[0].file', 'file not found'] },
-  { name: 'zone listed twice', setup: edit('origin: example.io', 'origin: internal.example.io'), expect: ['listed twice'] },
+  { name: 'zone listed twice in one list', setup: edit(/(      - origin: example.io\n        file: .*\n)/, '$1$1'), expect: ['network.public.zones[1].origin', 'listed twice under network.public.zones'] },
   { name: 'zone with a bad address', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 198.51.100.300\n'), expect: ['example.io.zone:4', 'invalid IPv4'] },
   { name: 'zone with CNAME and other data', setup: file('fixtures/zones/example.io.zone', '$TTL 300\n@ IN SOA ns1 h 1 2 3 4 5\n@ IN NS ns1\nns1 IN A 198.51.100.53\nwww IN CNAME ns1\nwww IN A 203.0.113.1\n'), expect: ['example.io.zone:6', 'CNAME and other data'] },
   { name: 'zone without SOA', setup: file('fixtures/zones/example.io.zone', '$TTL 300\nwww IN A 203.0.113.1\n'), expect: ['example.io.zone', 'SOA'] },

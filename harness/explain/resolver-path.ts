@@ -11,20 +11,34 @@ export interface EnvironmentPolicy {
   readonly provider: 'reachable' | 'drop' | 'reject';
 }
 
-type Who = { readonly kind: 'zone'; readonly zone: string } | { readonly kind: 'provider' } | { readonly kind: 'unknown' };
+type Who = { readonly kind: 'zone'; readonly zone: string } | { readonly kind: 'provider' } | { readonly kind: 'public-resolver' } | { readonly kind: 'unknown' };
 
 function whoIs(address: string, net: NetworkMap): Who {
   if (address === net.provider) return { kind: 'provider' };
+  if (net.publicResolvers?.includes(address)) return { kind: 'public-resolver' };
   const s: KnownServer | undefined = net.servers.find((x) => x.address === address);
   return s ? { kind: 'zone', zone: s.zone } : { kind: 'unknown' };
 }
 
-/** "the root (198.51.100.1)", "the example.io. servers (198.51.100.53)", "the provider's resolver (169.254.169.253)". */
-function label(who: Who, addresses: readonly string[]): string {
+/** "3 s", "250 ms": a delay as a person says it. */
+export const duration = (ms: number): string => (ms >= 1000 && ms % 100 === 0 ? `${ms / 1000} s` : `${ms} ms`);
+
+/** What the network does to a group of servers, when the scenario slows or thins it: "; 3 s round trip, 30% of packets lost". */
+function shapingText(addresses: readonly string[], net: NetworkMap): string {
+  const s = net.shaping?.find((x) => addresses.includes(x.address));
+  if (!s) return '';
+  const parts = [...(s.rttMs > 0 ? [`${duration(s.rttMs)} round trip`] : []), ...(s.lossPercent > 0 ? [`${s.lossPercent}% of packets lost`] : [])];
+  return `; ${parts.join(', ')}`;
+}
+
+/** "the root (198.51.100.1)", "the example.io. servers (198.51.100.53)", "the provider's resolver (169.254.169.253)", "the public resolver 8.8.8.8". */
+function label(who: Who, addresses: readonly string[], net: NetworkMap): string {
   const list = addresses.join(', ');
-  if (who.kind === 'provider') return `the provider's resolver (${list})`;
+  const shaped = shapingText(addresses, net);
+  if (who.kind === 'public-resolver') return `the public resolver${addresses.length > 1 ? 's' : ''} ${joinAnd(addresses)}${shaped ? ` (${shaped.slice(2)})` : ''}`;
+  if (who.kind === 'provider') return `the provider's resolver (${list}${shaped})`;
   if (who.kind === 'unknown') return `${list} (not part of the scenario's network: a leak)`;
-  return who.zone === '' ? `the root (${list})` : `the ${who.zone}. servers (${list})`;
+  return who.zone === '' ? `the root (${list}${shaped})` : `the ${who.zone}. servers (${list}${shaped})`;
 }
 
 const joinAnd = (xs: readonly string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
@@ -34,12 +48,12 @@ function groups(addresses: readonly string[], net: NetworkMap): string[] {
   const out = new Map<string, { who: Who; addresses: string[] }>();
   for (const a of addresses) {
     const who = whoIs(a, net);
-    const key = who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'provider' ? 'provider' : `unknown:${a}`;
+    const key = who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'unknown' ? `unknown:${a}` : who.kind;
     const g = out.get(key) ?? { who, addresses: [] };
     if (!g.addresses.includes(a)) g.addresses.push(a);
     out.set(key, g);
   }
-  return [...out.values()].map((g) => label(g.who, g.addresses));
+  return [...out.values()].map((g) => label(g.who, g.addresses, net));
 }
 
 function why(silent: readonly string[], env: EnvironmentPolicy, net: NetworkMap): string {
@@ -50,15 +64,20 @@ function why(silent: readonly string[], env: EnvironmentPolicy, net: NetworkMap)
   return reasons.length ? ` (${reasons.join('; ')})` : '';
 }
 
-function finalWord(x: UpstreamExchange): string {
+/** A round trip worth naming: one that a stub's timeout or a person would notice. */
+const NOTABLE_RTT_MS = 500;
+
+function finalWord(x: UpstreamExchange, net: NetworkMap): string {
   if (x.outcome.status !== 'reply') return 'gave no answer';
+  const rtt = net.shaping?.find((s) => s.address === x.server)?.rttMs ?? 0;
+  const after = rtt >= NOTABLE_RTT_MS ? ` after ${duration(rtt)}` : '';
   const { rcode, kind } = x.outcome;
-  if (rcode === 'NXDOMAIN') return 'answered NXDOMAIN';
-  if (rcode !== 'NOERROR') return `answered ${rcode}`;
-  if (kind.startsWith('nodata')) return 'answered that the name has no such record';
-  if (kind === 'referral') return 'referred it on, with no final answer';
-  if (kind === 'cname') return 'answered with an alias (CNAME)';
-  return 'gave the answer';
+  if (rcode === 'NXDOMAIN') return `answered NXDOMAIN${after}`;
+  if (rcode !== 'NOERROR') return `answered ${rcode}${after}`;
+  if (kind.startsWith('nodata')) return `answered${after} that the name has no such record`;
+  if (kind === 'referral') return `referred it on${after}, with no final answer`;
+  if (kind === 'cname') return `answered${after} with an alias (CNAME)`;
+  return `gave the answer${after}`;
 }
 
 function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject = 'unbound'): string {
@@ -68,7 +87,7 @@ function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy
   const parts: string[] = [];
   if (answered.length) {
     const last = [...exchanges].reverse().find((x) => x.outcome.status === 'reply')!;
-    parts.push(`${subject} asked ${joinAnd(groups(answered, net))}, which ${finalWord(last)}`);
+    parts.push(`${subject} asked ${joinAnd(groups(answered, net))}, which ${finalWord(last, net)}`);
   }
   if (silent.length) {
     parts.push(`${answered.length || subject !== 'unbound' ? 'its' : "unbound's"} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
@@ -92,8 +111,8 @@ export function describeResolverPath(all: readonly UpstreamExchange[], q: { read
 }
 
 /** Servers contacted that the scenario's network does not have, grouped by server. */
-export function findLeaks(environment: string, all: readonly UpstreamExchange[], net: NetworkMap): Leak[] {
-  const known = new Set([net.provider, ...net.servers.map((s) => s.address)]);
+export function findLeaks(environment: string, all: readonly UpstreamExchange[], net: NetworkMap, forwarders: readonly string[] = []): Leak[] {
+  const known = new Set([net.provider, ...net.servers.map((s) => s.address), ...(net.publicResolvers ?? [])]);
   const by = new Map<string, { zone: string; qnames: Set<string>; count: number }>();
   for (const x of all) {
     if (known.has(x.server)) continue;
@@ -102,5 +121,12 @@ export function findLeaks(environment: string, all: readonly UpstreamExchange[],
     l.count++;
     by.set(x.server, l);
   }
-  return [...by].map(([server, l]) => ({ environment, server, zone: l.zone, qnames: [...l.qnames].slice(0, 5), count: l.count }));
+  return [...by].map(([server, l]) => ({
+    environment,
+    server,
+    zone: l.zone,
+    qnames: [...l.qnames].slice(0, 5),
+    count: l.count,
+    ...(forwarders.includes(server.replace(/#\d+$/, '')) ? { forwarder: true } : {}),
+  }));
 }

@@ -17,8 +17,24 @@ export interface ServedZone {
   readonly parent?: string;
 }
 
-/** A public zone as the scenario gives it: loaded, and signed unless the scenario says not. */
-export type PublicZone = LoadedZone & { readonly signed?: boolean };
+/** A public zone as the scenario gives it: loaded, signed unless the scenario says not, and perhaps slow or lossy. */
+export type PublicZone = LoadedZone & { readonly signed?: boolean; readonly rttMs?: number; readonly lossPercent?: number };
+
+/** A recursive resolver of the simulated Internet (8.8.8.8 and the like): it recurses from the simulated root and knows no private zone. */
+export interface PublicResolver {
+  readonly address: string;
+}
+
+/**
+ * What the network does to every exchange with one server address: a round
+ * trip added (half on the way there, half on the way back) and a share of the
+ * packets lost, each way. Only addresses with either are listed.
+ */
+export interface Shaping {
+  readonly address: string;
+  readonly rttMs: number;
+  readonly lossPercent: number;
+}
 
 export interface NameServer {
   readonly name: string;
@@ -41,6 +57,17 @@ export interface SimulatedInternet {
     readonly address: string;
     readonly zones: readonly ServedZone[];
   };
+  readonly publicResolvers: readonly PublicResolver[];
+  readonly shaping: readonly Shaping[];
+}
+
+/** What the scenario says of the network beyond its zones. */
+export interface NetworkOptions {
+  readonly publicResolvers?: readonly PublicResolver[];
+  /** A round trip added to every exchange with the simulated Internet's servers (zones may override it). */
+  readonly publicRttMs?: number;
+  /** A round trip added to every exchange with the provider's resolver. */
+  readonly providerRttMs?: number;
 }
 
 const TTL = 3600;
@@ -105,9 +132,10 @@ function nameServersOf(zone: LoadedZone, pool: () => string): { nameServers: Nam
   return { nameServers: [ns], records };
 }
 
-export function planSimulatedInternet(publicZones: readonly PublicZone[], provider: { address: string; zones: readonly LoadedZone[] }): SimulatedInternet {
+export function planSimulatedInternet(publicZones: readonly PublicZone[], provider: { address: string; zones: readonly LoadedZone[] }, opts: NetworkOptions = {}): SimulatedInternet {
+  const publicResolvers = opts.publicResolvers ?? [];
   // Addresses the scenario itself names for servers are kept; generated ones avoid them.
-  const taken = new Set<string>([ROOT_ADDRESS, provider.address]);
+  const taken = new Set<string>([ROOT_ADDRESS, provider.address, ...publicResolvers.map((r) => r.address)]);
   for (const z of publicZones) {
     for (const r of z.records) if (r.name === z.origin && r.type === 'NS') {
       const target = r.data.toLowerCase().replace(/\.$/, '');
@@ -119,7 +147,7 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
   const take = () => pool.take();
 
   // The root and the generated TLDs are signed, as the real ones are; public zones unless the scenario says not.
-  interface Building { origin: string; source: string; records: ZoneRecord[]; nameServers: NameServer[]; signed: boolean; parent?: string }
+  interface Building { origin: string; source: string; records: ZoneRecord[]; nameServers: NameServer[]; signed: boolean; parent?: string; rttMs?: number; lossPercent?: number }
   const building = new Map<string, Building>();
   building.set('', {
     origin: '',
@@ -130,7 +158,7 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
   });
   for (const z of publicZones) {
     const { nameServers, records } = nameServersOf(z, take);
-    building.set(z.origin, { origin: z.origin, source: z.file, records, nameServers, signed: z.signed ?? true });
+    building.set(z.origin, { origin: z.origin, source: z.file, records, nameServers, signed: z.signed ?? true, ...(z.rttMs === undefined ? {} : { rttMs: z.rttMs }), ...(z.lossPercent === undefined ? {} : { lossPercent: z.lossPercent }) });
   }
   // A TLD server for every top-level domain the public zones sit under.
   for (const z of publicZones) {
@@ -180,6 +208,14 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
   if (byAddress.has(provider.address)) {
     throw new InputError(undefined, `the provider's resolver address ${provider.address} is also a public name server's address`, 'choose another provider address');
   }
+  // Delay and loss per address: a zone's own figures, else the Internet's; the provider's own.
+  const shaping: Shaping[] = [];
+  const shape = (address: string, rttMs: number, lossPercent: number) => {
+    if (rttMs > 0 || lossPercent > 0) shaping.push({ address, rttMs, lossPercent });
+  };
+  for (const b of building.values()) for (const ns of b.nameServers) shape(ns.address, b.rttMs ?? opts.publicRttMs ?? 0, b.lossPercent ?? 0);
+  for (const r of publicResolvers) shape(r.address, opts.publicRttMs ?? 0, 0);
+  shape(provider.address, opts.providerRttMs ?? 0, 0);
   return {
     root: building.get('')!.nameServers,
     servers,
@@ -189,6 +225,8 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
       // The provider's resolver serves its private zones unsigned, as a VPC resolver does.
       zones: provider.zones.map((z) => ({ origin: z.origin, source: z.file, records: z.records, signed: false })),
     },
+    publicResolvers,
+    shaping: [...new Map(shaping.map((x) => [x.address, x])).values()],
   };
 }
 
@@ -203,11 +241,20 @@ export interface KnownServer {
 export interface NetworkMap {
   readonly servers: readonly KnownServer[];
   readonly provider: string;
+  /** Addresses of the simulated Internet's recursive resolvers (absent in reports written before they existed). */
+  readonly publicResolvers?: readonly string[];
+  /** Delay and loss by address, where the scenario sets any. */
+  readonly shaping?: readonly Shaping[];
 }
 
 export function networkMap(internet: SimulatedInternet): NetworkMap {
   return {
     servers: internet.servers.flatMap((s) => s.nameServers.map((n) => ({ zone: s.zones[0]!.origin, name: n.name, address: n.address }))),
     provider: internet.provider.address,
+    ...(internet.publicResolvers.length ? { publicResolvers: internet.publicResolvers.map((r) => r.address) } : {}),
+    ...(internet.shaping.length ? { shaping: internet.shaping } : {}),
   };
 }
+
+/** Every address a packet from an environment may be sent to on the simulated Internet: its servers and its public resolvers. */
+export const internetDestinations = (internet: Pick<SimulatedInternet, 'addresses' | 'publicResolvers'>): string[] => [...internet.addresses, ...internet.publicResolvers.map((r) => r.address)];

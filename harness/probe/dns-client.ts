@@ -74,9 +74,7 @@ class UdpChannel {
 
   constructor(target: DnsTarget) {
     this.connected = new Promise((resolve) => this.sock.connect(target.port, target.address, () => resolve()));
-    this.sock.on('error', (e: NodeJS.ErrnoException) => {
-      for (const p of [...this.pending.values()]) p.finish({ status: 'error', message: e.code ?? e.message });
-    });
+    this.sock.on('error', (e: NodeJS.ErrnoException) => this.refused(e));
     this.sock.on('message', (msg) => {
       let resp: dnsPacket.Packet;
       try {
@@ -88,6 +86,11 @@ class UdpChannel {
       if (p && matches(resp, resp.id!, p.name, p.type)) p.finish(toOutcome(resp, 'udp'));
     });
     this.sock.unref();
+  }
+
+  /** The network refused this server (ICMP unreachable): every query waiting on it ends with that error. */
+  private refused(e: NodeJS.ErrnoException): void {
+    for (const p of [...this.pending.values()]) p.finish({ status: 'error', message: e.code ?? e.message });
   }
 
   private allocateId(): number {
@@ -110,9 +113,13 @@ class UdpChannel {
       };
       const timer = setTimeout(() => finish({ status: 'timeout' }), Math.max(0, deadline - Date.now()));
       this.pending.set(id, { name, type, finish });
-      // No per-send callback: a send error reaches the socket's 'error' handler,
-      // which ends every query waiting on this server, as a refusal would.
-      this.sock.send(encodeQuery(id, name, type));
+      // A refusal (ICMP unreachable) is reported by whichever socket call comes
+      // next: a receive, which emits 'error', or a send, whose error Node hands
+      // only to a send callback (without one it is dropped, and the refusal
+      // looks like silence when queries are in flight).
+      this.sock.send(encodeQuery(id, name, type), (e) => {
+        if (e) this.refused(e as NodeJS.ErrnoException);
+      });
     });
   }
 }

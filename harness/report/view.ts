@@ -89,7 +89,10 @@ export function substitutionText(s: Substitution): string {
 }
 
 export function leakText(l: Leak): string {
-  return describeLeak(l);
+  const text = describeLeak(l);
+  if (!l.forwarder) return text;
+  const address = l.server.replace(/#\d+$/, '');
+  return `${text}. The config forwards to it: if it is a public resolver, declare it in the scenario (network.publicResolvers: [{ address: ${address} }]) and the simulated Internet will have one there`;
 }
 
 export const mark = (m: 'new' | 'known' | undefined): string => (m ? `[${m}] ` : '');

@@ -65,5 +65,6 @@ describe('scenario loading never crashes', () => {
       ),
       { numRuns: 400 },
     );
-  });
+    // 400 loads, each reading files: seconds on a busy two-core machine, not a test of speed.
+  }, 60_000);
 });

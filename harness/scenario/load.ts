@@ -119,16 +119,18 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
   data.expect.answers.forEach((a, i) => {
     if (a.environment && !names.has(a.environment)) throw at(['expect', 'answers', i, 'environment'], `unknown environment "${a.environment}"`, `expected one of ${[...names.keys()].join(', ')}`);
   });
-  const origins = new Map<string, string>();
   const zoneLists = [
     ['provider', data.network.provider.zones],
     ['public', data.network.public.zones],
   ] as const;
   for (const [where, zones] of zoneLists) {
+    // One origin may be both the provider's and the Internet's (a split horizon:
+    // each serves its own view); twice in one list is a mistake.
+    const origins = new Map<string, number>();
     zones.forEach((z, i) => {
       const path = ['network', where, 'zones', i, 'origin'];
-      if (origins.has(z.origin)) throw at(path, `zone ${z.origin} is listed twice (also under ${origins.get(z.origin)})`);
-      origins.set(z.origin, where);
+      if (origins.has(z.origin)) throw at(path, `zone ${z.origin} is listed twice under network.${where}.zones (first at index ${origins.get(z.origin)})`, `list it once; the same origin under network.provider.zones and network.public.zones is a split horizon`);
+      origins.set(z.origin, i);
       z.file = mustRead(['network', where, 'zones', i, 'file'], z.file);
     });
   }

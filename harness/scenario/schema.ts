@@ -62,9 +62,21 @@ const zone = z.strictObject({
   file: z.string().min(1).describe('an RFC 1035 master file, relative to the scenario'),
 });
 
+/** A round trip added to every exchange with a server, in milliseconds (the network's, not the server's). */
+const rttMs = z.number({ message: 'expected a number of milliseconds' }).refine(Number.isInteger, { message: 'expected a whole number of milliseconds' }).min(0, { message: 'expected 0 or more milliseconds' }).max(30_000, { message: 'expected at most 30000 ms (a round trip longer than any stub waits)' });
+/** The share of packets (each way) a server's network loses. */
+const lossPercent = z.number({ message: 'expected a percentage' }).min(0, { message: 'expected a percentage from 0 to 100' }).max(100, { message: 'expected a percentage from 0 to 100' });
+
 /** A zone of the simulated Internet: signed with the run's keys unless the scenario says not. */
 const publicZone = zone.extend({
   signed: z.boolean().default(true).describe('false serves the zone unsigned, an insecure delegation from its signed parent'),
+  rttMs: rttMs.optional().describe("overrides network.public.rttMs for this zone's servers: a slow authoritative server"),
+  lossPercent: lossPercent.optional().describe("packets to and from this zone's servers that are lost: a lossy authoritative server"),
+});
+
+/** A recursive resolver of the simulated Internet (8.8.8.8 and the like): it recurses from the simulated root. */
+const publicResolver = z.strictObject({
+  address: ipv4.describe('the address it answers at, such as 8.8.8.8'),
 });
 
 const queryType = z.enum(QUERY_TYPES, { message: `expected one of ${QUERY_TYPES.join(', ')}` });
@@ -103,8 +115,13 @@ export const scenarioSchema = z.strictObject({
     provider: z.strictObject({
       address: ipv4.default('169.254.169.253'),
       zones: z.array(zone).default([]),
+      rttMs: rttMs.optional().describe("a round trip added to every exchange with the provider's resolver"),
     }),
-    public: z.strictObject({ zones: z.array(publicZone).default([]) }).default({ zones: [] }),
+    public: z.strictObject({
+      zones: z.array(publicZone).default([]),
+      rttMs: rttMs.optional().describe('a round trip added to every exchange with a server of the simulated Internet'),
+    }).default({ zones: [] }),
+    publicResolvers: z.array(publicResolver).default([]),
   }),
   environments: z
     .array(
@@ -173,5 +190,6 @@ export type ScenarioData = z.output<typeof scenarioSchema>;
 export type EnvironmentData = ScenarioData['environments'][number];
 export type ZoneRef = z.output<typeof zone>;
 export type PublicZoneRef = z.output<typeof publicZone>;
+export type PublicResolverRef = z.output<typeof publicResolver>;
 export type ExpectedDifference = ScenarioData['expect']['differences'][number];
 export type ExpectedAnswer = ScenarioData['expect']['answers'][number];

@@ -13,6 +13,7 @@ import { dirname, join, relative } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
 import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../../model.js';
+import { publicResolverConfig } from '../../network/public-resolvers.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
@@ -186,6 +187,7 @@ export class DockerBackend implements Backend {
   }
 
   async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
+    refuseShaping(plan);
     const engine = await requireEngine();
     const mounts = workerMounts(); // fails before anything exists if the worker is missing
     const image = plan.scenario.image;
@@ -231,6 +233,10 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   r.file('provider/root.hints', hints);
   for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
   for (const n of topo.nsd) for (const [name, text] of nsdFiles(n.config, MOUNT)) r.file(`nsd/${n.name}/${name}`, text);
+  for (const p of topo.publicResolvers) {
+    r.file(`public/${p.address}/unbound.conf`, publicResolverConfig({ listen: '0.0.0.0', port: 53, dir: MOUNT, rootHintsFile: `${MOUNT}/root.hints` }));
+    r.file(`public/${p.address}/root.hints`, hints);
+  }
   r.substitutions = [...prepared.substitutions];
   r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
   const dir = (rel: string) => join(r.state.dir, rel);
@@ -270,11 +276,22 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
     ),
     pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc')),
     // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
-    topo.refuser ? res.container({ name: topo.refuser, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: noForwarding }) : undefined,
+    // icmp_ratelimit 0: the kernel limits ICMP errors per destination and starts with no tokens, so a refusal would first look like silence.
+    topo.refuser ? res.container({ name: topo.refuser, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: { ...noForwarding, 'net.ipv4.icmp_ratelimit': '0' } }) : undefined,
     Promise.all(topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)))),
   ]);
   checkAbort(signal);
-  const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}) };
+  // The public resolvers: unbound on the Internet networks, at addresses the engine picks.
+  const firstInternet = topo.internetNetworks[0]!;
+  const publicCs = await Promise.all(
+    topo.publicResolvers.map((p) =>
+      res.container({ name: p.name, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: firstInternet, moreNetworks: topo.internetNetworks.slice(1), binds: [{ source: dir(`public/${p.address}`), target: MOUNT, mode: 'ro' }] }),
+    ),
+  );
+  checkAbort(signal);
+  const publicTargets = Object.fromEntries(topo.publicResolvers.map((p, i) => [p.address, publicCs[i]!.getIpAddress(firstInternet)]));
+  const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}), publicResolvers: publicTargets };
+  const internetGateway = topo.networks.find((n) => n.name === firstInternet)!.gateway!;
   const providerGateway = (await engine.docker.getNetwork(topo.providerNetwork).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
   if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
   const providerAddress = plan.internet.provider.address;
@@ -288,6 +305,10 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       r.file(`pods/${e.env.name}/watch.nft`, watch);
       // Asked for on the provider network, so the address the DNAT picks answers the right source.
       await execOk(envPods[i]!, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
+      // A public resolver's address, routed out of the Internet network, so the DNAT keeps an address the resolver can answer.
+      if (e.env.egress === 'allow') {
+        for (const p of topo.publicResolvers) await execOk(envPods[i]!, ['ip', 'route', 'replace', `${p.address}/32`, 'via', internetGateway], `route to the public resolver ${p.address} in ${e.env.name}`);
+      }
       await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
       await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/watch.nft`], `unknown-destination set of ${e.env.name}`);
     }),
@@ -324,7 +345,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // 5. Readiness, checked by queries; and each environment's isolation, checked by silence.
   const [getents] = await Promise.all([
     Promise.all(topo.envs.map((e, i) => hostReady(res, e, envPods[i]!, hosts[i]!, r.localResolver, plan, prepared, signal))),
-    ready(providerPod, [...topo.nsd.map((n) => `${n.address}#53`), '127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver, ...topo.nsd.map((n) => n.name)])),
+    ready(providerPod, [...topo.nsd.map((n) => `${n.address}#53`), ...Object.values(publicTargets).map((a) => `${a}#53`), '127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver, ...topo.publicResolvers.map((p) => p.name), ...topo.nsd.map((n) => n.name)])),
     ...topo.envs.map((e, i) => assertIsolated(e, envPods[i]!, plan, signal)),
   ]);
 
@@ -421,6 +442,26 @@ async function assertIsolated(e: EnvSpec, p: StartedTestContainer, plan: RunPlan
       throw new BackendError(`environment ${e.env.name} reaches ${target} although the scenario cuts it off: the engine does not isolate internal networks (is dockerd running with --iptables=false?)`, 'use --backend netns, or run dockerd with its default iptables rules');
     }
   }
+}
+
+/**
+ * Delay and loss are realised by a relay in each server's namespace on the
+ * netns backend; the docker backend has none yet, and a scenario that asks for
+ * them must not pass unshaped.
+ */
+function refuseShaping(plan: RunPlan): void {
+  if (plan.internet.shaping.length === 0) return;
+  const net = plan.scenario.network;
+  const zone = net.public.zones.findIndex((z) => z.rttMs !== undefined || z.lossPercent !== undefined);
+  const path =
+    net.public.rttMs !== undefined ? ['network', 'public', 'rttMs']
+    : net.provider.rttMs !== undefined ? ['network', 'provider', 'rttMs']
+    : ['network', 'public', 'zones', zone, net.public.zones[zone]?.rttMs !== undefined ? 'rttMs' : 'lossPercent'];
+  throw new InputError(
+    { file: plan.scenario.file, line: plan.scenario.lineOf(path), field: path.join('.') },
+    'delay and loss (rttMs, lossPercent) are realised on the netns backend only; the docker backend does not shape its networks yet',
+    'run this scenario with --backend netns',
+  );
 }
 
 /** Reads the files a scenario leaves to its image, once per image, for planning. */

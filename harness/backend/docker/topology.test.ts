@@ -10,6 +10,8 @@ const internet: SimulatedInternet = {
   servers: [server('root', '198.51.100.1'), server('io', '198.51.100.2'), server('example-io', '198.51.100.53', '203.0.113.53')],
   addresses: ['198.51.100.1', '198.51.100.2', '198.51.100.53', '203.0.113.53'],
   provider: { address: '169.254.169.253', zones: [] },
+  publicResolvers: [],
+  shaping: [],
 };
 const env = (name: string, egress: EnvironmentData['egress'], provider: EnvironmentData['provider'] = 'reachable'): EnvironmentData => ({ name, egress, provider, reference: egress === 'allow' });
 const name = (role: string) => `dnsparity-abc123-${role}`;

@@ -17,7 +17,12 @@
 //    where the engine's isolation of internal networks drops them in silence.
 //    "reject": they are redirected to a "refuser" container with nothing
 //    listening, whose kernel answers as a rejecting firewall would (ICMP port
-//    unreachable, TCP reset), from outside the environment, as on netns.
+//    unreachable, TCP reset), from outside the environment, as on netns;
+//  - a public resolver (8.8.8.8) is an unbound container on the Internet
+//    networks at an address the engine assigns; environments with outbound
+//    access reach it at its public address through a DNAT rule, as the
+//    provider's. Its address is never a network's subnet: a bridge for
+//    8.8.8.0/24 would take the machine's own traffic to 8.8.8.8.
 import { InputError } from '../../errors.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
 import type { AuthServer, SimulatedInternet } from '../../network/simulated-internet.js';
@@ -59,6 +64,8 @@ export interface DockerTopology {
   readonly provider: { readonly pod: string; readonly resolver: string; readonly networks: readonly string[] };
   /** Only when an environment rejects. */
   readonly refuser?: string;
+  /** One container per public resolver, on the Internet networks; reached at its public address by DNAT. */
+  readonly publicResolvers: readonly { readonly name: string; readonly address: string }[];
   readonly envs: readonly EnvSpec[];
 }
 
@@ -94,6 +101,7 @@ export function planDockerTopology(name: (role: string) => string, internet: Sim
     nsd,
     provider: { pod: name('vpc'), resolver: name('vpc-resolver'), networks: [providerNet.name, ...inetNames] },
     ...(rejects ? { refuser: name('refuser') } : {}),
+    publicResolvers: internet.publicResolvers.map((p) => ({ name: name(`public-${p.address.replace(/\./g, '-')}`), address: p.address })),
     envs: envs.map((env) => ({
       env,
       pod: name(`e-${env.name}`),
@@ -126,7 +134,11 @@ export const DOCKER_DNS = '127.0.0.11';
  * listens there on netns, so a resolv.conf naming it cannot reach beyond the
  * simulated Internet.
  */
-export function envRuleset(env: EnvironmentData, providerAddress: string, targets: { readonly provider: string; readonly refuser?: string }): string {
+export function envRuleset(
+  env: EnvironmentData,
+  providerAddress: string,
+  targets: { readonly provider: string; readonly refuser?: string; readonly publicResolvers?: Readonly<Record<string, string>> },
+): string {
   const rules: string[] = [];
   const refuser = () => {
     if (!targets.refuser) throw new Error(`environment ${env.name} rejects, but the topology has no refuser`);
@@ -135,6 +147,8 @@ export function envRuleset(env: EnvironmentData, providerAddress: string, target
   if (env.provider === 'reachable') rules.push(`ip daddr ${providerAddress} counter dnat to ${targets.provider}`);
   if (env.provider === 'reject') rules.push(`ip daddr ${providerAddress} counter dnat to ${refuser()}`);
   if (env.egress === 'reject') rules.push(`ip daddr != { ${providerAddress}, 127.0.0.0/8 } counter dnat to ${refuser()}`);
+  // Without egress a public resolver's address goes where the rest of the Internet goes: dropped or refused.
+  if (env.egress === 'allow') for (const [publicAddress, container] of Object.entries(targets.publicResolvers ?? {})) rules.push(`ip daddr ${publicAddress} counter dnat to ${container}`);
   return [
     'table ip dnsparity {',
     '  chain guard {',

@@ -6,11 +6,12 @@ import { zoneText, type AuthServer, type SimulatedInternet } from '../../network
 
 export const zoneFileName = (origin: string): string => (origin === '' ? 'root.zone' : `${origin}.zone`);
 
-export function nsdConfig(server: AuthServer, dir: string): string {
+/** port: 53, or the port behind a relay (network/relay.ts) when the network delays or loses this server's packets. */
+export function nsdConfig(server: AuthServer, dir: string, port = 53): string {
   return [
     'server:',
     ...server.nameServers.map((n) => `    ip-address: ${n.address}`),
-    '    port: 53',
+    `    port: ${port}`,
     '    server-count: 1',
     '    username: ""',
     '    chroot: ""',
@@ -33,18 +34,18 @@ export function nsdConfig(server: AuthServer, dir: string): string {
   ].join('\n');
 }
 
-export function nsdFiles(server: AuthServer, dir: string): Map<string, string> {
-  const files = new Map<string, string>([['nsd.conf', nsdConfig(server, dir)]]);
+export function nsdFiles(server: AuthServer, dir: string, port = 53): Map<string, string> {
+  const files = new Map<string, string>([['nsd.conf', nsdConfig(server, dir, port)]]);
   for (const z of server.zones) files.set(zoneFileName(z.origin), zoneText(z));
   return files;
 }
 
 /** The provider's resolver: serves the private zones, recurses into the simulated Internet for the rest. */
-export function providerConfig(internet: SimulatedInternet, dir: string, rootHintsFile: string): string {
+export function providerConfig(internet: SimulatedInternet, dir: string, rootHintsFile: string, port = 53): string {
   return [
     'server:',
     `    interface: ${internet.provider.address}`,
-    '    port: 53',
+    `    port: ${port}`,
     '    access-control: 0.0.0.0/0 allow',
     `    root-hints: "${rootHintsFile}"`,
     `    directory: "${dir}"`,

@@ -8,7 +8,9 @@ import { join, relative } from 'node:path';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
 import type { Query, QueryObservation, ServerRole, Substitution, UnknownTraffic, UpstreamExchange } from '../../model.js';
 import { signInternet } from '../../network/dnssec.js';
-import { rootHints, zoneText } from '../../network/simulated-internet.js';
+import { publicResolverConfig } from '../../network/public-resolvers.js';
+import { RELAY_READY, relayMainPath, relaySpecs, serverPort } from '../../network/relay.js';
+import { internetDestinations, rootHints, zoneText } from '../../network/simulated-internet.js';
 import { traceUpstream, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { ProbeConfig } from '../../probe/protocol.js';
@@ -176,7 +178,7 @@ export class NetnsBackend implements Backend {
   async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
     await assertPrerequisites();
     workerPath(); // fail before creating anything if the worker is missing
-    const conflict = [...plan.internet.addresses, plan.internet.provider.address].find((a) => a.startsWith('100.127.'));
+    const conflict = [...internetDestinations(plan.internet), plan.internet.provider.address].find((a) => a.startsWith('100.127.'));
     if (conflict) throw new InputError({ file: plan.scenario.file }, `address ${conflict} lies in ${LINK_RANGE}, which the netns backend uses for its links`, 'renumber the scenario');
     const state = RunState.create('netns', plan.scenario.file);
     const r = new NetnsRun(state, !!opts.keep);
@@ -199,17 +201,28 @@ export class NetnsBackend implements Backend {
     const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor, traceUpstream: traceUpstream(plan) });
     for (const f of prepared.files) r.file(relative(dir, f.path), f.text);
     const hostConf = prepared.main;
-    const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile));
+    // A server whose packets the network delays or loses listens behind a relay, on another port of its address.
+    const port = (address: string) => serverPort(internet.shaping, address);
+    const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile, port(internet.provider.address)));
     for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
-    for (const s of internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id))) r.file(`nsd/${s.id}/${name}`, text);
-    await Promise.all([unbound.check(prepared), checkGenerated(providerConf)]);
+    for (const s of internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id), port(s.nameServers[0]!.address))) r.file(`nsd/${s.id}/${name}`, text);
+    const publicConfs = internet.publicResolvers.map((p) => ({
+      address: p.address,
+      conf: r.file(`public/${p.address}/unbound.conf`, publicResolverConfig({ listen: p.address, port: port(p.address), dir: join(dir, 'public', p.address), rootHintsFile: hintsFile })),
+    }));
+    const relays = [
+      { ns: 'inet' as const, specs: relaySpecs(internet.shaping, internetDestinations(internet)) },
+      { ns: 'vpc' as const, specs: relaySpecs(internet.shaping, [internet.provider.address]) },
+    ].filter((x) => x.specs.length > 0).map((x) => ({ ...x, file: r.file(`relay/${x.ns}.json`, JSON.stringify(x.specs)) }));
+    const relayMain = relays.length ? relayMainPath() : '';
+    await Promise.all([unbound.check(prepared), checkGenerated(providerConf), ...publicConfs.map((p) => checkGenerated(p.conf))]);
     trace('files, signing and checkconf');
     r.substitutions = [...prepared.substitutions];
     r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
     checkAbort(signal);
 
     // 2. Namespaces and links.
-    const t = planTopology((role) => r.state.namespace(role), plan.environments, plan.internet.addresses, plan.internet.provider.address);
+    const t = planTopology((role) => r.state.namespace(role), plan.environments, internetDestinations(plan.internet), plan.internet.provider.address);
     r.topology = t;
     const all = [t.router, t.internet, t.provider, ...t.envs.map((e) => e.ns)];
     for (const ns of all) r.state.addNamespace(ns);
@@ -222,7 +235,10 @@ export class NetnsBackend implements Backend {
     const nft = r.file('router.nft', nftRuleset(t));
     await Promise.all([
       ...[...batches.peers].map(([ns, cmds]) => run('ip', ['-n', ns, '-batch', '-'], { input: cmds.join('\n') })),
-      run('ip', ['netns', 'exec', t.router, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && nft -f "${nft}"`]),
+      // icmp_ratelimit 0: the kernel limits ICMP errors per destination host, and a
+      // fresh namespace starts with no tokens, so a rejecting router would stay
+      // silent for the first packets and a rejection would look like a drop.
+      run('ip', ['netns', 'exec', t.router, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv4/icmp_ratelimit && nft -f "${nft}"`]),
     ]);
     trace('peer links and nftables');
     for (const e of t.envs) {
@@ -233,21 +249,26 @@ export class NetnsBackend implements Backend {
 
     // 3. Servers, then the resolver under test, each checked ready by a query.
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
+    // The relays hold no state worth forgetting: they outlive a restart of the resolvers.
+    const relayProcs = relays.map((x) => r.startProcess(`relay in ${x.ns}`, x.ns === 'inet' ? t.internet : t.provider, [process.execPath, relayMain, x.file], `relay/${x.ns}.log`));
     const startResolvers = () => ({
       provider: r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log'),
+      publicResolvers: publicConfs.map((p) => r.startProcess(`public resolver ${p.address}`, t.internet, unbound.command(p.conf), `public/${p.address}/unbound.log`)),
       hosts: t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf, prepared.runArgs), `host/unbound-${e.env.name}.log`)),
     });
     // The servers we configure announce readiness in their logs; the image's
     // unbound may log nothing, so the probe worker asks it before probing.
-    const providerReady = (s: ReturnType<typeof startResolvers>, sig: AbortSignal) => s.provider.waitForLog(/start of service/, READY_TIMEOUT_MS, sig);
+    const providerReady = (s: ReturnType<typeof startResolvers>, sig: AbortSignal) =>
+      Promise.all([s.provider, ...s.publicResolvers].map((p) => p.waitForLog(/start of service/, READY_TIMEOUT_MS, sig)));
     let resolvers = startResolvers();
     await Promise.all([
       ...nsds.map((p) => p.waitForLog(/nsd started/, READY_TIMEOUT_MS, signal)),
+      ...relayProcs.map((p) => p.waitForLog(new RegExp(RELAY_READY), READY_TIMEOUT_MS, signal)),
       providerReady(resolvers, signal),
     ]);
     // A fresh start forgets every cache, including unbound's memory of unresponsive servers, which a reload keeps.
     r.restartResolvers = async (sig) => {
-      await Promise.all([resolvers.provider, ...resolvers.hosts].map((p) => p.stop()));
+      await Promise.all([resolvers.provider, ...resolvers.publicResolvers, ...resolvers.hosts].map((p) => p.stop()));
       resolvers = startResolvers();
       await providerReady(resolvers, sig);
     };

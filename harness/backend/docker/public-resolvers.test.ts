@@ -1,0 +1,72 @@
+// Public resolvers on the docker backend: containers on the Internet
+// networks, reached at their public address by DNAT only where egress is
+// allowed, and never a subnet of a bridge on this machine.
+import { describe, expect, it } from 'vitest';
+import type { SimulatedInternet } from '../../network/simulated-internet.js';
+import type { EnvironmentData } from '../../scenario/schema.js';
+import { envRuleset, overlaps, planDockerTopology } from './topology.js';
+
+const internet: SimulatedInternet = {
+  root: [{ name: 'a.root-servers.test', address: '198.51.100.1' }],
+  servers: [{ id: 'root', nameServers: [{ name: 'a.root-servers.test', address: '198.51.100.1' }], zones: [] }],
+  addresses: ['198.51.100.1'],
+  provider: { address: '169.254.169.253', zones: [] },
+  publicResolvers: [{ address: '8.8.8.8' }, { address: '1.1.1.1' }],
+  shaping: [],
+};
+const env = (name: string, egress: EnvironmentData['egress']): EnvironmentData => ({ name, egress, provider: 'reachable', reference: egress === 'allow' });
+const name = (role: string) => `dnsparity-abc123-${role}`;
+const targets = { provider: '172.30.0.2', refuser: '172.30.0.3', publicResolvers: { '8.8.8.8': '198.51.100.192', '1.1.1.1': '198.51.100.193' } };
+
+describe('docker topology with public resolvers', () => {
+  const t = planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
+
+  it('makes a container per public resolver, and no network whose subnet holds its address', () => {
+    expect(t.publicResolvers).toEqual([
+      { name: name('public-8-8-8-8'), address: '8.8.8.8' },
+      { name: name('public-1-1-1-1'), address: '1.1.1.1' },
+    ]);
+    for (const n of t.networks) {
+      if (!n.subnet) continue;
+      const [network, prefix] = n.subnet.split('/') as [string, string];
+      for (const a of ['8.8.8.8', '1.1.1.1']) expect(overlaps({ network, prefix: Number(prefix) }, { network: a, prefix: 32 }), `${n.subnet} holds ${a}`).toBe(false);
+    }
+  });
+
+  it('sends a public resolver\'s address to its container only where egress is allowed', () => {
+    const production = envRuleset(env('production', 'allow'), '169.254.169.253', targets);
+    expect(production).toContain('ip daddr 8.8.8.8 counter dnat to 198.51.100.192');
+    expect(production).toContain('ip daddr 1.1.1.1 counter dnat to 198.51.100.193');
+    // Dropped: the address goes where the rest of the Internet goes (the engine's isolation).
+    expect(envRuleset(env('staging', 'drop'), '169.254.169.253', targets)).not.toContain('8.8.8.8');
+    // Rejected: to the refuser, with everything else outside the environment.
+    const preprod = envRuleset(env('preprod', 'reject'), '169.254.169.253', targets);
+    expect(preprod).not.toContain('8.8.8.8');
+    expect(preprod).toContain('ip daddr != { 169.254.169.253, 127.0.0.0/8 } counter dnat to 172.30.0.3');
+  });
+});
+
+describe('docker backend and delay or loss', () => {
+  it('refuses a scenario that asks for delay or loss, naming the field, before touching the engine', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { planScenario } = await import('../../plan.js');
+    const { loadScenario } = await import('../../scenario/load.js');
+    const { DockerBackend } = await import('./index.js');
+    const { InputError } = await import('../../errors.js');
+    const dir = mkdtempSync(join(tmpdir(), 'dnsparity-docker-shaping-'));
+    try {
+      const file = join(dir, 's.yaml');
+      const text = readFileSync('scenarios/stub-zone-fix.yaml', 'utf8').replace('  public:\n', '  public:\n    rttMs: 50\n').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/root: \.\./, `root: ${process.cwd()}`);
+      writeFileSync(file, text);
+      const plan = await planScenario(loadScenario(file));
+      const e = await new DockerBackend().start(plan, { signal: new AbortController().signal }).then(() => undefined, (x: unknown) => x);
+      expect(e).toBeInstanceOf(InputError);
+      const line = text.split('\n').findIndex((l) => l.includes('rttMs: 50')) + 1;
+      expect((e as InstanceType<typeof InputError>).message).toContain(`${file}:${line}: network.public.rttMs: delay and loss (rttMs, lossPercent) are realised on the netns backend only`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
