@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DnsFlags, ResolverObservation, ResolverOutcome } from '../model.js';
-import { describeStubPath, describeStubWalk, stubPath, stubWalk } from './stub-path.js';
+import { describeStubPath, describeStubWalk, optionNotes, stubPath, stubWalk } from './stub-path.js';
 
 const RC = { nameservers: ['127.0.0.1', '169.254.169.253'], timeoutS: 2, attempts: 1 };
 const RA: DnsFlags = { aa: false, tc: false, ra: true, ad: false, cd: false };
@@ -194,5 +194,24 @@ describe('stubWalk: the search list, as glibc and musl walk it', () => {
     expect(w.candidates).toEqual(['db.internal.example.io', 'db']);
     expect(w.tried.map((t) => t.end)).toEqual(['nodata']);
     expect(stubWalk({ name: FULL, type: 'A', library: 'musl' }, { resolver: [] }, SEARCH).candidates).toEqual([FULL]);
+  });
+});
+
+describe('resolv.conf options the replay does not follow', () => {
+  const ONE = { resolver: [at('127.0.0.1', response('NXDOMAIN'))] };
+  const Q = { name: 'db.internal.example.io', type: 'A' as const };
+  const rc = (options: string[]) => ({ ...RC, search: [] as string[], ndots: 1, options });
+
+  it('says so for rotate, no-aaaa and use-vc, and for the rest what they do', () => {
+    const text = describeStubWalk(stubWalk(Q, ONE, rc(['timeout:2', 'rotate', 'no-aaaa'])), rc(['timeout:2', 'rotate', 'no-aaaa']));
+    expect(text).toContain('with "rotate", glibc starts each lookup at the next nameserver in turn; this replay follows resolv.conf\'s order');
+    expect(text).toContain('with "no-aaaa", glibc sends no AAAA query at all');
+    expect(optionNotes({ options: ['use-vc'] })).toContain('asks over TCP');
+    expect(optionNotes({ options: ['edns0', 'trust-ad'] })).toBe('"edns0" makes glibc send EDNS; it does not change the walk; "trust-ad" keeps the AD bit in glibc\'s answers; it does not change the walk');
+  });
+
+  it('adds nothing for the options it follows (timeout, attempts, ndots)', () => {
+    expect(optionNotes({ options: ['timeout:2', 'attempts:1', 'ndots:5'] })).toBeUndefined();
+    expect(describeStubWalk(stubWalk(Q, ONE, rc(['timeout:2'])), rc(['timeout:2']))).toBe('127.0.0.1 answered NXDOMAIN, which is final: the stub does not try 169.254.169.253');
   });
 });

@@ -194,8 +194,35 @@ function describeMusl(w: CandidateWalk): string {
   return `musl asked ${asked} at once and takes the first NOERROR or NXDOMAIN: ${all}; ${winner.nameserver}'s came first${w.race ? ' (their answers differ, so which arrives first decides: a race)' : ''}`;
 }
 
+/**
+ * resolv.conf options that change glibc's walk or what it asks, and what the
+ * replay does with each. glibc applies them all at the application layer (it
+ * is glibc); the replay from direct answers follows the ones it can.
+ */
+const OPTION_NOTES: Readonly<Record<string, string>> = {
+  rotate: 'with "rotate", glibc starts each lookup at the next nameserver in turn; this replay follows resolv.conf\'s order',
+  'use-vc': 'with "use-vc", glibc asks over TCP; this replay reads the answers the nameservers gave over UDP (TCP where truncated)',
+  'no-aaaa': 'with "no-aaaa", glibc sends no AAAA query at all; this replay reads the nameservers\' answers to one',
+  'single-request': '"single-request" makes glibc send A and AAAA one after the other: the probe asks each type on its own anyway',
+  'single-request-reopen': '"single-request-reopen" makes glibc reopen its socket between A and AAAA: the probe asks each type on its own anyway',
+  'trust-ad': '"trust-ad" keeps the AD bit in glibc\'s answers; it does not change the walk',
+  edns0: '"edns0" makes glibc send EDNS; it does not change the walk',
+};
+
+/** What the replay says of resolv.conf options it does not follow, if any. */
+export function optionNotes(rc: Pick<StubConf, 'options'>): string | undefined {
+  const notes = rc.options.map((o) => OPTION_NOTES[o.split(':')[0]!]).filter((n): n is string => !!n);
+  return notes.length ? [...new Set(notes)].join('; ') : undefined;
+}
+
 /** The walk in words, naming each name tried where the search list made more than one. */
-export function describeStubWalk(w: StubWalk, rc: Pick<StubConf, 'nameservers'>): string {
+export function describeStubWalk(w: StubWalk, rc: Pick<StubConf, 'nameservers'> & Partial<Pick<StubConf, 'options'>>): string {
+  const notes = w.library === 'glibc' && rc.options ? optionNotes({ options: rc.options }) : undefined;
+  const text = walkText(w, rc);
+  return notes ? `${text} (${notes})` : text;
+}
+
+function walkText(w: StubWalk, rc: Pick<StubConf, 'nameservers'>): string {
   const many = w.candidates.length > 1;
   const one = (c: CandidateWalk) => (w.library === 'musl' ? describeMusl(c) : describeStubPath(c.steps, rc.nameservers, many));
   if (!many) return one(w.tried[0]!);
