@@ -67,7 +67,7 @@ function scenario(queries: Partial<Scenario['queries']>, answers: Scenario['expe
   return {
     queries: { names: [], privateZones: false, publicZones: false, ...queries },
     expect: { latencyThresholdMs: 1000, differences: [], answers },
-    stub: { libraries: ['glibc'] },
+    stub: {},
   } as unknown as Scenario;
 }
 

@@ -70,7 +70,7 @@ export function listQueries(scenario: Scenario, privateZones: readonly LoadedZon
   if (scenario.queries.publicZones) for (const z of publicZones) ownerQueries(z, 'public-zone').forEach(add);
   const base = [...queries.values()];
   // One library: the queries as they are. Several: each query once per library, each named by it.
-  const libraries = scenario.stub.libraries;
+  const libraries = scenario.stub.libraries ?? ['glibc'];
   if (libraries.length === 1 && libraries[0] === 'glibc') return base;
   return base.flatMap((q) => libraries.map((library) => ({ ...q, library })));
 }

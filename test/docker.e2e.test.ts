@@ -108,6 +108,22 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     expect(readReport(fixedDir).scenarios[0]).toMatchObject({ backend: 'docker', verdict: 'pass', sources: { resolvConf: 'dnsparity-example/candidate:stub-zone-fix:/etc/resolv.conf' } });
   }, 300_000);
 
+  it('gates a musl-based candidate image with musl: the private names race where egress is allowed', async () => {
+    const tag = 'dnsparity-example/candidate-musl:incident';
+    const b = await execa('bash', ['containers/build.sh', 'candidate-musl', tag, 'fixtures/images/incident/unbound.conf', 'fixtures/stub/resolv.conf'], { reject: false });
+    expect(b.exitCode, b.stderr).toBe(0);
+    // Named as if glibc, the image would be judged by rules it does not follow: the run refuses.
+    const unnamed = await dnsparity(['run', 'fixtures/scenarios/candidate-image.yaml', '--image', tag]);
+    expect(unnamed.exitCode).toBe(2);
+    expect(unnamed.stderr).toContain('stub.libraries: image dnsparity-example/candidate-musl:incident resolves names with musl, not glibc');
+    const dir = out();
+    const r = await dnsparity(['run', 'fixtures/scenarios/candidate-image-musl.yaml', '--reporter', 'json', '--out', dir]);
+    expect(r.exitCode, r.stderr).toBe(1);
+    const [s] = readReport(dir).scenarios;
+    const flaky = s!.findings.filter((f) => f.status === 'unexpected' && f.difference.class === 'flaky').map((f) => `${f.query.name} ${f.environment}`);
+    expect(flaky).toContain('proxysql.internal.example.io staging');
+  }, 300_000);
+
   it('exits 2 with one line saying how to get a candidate image that is missing', async () => {
     const r = await dnsparity(['run', 'fixtures/scenarios/candidate-image.yaml', '--image', 'dnsparity-example/nosuch:1']);
     expect(r.exitCode).toBe(2);

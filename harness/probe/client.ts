@@ -39,6 +39,8 @@ export interface ProbeOptions {
   readonly getent?: readonly string[];
   /** See ProbeConfig.native. */
   readonly native?: ProbeConfig['native'];
+  /** See ProbeConfig.getentLibrary. */
+  readonly getentLibrary?: ProbeConfig['getentLibrary'];
   /** The environment's resolv.conf: its search list makes the candidates every layer asks, its timeout tells a fallback. */
   readonly resolvConf: SearchConf & { readonly timeoutS: number; readonly nameservers: readonly string[] };
 }
@@ -102,6 +104,7 @@ export async function probeEnvironment(
     stubTimeoutMs: opts.resolvConf.timeoutS * 1000,
     ...(opts.getent ? { getent: opts.getent } : {}),
     ...(opts.native ? { native: opts.native } : {}),
+    ...(opts.getentLibrary ? { getentLibrary: opts.getentLibrary } : {}),
   };
   const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code

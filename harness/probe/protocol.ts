@@ -19,6 +19,8 @@ export interface ProbeConfig {
   readonly readyTimeoutMs: number;
   /** argv that runs the image's own getent: the application layer then spawns it instead of calling getaddrinfo here. */
   readonly getent?: readonly string[];
+  /** The C library the image's getent is built on (default glibc): other libraries' address lookups go through their helper. */
+  readonly getentLibrary?: StubLibrary;
   /**
    * argv of the native stub helper per library (probe/native.ts): glibc's for
    * the types getaddrinfo does not look up, musl's for every type.

@@ -32,13 +32,13 @@ async function appLookup(name: string, type: string, timeoutMs: number): Promise
 /** One lookup as the application makes it, through the request's stub library. */
 function lookupOnce(cfg: ProbeConfig, name: string, type: QueryType, library: ProbeRequest['library']): Promise<AppObservation> {
   const ms = cfg.deadlines.appMs;
-  if (library === 'musl' || !ADDRESS_TYPES.has(type)) {
-    const lib = library ?? 'glibc';
-    const argv = cfg.native?.[lib];
-    if (!argv) throw new Error(`no ${lib} stub helper was given for a ${type} lookup`);
-    return nativeLookup(argv, type, name, ms);
-  }
-  return cfg.getent ? getentLookup(cfg.getent, name, type, ms) : appLookup(name, type, ms);
+  const lib = library ?? 'glibc';
+  // Addresses: the image's own getent where it is this library's; this machine's glibc getaddrinfo on netns.
+  if (ADDRESS_TYPES.has(type) && cfg.getent && (cfg.getentLibrary ?? 'glibc') === lib) return getentLookup(cfg.getent, name, type, ms);
+  if (ADDRESS_TYPES.has(type) && !cfg.getent && lib === 'glibc') return appLookup(name, type, ms);
+  const argv = cfg.native?.[lib];
+  if (!argv) throw new Error(`no ${lib} stub helper was given for a ${type} lookup`);
+  return nativeLookup(argv, type, name, ms);
 }
 
 /**

@@ -103,14 +103,18 @@ export const scenarioSchema = z.strictObject({
     .strictObject({
       /** Required unless the scenario names an image, whose own resolv.conf is used then. */
       resolvConf: z.string().min(1).describe("the image's resolv.conf").optional(),
-      /** The application layer runs once per library, each compared with the reference under the same library. */
+      /**
+       * The application layer runs once per library, each compared with the
+       * reference under the same library. Unset: glibc (on docker, an image
+       * whose C library is not glibc must name it).
+       */
       libraries: z
         .array(z.enum(STUB_LIBRARIES, { message: `expected one of ${STUB_LIBRARIES.join(', ')}` }))
         .min(1, { message: 'expected at least one stub library' })
-        .default(['glibc'])
-        .refine((xs) => new Set(xs).size === xs.length, { message: 'each library at most once' }),
+        .refine((xs) => new Set(xs).size === xs.length, { message: 'each library at most once' })
+        .optional(),
     })
-    .default({ libraries: ['glibc'] }),
+    .default({}),
   network: z.strictObject({
     provider: z.strictObject({
       address: ipv4.default('169.254.169.253'),

@@ -9,6 +9,7 @@ import type { Query, QueryObservation } from '../../model.js';
 import { planScenario } from '../../plan.js';
 import { nativeHelperPath } from '../../probe/native.js';
 import { loadScenario } from '../../scenario/load.js';
+import { InputError } from '../../errors.js';
 import { requireEngine } from './engine.js';
 import { DockerBackend, imageFileReader } from './index.js';
 import { buildMuslCandidate } from './images.js';
@@ -23,7 +24,7 @@ const muslMissing = (() => {
 })();
 if (muslMissing) console.warn(`SKIPPED musl candidate image test: ${muslMissing}`);
 
-const q = (name: string): Query => ({ name, type: 'A', source: 'explicit' });
+const q = (name: string): Query => ({ name, type: 'A', source: 'explicit', library: 'musl' });
 
 describe.skipIf(!!skipDocker || !!muslMissing)('the example musl candidate image', () => {
   it("answers through musl's stub, which asks every nameserver at once: no wait for the local resolver's timeout", async () => {
@@ -37,8 +38,14 @@ describe.skipIf(!!skipDocker || !!muslMissing)('the example musl candidate image
       expect(out).toBe('127.0.0.1       STREAM localhost\n127.0.0.1       DGRAM  \n');
 
       const scenario = loadScenario('fixtures/scenarios/candidate-image.yaml');
-      const plan = await planScenario({ ...scenario, image: tag }, { imageFile: imageFileReader() });
       const signal = new AbortController().signal;
+      // Tested as if with glibc, the image would get a verdict that is not its own: the run refuses, naming the field.
+      const unnamed = await planScenario({ ...scenario, image: tag }, { imageFile: imageFileReader() });
+      const refused = await new DockerBackend().start(unnamed, { signal }).then(() => undefined, (x: unknown) => x);
+      expect(refused).toBeInstanceOf(InputError);
+      expect((refused as InputError).message).toContain('stub.libraries: image');
+      expect((refused as InputError).message).toContain('resolves names with musl, not glibc');
+      const plan = await planScenario({ ...scenario, image: tag, stub: { ...scenario.stub, libraries: ['musl'] } }, { imageFile: imageFileReader() });
       {
         await using run = await new DockerBackend().start(plan, { signal });
         runId = run.runId;

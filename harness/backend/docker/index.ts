@@ -18,6 +18,7 @@ import { rootHints, zoneText } from '../../network/simulated-internet.js';
 import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import { stubHelpers } from '../../probe/stubs.js';
+import type { StubLibrary } from '../../resolver/search.js';
 import type { PreparedConfig } from '../../resolver/types.js';
 import { namesTrustAnchor } from '../../resolver/unbound-config.js';
 import { unbound } from '../../resolver/unbound.js';
@@ -357,13 +358,14 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
     name: e.env.name,
     probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
       const launch: Launcher = (argv) => ['docker', 'exec', '-i', envPods[i]!.getId(), ...argv];
-      const getent = getents[i]!;
+      const { getent, library } = getents[i]!;
       const obs = await probeEnvironment(launch, servers, queries, {
         ...o,
         resolvConf: plan.resolvConf,
         getent,
+        getentLibrary: library,
         // The image's own root, which its getent runs in: the native helpers read its files there too.
-        native: stubHelpers(queries, { root: getent[1]! }),
+        native: stubHelpers(queries, { root: getent[1]!, ownLibrary: library }),
         onSpawn: (pid) => r.state.addPid(pid),
       });
       // A resolver that died mid-run is a failure of the run, not a difference.
@@ -406,8 +408,23 @@ async function ready(p: StartedTestContainer, targets: string[], signal: AbortSi
   if (x.exitCode !== 0) throw new BackendError(`servers not ready: ${x.output.trim()}; ${await why()}`);
 }
 
+/** How the image's own getent runs, and the C library it answers with. */
+interface ImageStub {
+  readonly getent: string[];
+  readonly library: StubLibrary;
+}
+
+/**
+ * The C library behind an image's getent: glibc's `ahosts` lists a RAW line
+ * beside STREAM and DGRAM, musl's getaddrinfo gives no RAW socket type; an
+ * image with musl's dynamic loader is musl-based whatever its getent prints.
+ */
+export function imageLibrary(getentOutput: string, hasMuslLoader: boolean): StubLibrary {
+  return !hasMuslLoader && /\bRAW\b/.test(getentOutput) ? 'glibc' : 'musl';
+}
+
 /** The host under test answers on its local resolver, and its getent works (returned: how to run it); or it died, and its log says why. */
-async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer, host: StartedTestContainer, local: string, plan: RunPlan, prepared: PreparedConfig, signal: AbortSignal): Promise<string[]> {
+async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer, host: StartedTestContainer, local: string, plan: RunPlan, prepared: PreparedConfig, signal: AbortSignal): Promise<ImageStub> {
   const exited = res.engine.docker.getContainer(host.getId()).wait().then(() => 'exited' as const, () => 'exited' as const);
   const answered = p.exec(workerArgv('ready', String(READY_TIMEOUT_MS), local)).then((x) => (x.exitCode === 0 ? ('ready' as const) : ('silent' as const)));
   const outcome = await Promise.race([exited, answered]);
@@ -426,7 +443,20 @@ async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer,
   if (g.exitCode !== 0) {
     throw new PrerequisiteError(`image ${plan.scenario.image ?? 'dnsparity/host'} cannot run "getent ahostsv4 localhost" (exit ${g.exitCode}: ${tail(g.output, 1)})`, 'the application layer runs the image\'s own getent, which must know the ahostsv4 and ahostsv6 databases (glibc\'s libc-bin has them)');
   }
-  return getent;
+  const root = getent[1]!;
+  // The helper has node and no shell: node looks for musl's loader in the image's /lib.
+  const look = `try { process.exit(require('fs').readdirSync(${JSON.stringify(`${root}/lib`)}).some((f) => f.startsWith('ld-musl-')) ? 0 : 1) } catch { process.exit(1) }`;
+  const loader = await p.exec([process.execPath, '-e', look]).then((x) => x.exitCode === 0, () => false);
+  const library = imageLibrary(g.output, loader);
+  // An image whose applications resolve with musl, tested as if with glibc, would get a verdict that is not its own.
+  if (library !== 'glibc' && plan.scenario.stub.libraries === undefined) {
+    throw new InputError(
+      { file: plan.scenario.file, line: plan.scenario.lineOf(['stub']) ?? plan.scenario.lineOf(['image']), field: 'stub.libraries' },
+      `image ${plan.scenario.image ?? 'dnsparity/host'} resolves names with musl, not glibc (its getent answers as musl's getaddrinfo does)`,
+      'name the library the image uses: stub.libraries: [musl], or [glibc, musl] to compare both',
+    );
+  }
+  return { getent, library };
 }
 
 /** An environment without egress must not hear the simulated Internet; one without the provider, not the provider. */
