@@ -241,5 +241,9 @@ describe('$INCLUDE: expanded here, confined to the files root', () => {
     const bad = join(dir, 'malformed.zone');
     writeFileSync(bad, [...head, '$INCLUDE "unterminated', ''].join('\n'));
     expect(() => expandIncludes(bad, 'example.io', filesRoot(dir, false), WHERE)).toThrow(/expected "\$INCLUDE <file> \[<origin>\]"/);
+    // Read wider than nsd reads it: whatever follows "$INCLUDE" is taken as the file.
+    const glued = join(dir, 'glued.zone');
+    writeFileSync(glued, [...head, `  $include${join(outsideDir, 'secret')}`, ''].join('\n'));
+    expect(() => expandIncludes(glued, 'example.io', filesRoot(dir, false), WHERE)).toThrow(/outside/);
   });
 });

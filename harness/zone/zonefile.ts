@@ -53,7 +53,8 @@ export interface ExpandedZone {
   readonly sources: readonly { readonly file: string; readonly line: number }[];
 }
 
-const INCLUDE = /^\s*\$include\b/i;
+// Any line that starts with $INCLUDE, whatever follows: wider than nsd reads it, so nothing slips past.
+const INCLUDE = /^\s*\$include/i;
 const ORIGIN = /^\$origin\s+(\S+)/i;
 /** Nesting beyond this is a mistake, not a zone. */
 const MAX_INCLUDE_DEPTH = 16;

@@ -16,6 +16,7 @@ import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.
 import type { ProbeConfig } from '../../probe/protocol.js';
 import { stubHelpers } from '../../probe/stubs.js';
 import { namesTrustAnchor } from '../../resolver/unbound-config.js';
+import { hostEffects } from '../../resolver/unbound-host.js';
 import { unbound } from '../../resolver/unbound.js';
 import { RunState } from '../../run-state.js';
 import { run, tryRun } from '../../util/exec.js';
@@ -180,6 +181,11 @@ export class NetnsBackend implements Backend {
     workerPath(); // fail before creating anything if the worker is missing
     const conflict = [...internetDestinations(plan.internet), plan.internet.provider.address].find((a) => a.startsWith('100.127.'));
     if (conflict) throw new InputError({ file: plan.scenario.file }, `address ${conflict} lies in ${LINK_RANGE}, which the netns backend uses for its links`, 'renumber the scenario');
+    // This machine's unbound runs the image's config here, as root: nothing in it may read this machine's files or run code.
+    const effect = hostEffects(plan.resolverConfig)[0];
+    if (effect) {
+      throw new InputError({ file: effect.file, line: effect.line, field: effect.option }, `${effect.value}: unbound ${effect.kind} here, on this machine and not in the image (the netns backend runs the image's config on this machine's unbound, as root)`, 'remove the option, or run the image itself with --backend docker');
+    }
     const state = RunState.create('netns', plan.scenario.file);
     const r = new NetnsRun(state, !!opts.keep);
     try {
