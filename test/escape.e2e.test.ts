@@ -27,8 +27,14 @@ describe.skipIf(!!skipNetns)('no escape', () => {
     const uplinks = [...new Set([...execFileSync('ip', ['route', 'show', 'default'], { encoding: 'utf8' }).matchAll(/ dev (\S+)/g)].map((m) => m[1]!))];
     const elements = uplinks.length ? ` elements = { ${uplinks.map((u) => `"${u}"`).join(', ')} };` : '';
     const watch = 'meta l4proto { udp, tcp } th dport { 53, 853 } oifname @uplinks counter';
+    // The machine's own lookups (its tooling, in the root namespace, to the resolvers of its own
+    // /etc/resolv.conf) are not the run's: nothing of a run lives in the root namespace or reads
+    // that file. A resolver of ours started outside its namespace would ask the root servers or
+    // public resolvers, which stay counted, as does everything forwarded from any namespace.
+    const own = readFileSync('/etc/resolv.conf', 'utf8').split('\n').map((l) => /^\s*nameserver\s+(\d+\.\d+\.\d+\.\d+)\s*$/.exec(l)?.[1]).filter((a): a is string => !!a);
+    const skipOwn = own.length ? `ip daddr { ${own.join(', ')} } return; ` : '';
     execFileSync('nft', ['-f', '-'], {
-      input: `table inet ${TABLE} {\n set uplinks { type ifname;${elements} }\n chain watch_out { type filter hook output priority 0; policy accept; ${watch}; }\n chain watch_forward { type filter hook forward priority 0; policy accept; ${watch}; }\n}\n`,
+      input: `table inet ${TABLE} {\n set uplinks { type ifname;${elements} }\n chain watch_out { type filter hook output priority 0; policy accept; ${skipOwn}${watch}; }\n chain watch_forward { type filter hook forward priority 0; policy accept; ${watch}; }\n}\n`,
     });
   });
   afterAll(() => {

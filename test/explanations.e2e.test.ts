@@ -22,6 +22,8 @@ function largeIncident(dir: string, names: number): string {
   writeFileSync(
     file,
     `name: incident-large
+files:
+  root: ${resolve('.')}
 resolver:
   kind: unbound
   config: ${f('images/incident/unbound.conf')}

@@ -44,7 +44,7 @@ function scenario(extra: number): string {
   return dir;
 }
 
-const WELL_FORMED = /^✗ leak: (unbound in \S+ sent \d+ quer(y|ies) to \S+ \(as a server for \S+\.\), which the scenario's network does not have; asked about \S.*|something in \S+ sent \d+ packets? to [\d.]+ port \d+, which the scenario's network does not have)$/;
+const WELL_FORMED = /^✗ leak: (unbound in \S+ sent \d+ quer(y|ies) to \S+ \(as a server for \S+\.\), which the scenario's network does not have; asked about \S.*|something in \S+ sent \d+ packets? to [\d.]+ port \d+, which the scenario's network does not have)(\. The config forwards to it: if it is a public resolver, declare it in the scenario \(network\.publicResolvers: \[\{ address: [\d.]+ \}\]\) and the simulated Internet will have one there)?$/;
 
 async function leakLines(dir: string): Promise<{ lines: string[]; report: { scenarios: { runId: string; leaks: { seenBy?: string; environment: string }[] }[] } }> {
   const r = await execa(process.execPath, [CLI, 'run', join(dir, 'leak.yaml'), '--reporter', 'pretty', '--reporter', 'json', '--out', dir], { reject: false, env: { NO_COLOR: '1' } });
