@@ -92,4 +92,20 @@ describe.skipIf(!!skipNetns)('netns backend: the network as real networks are', 
       expect(production![0]!.application!.outcome).toEqual({ status: 'answer', addresses: ['203.0.113.80'] });
     });
   });
+
+  it('a dual-stack Internet: where IPv4 is rejected and IPv6 forgotten, unbound recurses over IPv6; where both are dropped, nothing answers', async () => {
+    const plan = await planScenario(loadScenario('scenarios/ipv6-egress-forgotten.yaml'));
+    await withRun(plan, async (run) => {
+      const probe = (env: string) => run.environments.find((x) => x.name === env)!.probe([q('www.example.io')], { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal });
+      const [staging, preprod] = await Promise.all(['staging', 'preprod'].map(probe));
+      expect(at(staging![0]!, '127.0.0.1#53').outcome).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [{ data: '203.0.113.80' }] });
+      expect(at(preprod![0]!, '127.0.0.1#53').outcome).toEqual({ status: 'timeout' });
+      const upstream = await run.environments.find((x) => x.name === 'staging')!.resolverActivity!();
+      const answered = upstream.filter((x) => x.outcome.status === 'reply').map((x) => x.server);
+      expect(answered.length).toBeGreaterThan(0);
+      for (const server of answered) expect(server).toMatch(/^2001:db8::198:51:100:\d+$/);
+      // IPv6 destinations of the simulated Internet are known to the router's watch: no leak.
+      expect(await run.leaks!()).toEqual([]);
+    });
+  });
 });
