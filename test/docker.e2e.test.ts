@@ -3,7 +3,7 @@
 // is gated on its own files, and nothing labelled dnsparity is left on the
 // engine after a pass, a failure, an interrupt or a kill.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -11,7 +11,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sweepDocker } from '../harness/backend/docker/sweep.js';
 import { stateRoot } from '../harness/run-state.js';
 import { dockerLeftovers, dockerThings, skipDocker, skipNetns } from './env.js';
-import { NETNS_ONLY } from './netns-only.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
 const dnsparity = (args: string[]) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
@@ -56,16 +55,13 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     const [netnsDir, dockerDir] = [out(), out()];
     // No --backend: auto, which is netns for scenarios without an image.
     const n = await dnsparity(['run', 'scenarios', '--reporter', 'json', '--out', netnsDir]);
-    // Scenarios the docker backend cannot run yet are left out, by name and with the reason (test/netns-only.ts).
-    const onDocker = readdirSync('scenarios').filter((f) => f.endsWith('.yaml') && !(f.replace(/\.yaml$/, '') in NETNS_ONLY)).map((f) => `scenarios/${f}`);
-    for (const [name, why] of Object.entries(NETNS_ONLY)) console.warn(`not compared on docker: ${name} (${why})`);
-    const d = await dnsparity(['run', ...onDocker, '--backend', 'docker', '--reporter', 'json', '--out', dockerDir]);
+    const d = await dnsparity(['run', 'scenarios', '--backend', 'docker', '--reporter', 'json', '--out', dockerDir]);
     expect(n.exitCode, n.stderr).toBe(1);
     expect(d.exitCode, d.stderr).toBe(1);
     const [nr, dr] = [readReport(netnsDir), readReport(dockerDir)];
     expect(nr.scenarios.map((s) => s.backend)).toEqual(nr.scenarios.map(() => 'netns'));
     expect(dr.scenarios.map((s) => s.backend)).toEqual(dr.scenarios.map(() => 'docker'));
-    const summary = (r: typeof nr) => Object.fromEntries(r.scenarios.filter((s) => !(s.scenario.name in NETNS_ONLY)).map((s) => [s.scenario.name, { verdict: s.verdict, unexpected: unexpected(s) }]));
+    const summary = (r: typeof nr) => Object.fromEntries(r.scenarios.map((s) => [s.scenario.name, { verdict: s.verdict, unexpected: unexpected(s) }]));
     expect(summary(dr)).toEqual(summary(nr));
     // The comparison is not empty: the incident fails on both, for the same reason.
     expect(summary(dr)['incident-2024-11-05']!.unexpected).toContain('proxysql.internal.example.io A staging resolves-only-in-one');

@@ -13,8 +13,9 @@ const NETWORK_SCENARIOS = {
   'split-horizon-forward-zone-fix': 'pass',
   'public-forwarder': 'fail',
   'public-forwarder-fix': 'pass',
-  'ipv6-egress-forgotten': 'fail',
 } as const;
+/** Not shipped: its staging findings race (see its description), which a shipped scenario must not. */
+const IPV6 = 'test/fixtures/scenarios/ipv6-egress-forgotten.yaml';
 
 interface ScenarioReport {
   scenario: { name: string; description: string };
@@ -34,7 +35,7 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
 
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
-    const files = Object.keys(NETWORK_SCENARIOS).map((s) => `scenarios/${s}.yaml`);
+    const files = [...Object.keys(NETWORK_SCENARIOS).map((s) => `scenarios/${s}.yaml`), IPV6];
     const r = await execa('node_modules/.bin/dnsparity', ['run', ...files, '--reporter', 'json', '--out', out], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
     exitCode = r.exitCode;
     stderr = r.stderr;
@@ -49,8 +50,8 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
 
   it('gives each scenario the verdict its description states', () => {
     expect(exitCode, stderr).toBe(1);
-    expect(Object.fromEntries([...byName].map(([n, s]) => [n, s.verdict]))).toEqual(NETWORK_SCENARIOS);
-    for (const [name, verdict] of Object.entries(NETWORK_SCENARIOS)) {
+    expect(Object.fromEntries([...byName].map(([n, s]) => [n, s.verdict]))).toEqual({ ...NETWORK_SCENARIOS, 'ipv6-egress-forgotten': 'fail' });
+    for (const [name, verdict] of Object.entries({ ...NETWORK_SCENARIOS, 'ipv6-egress-forgotten': 'fail' })) {
       expect(byName.get(name)!.scenario.description, name).toContain(`Expected: ${verdict.toUpperCase()}`);
       expect(byName.get(name)!.leaks, name).toEqual([]);
     }

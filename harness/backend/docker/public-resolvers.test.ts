@@ -67,7 +67,7 @@ describe('docker backend and delay or loss', () => {
       const line = text.split('\n').findIndex((l) => l.includes('rttMs: 50')) + 1;
       expect((e as InstanceType<typeof InputError>).message).toContain(`${file}:${line}: network.public.rttMs: delay and loss (rttMs, lossPercent) are realised on the netns backend only`);
       // A dual-stack Internet, likewise.
-      const v6 = readFileSync('scenarios/ipv6-egress-forgotten.yaml', 'utf8').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`);
+      const v6 = readFileSync('test/fixtures/scenarios/ipv6-egress-forgotten.yaml', 'utf8').replaceAll('../../../fixtures/', `${process.cwd()}/fixtures/`);
       writeFileSync(file, v6);
       const e6 = await new DockerBackend().start(await planScenario(loadScenario(file)), { signal: new AbortController().signal }).then(() => undefined, (x: unknown) => x);
       expect(e6).toBeInstanceOf(InputError);

@@ -101,7 +101,7 @@ describe.skipIf(!!skipNetns)('netns backend: the network as real networks are', 
   });
 
   it('a dual-stack Internet: egress6 lets IPv6 through where IPv4 is rejected; where both are dropped nothing replies', async () => {
-    const plan = await planScenario(loadScenario('scenarios/ipv6-egress-forgotten.yaml'));
+    const plan = await planScenario(loadScenario('test/fixtures/scenarios/ipv6-egress-forgotten.yaml'));
     await withRun(plan, async (run) => {
       const env = (name: string) => run.environments.find((x) => x.name === name)!;
       await Promise.all(['staging', 'preprod'].map((e) => env(e).probe([q('www.example.io')], { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal })));
