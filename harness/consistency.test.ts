@@ -10,6 +10,7 @@ const internet = (address = '198.51.100.53'): SimulatedInternet => ({
   addresses: ['198.51.100.1', address],
   provider: { address: '169.254.169.253', zones: [] },
   publicResolvers: [],
+  addresses6: [],
   shaping: [],
 });
 const TARGETS: StubTarget[] = [

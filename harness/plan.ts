@@ -138,7 +138,12 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     publicResolvers: net.publicResolvers,
     ...(net.public.rttMs === undefined ? {} : { publicRttMs: net.public.rttMs }),
     ...(net.provider.rttMs === undefined ? {} : { providerRttMs: net.provider.rttMs }),
+    ipv6: net.ipv6,
   });
+  const v4only = scenario.environments.findIndex((e) => e.egress6 !== undefined);
+  if (!net.ipv6 && v4only >= 0) {
+    throw new InputError(at(['environments', v4only, 'egress6']), 'egress6 needs a dual-stack simulated Internet', 'set network.ipv6: true, or remove egress6');
+  }
   checkPublicResolvers(internet, (i) => at(['network', 'publicResolvers', i, 'address']));
   const hostFile = async (which: keyof typeof IMAGE_PATHS, field: string[]): Promise<{ text: string; source: string }> => {
     const own = scenario.paths[which];

@@ -8,12 +8,14 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers, skipNetns } from './env.js';
 
-export const NETWORK_SCENARIOS = {
+const NETWORK_SCENARIOS = {
   'split-horizon': 'fail',
   'split-horizon-forward-zone-fix': 'pass',
   'public-forwarder': 'fail',
   'public-forwarder-fix': 'pass',
 } as const;
+/** Not shipped: its staging findings race (see its description), which a shipped scenario must not. */
+const IPV6 = 'test/fixtures/scenarios/ipv6-egress-forgotten.yaml';
 
 interface ScenarioReport {
   scenario: { name: string; description: string };
@@ -33,7 +35,7 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
 
   beforeAll(async () => {
     out = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
-    const files = Object.keys(NETWORK_SCENARIOS).map((s) => `scenarios/${s}.yaml`);
+    const files = [...Object.keys(NETWORK_SCENARIOS).map((s) => `scenarios/${s}.yaml`), IPV6];
     const r = await execa('node_modules/.bin/dnsparity', ['run', ...files, '--reporter', 'json', '--out', out], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
     exitCode = r.exitCode;
     stderr = r.stderr;
@@ -48,8 +50,8 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
 
   it('gives each scenario the verdict its description states', () => {
     expect(exitCode, stderr).toBe(1);
-    expect(Object.fromEntries([...byName].map(([n, s]) => [n, s.verdict]))).toEqual(NETWORK_SCENARIOS);
-    for (const [name, verdict] of Object.entries(NETWORK_SCENARIOS)) {
+    expect(Object.fromEntries([...byName].map(([n, s]) => [n, s.verdict]))).toEqual({ ...NETWORK_SCENARIOS, 'ipv6-egress-forgotten': 'fail' });
+    for (const [name, verdict] of Object.entries({ ...NETWORK_SCENARIOS, 'ipv6-egress-forgotten': 'fail' })) {
       expect(byName.get(name)!.scenario.description, name).toContain(`Expected: ${verdict.toUpperCase()}`);
       expect(byName.get(name)!.leaks, name).toEqual([]);
     }
@@ -79,8 +81,9 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
     const s = byName.get('public-forwarder')!;
     expect(unexpected(s)).toEqual(expect.arrayContaining(['proxysql.internal.example.io A staging resolves-only-in-one', 'proxysql.internal.example.io A preprod resolves-only-in-one']));
     const f = s.findings.find((x) => x.query.name === 'proxysql.internal.example.io' && x.environment === 'staging')!;
-    expect(f.explanation).toMatch(/unbound asked the public resolvers 8\.8\.[48]\.[48] and 8\.8\.[48]\.[48], which answered NXDOMAIN/);
-    expect(f.explanation).toMatch(/queries to the public resolvers .* got no answer \(egress to the Internet is dropped in staging\)/);
+    // unbound picks among its forwarders: one or both are named.
+    expect(f.explanation).toMatch(/unbound asked the public resolvers? 8\.8\.[48]\.[48]( and 8\.8\.[48]\.[48])?, which answered NXDOMAIN/);
+    expect(f.explanation).toMatch(/queries to the public resolvers? 8\.8\.[48]\.[48].* got no answer \(egress to the Internet is dropped in staging\)/);
   });
 
   it('public forwarder fixed by a forward-zone for the private zone: only the declared slowness remains', () => {
@@ -107,5 +110,13 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('IPv6 forgotten: staging, whose IPv6 is open, breaks as production does; preprod alone resolves the private names', () => {
+    const s = byName.get('ipv6-egress-forgotten')!;
+    const counted = unexpected(s);
+    expect(counted).toEqual(expect.arrayContaining(['proxysql.internal.example.io A preprod resolves-only-in-one']));
+    // Staging, IPv4 rejected and IPv6 open, is not asserted: which address unbound tries first is a race with the stub's timeout.
+    expect(s.expectations.filter((e) => !e.met).map((e) => e.environment)).toContain('production');
   });
 });

@@ -177,3 +177,39 @@ describe('delay and loss', () => {
     expect(e.message).toContain(message);
   });
 });
+
+describe('IPv6', () => {
+  const dual = scenario(`${SPLIT}\n  ipv6: true`).replace('    egress: drop\n', '    egress: drop\n    egress6: allow\n');
+
+  it('makes every name server dual stack, with AAAA glue and AAAA root hints', async () => {
+    const { rootHints } = await import('./simulated-internet.js');
+    const plan = await planScenario(parseScenario(dual, file));
+    const root = plan.internet.servers.find((s) => s.id === 'root')!;
+    expect(root.nameServers[0]).toEqual({ name: 'a.root-servers.test', address: '198.51.100.1', address6: '2001:db8::198:51:100:1' });
+    expect(rootHints(plan.internet)).toContain('a.root-servers.test.\t3600000\tIN\tAAAA\t2001:db8::198:51:100:1');
+    const io = plan.internet.servers.find((s) => s.id === 'io')!;
+    expect(io.zones[0]!.records).toContainEqual({ name: 'ns1.example.io', ttl: 3600, type: 'AAAA', data: '2001:db8::198:51:100:53' });
+    expect(plan.internet.addresses6).toContain('2001:db8::198:51:100:53');
+    expect(networkMap(plan.internet).servers).toContainEqual({ zone: 'example.io', name: 'ns1.example.io', address: '2001:db8::198:51:100:53' });
+    expect(plan.environments[1]!.egress6).toBe('allow');
+  });
+
+  it('stays IPv4 only unless asked', async () => {
+    const plan = await planScenario(parseScenario(scenario(SPLIT), file));
+    expect(plan.internet.addresses6).toEqual([]);
+    expect(plan.internet.servers.every((s) => s.nameServers.every((n) => n.address6 === undefined))).toBe(true);
+  });
+
+  it('refuses egress6 without a dual-stack Internet, and a bad egress6, naming file, line and field', async () => {
+    const v4 = dual.replace('\n  ipv6: true', '');
+    const e = await planError(v4);
+    expect(e.location).toEqual({ file, line: lineOf(v4, 'egress6: allow'), field: 'environments.1.egress6' });
+    expect(e.message).toContain('egress6 needs a dual-stack simulated Internet');
+    const bad = dual.replace('egress6: allow', 'egress6: open');
+    const b = errorOf(() => parseScenario(bad, file));
+    expect(b.location).toEqual({ file, line: lineOf(bad, 'egress6: open'), field: 'environments[1].egress6' });
+    expect(b.message).toContain('expected allow, drop or reject');
+    const notBool = dual.replace('ipv6: true', 'ipv6: yes please');
+    expect(errorOf(() => parseScenario(notBool, file)).location?.field).toBe('network.ipv6');
+  });
+});

@@ -39,7 +39,12 @@ export interface Shaping {
 export interface NameServer {
   readonly name: string;
   readonly address: string;
+  /** On a dual-stack simulated Internet (network.ipv6): its IPv6 address, from 2001:db8::/32. */
+  readonly address6?: string;
 }
+
+/** A server's IPv6 address, readable as its IPv4 one: 198.51.100.53 -> 2001:db8::198:51:100:53. */
+export const ipv6Of = (v4: string): string => `2001:db8::${v4.split('.').join(':')}`;
 
 /** One authoritative server process: the zones it serves and the addresses it listens on. */
 export interface AuthServer {
@@ -59,6 +64,8 @@ export interface SimulatedInternet {
   };
   readonly publicResolvers: readonly PublicResolver[];
   readonly shaping: readonly Shaping[];
+  /** Every IPv6 address of the simulated Internet's servers; empty unless network.ipv6. */
+  readonly addresses6: readonly string[];
 }
 
 /** What the scenario says of the network beyond its zones. */
@@ -68,6 +75,8 @@ export interface NetworkOptions {
   readonly publicRttMs?: number;
   /** A round trip added to every exchange with the provider's resolver. */
   readonly providerRttMs?: number;
+  /** Dual stack: every name server also gets an IPv6 address, with AAAA glue and root hints. */
+  readonly ipv6?: boolean;
 }
 
 const TTL = 3600;
@@ -101,6 +110,7 @@ export function rootHints(internet: Pick<SimulatedInternet, 'root'>): string {
   const lines = ['; root hints of the simulated Internet, written by dnsparity'];
   for (const ns of internet.root) {
     lines.push(`.\t3600000\tIN\tNS\t${fqdn(ns.name)}`, `${fqdn(ns.name)}\t3600000\tIN\tA\t${ns.address}`);
+    if (ns.address6) lines.push(`${fqdn(ns.name)}\t3600000\tIN\tAAAA\t${ns.address6}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -173,6 +183,17 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
       nameServers: [ns],
     });
   }
+  // Dual stack: each name server also at its IPv6 address, with an AAAA record where its A record is.
+  if (opts.ipv6) {
+    for (const b of building.values()) {
+      b.nameServers = b.nameServers.map((ns) => ({ ...ns, address6: ipv6Of(ns.address) }));
+      for (const ns of b.nameServers) {
+        if (b.records.some((r) => r.name === ns.name && r.type === 'A') && !b.records.some((r) => r.name === ns.name && r.type === 'AAAA')) {
+          b.records.push({ name: ns.name, ttl: TTL, type: 'AAAA', data: ns.address6! });
+        }
+      }
+    }
+  }
   // Delegations with glue, from each zone's closest served ancestor.
   const origins = [...building.keys()];
   for (const child of building.values()) {
@@ -185,6 +206,7 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
     for (const ns of child.nameServers) {
       p.records.push({ name: child.origin, ttl: TTL, type: 'NS', data: fqdn(ns.name) });
       if (isAtOrBelow(ns.name, child.origin)) p.records.push({ name: ns.name, ttl: TTL, type: 'A', data: ns.address });
+      if (ns.address6 && isAtOrBelow(ns.name, child.origin)) p.records.push({ name: ns.name, ttl: TTL, type: 'AAAA', data: ns.address6 });
     }
   }
   // One server per zone; two zones claiming one address is a conflict.
@@ -227,6 +249,7 @@ export function planSimulatedInternet(publicZones: readonly PublicZone[], provid
     },
     publicResolvers,
     shaping: [...new Map(shaping.map((x) => [x.address, x])).values()],
+    addresses6: [...new Set(servers.flatMap((s) => s.nameServers.flatMap((n) => (n.address6 ? [n.address6] : []))))],
   };
 }
 
@@ -249,7 +272,12 @@ export interface NetworkMap {
 
 export function networkMap(internet: SimulatedInternet): NetworkMap {
   return {
-    servers: internet.servers.flatMap((s) => s.nameServers.map((n) => ({ zone: s.zones[0]!.origin, name: n.name, address: n.address }))),
+    servers: internet.servers.flatMap((s) =>
+      s.nameServers.flatMap((n) => [
+        { zone: s.zones[0]!.origin, name: n.name, address: n.address },
+        ...(n.address6 ? [{ zone: s.zones[0]!.origin, name: n.name, address: n.address6 }] : []),
+      ]),
+    ),
     provider: internet.provider.address,
     ...(internet.publicResolvers.length ? { publicResolvers: internet.publicResolvers.map((r) => r.address) } : {}),
     ...(internet.shaping.length ? { shaping: internet.shaping } : {}),

@@ -126,6 +126,8 @@ export const scenarioSchema = z.strictObject({
       rttMs: rttMs.optional().describe('a round trip added to every exchange with a server of the simulated Internet'),
     }).default({ zones: [] }),
     publicResolvers: z.array(publicResolver).default([]),
+    /** Dual stack: every server of the simulated Internet also gets an address from 2001:db8::/32. */
+    ipv6: z.boolean().default(false),
   }),
   environments: z
     .array(
@@ -133,6 +135,8 @@ export const scenarioSchema = z.strictObject({
         name: envName,
         description: z.string().optional(),
         egress: z.enum(['allow', 'drop', 'reject'], { message: 'expected allow, drop or reject' }),
+        /** IPv6 egress, with network.ipv6; default: the same as egress. */
+        egress6: z.enum(['allow', 'drop', 'reject'], { message: 'expected allow, drop or reject' }).optional(),
         provider: z.enum(['reachable', 'drop', 'reject'], { message: 'expected reachable, drop or reject' }).default('reachable'),
         reference: z.boolean().default(false),
       }),

@@ -480,6 +480,13 @@ async function assertIsolated(e: EnvSpec, p: StartedTestContainer, plan: RunPlan
  * them must not pass unshaped.
  */
 function refuseShaping(plan: RunPlan): void {
+  if (plan.scenario.network.ipv6) {
+    throw new InputError(
+      { file: plan.scenario.file, line: plan.scenario.lineOf(['network', 'ipv6']), field: 'network.ipv6' },
+      'a dual-stack simulated Internet is realised on the netns backend only; the docker backend\'s networks are IPv4 only so far',
+      'run this scenario with --backend netns',
+    );
+  }
   if (plan.internet.shaping.length === 0) return;
   const net = plan.scenario.network;
   const zone = net.public.zones.findIndex((z) => z.rttMs !== undefined || z.lossPercent !== undefined);

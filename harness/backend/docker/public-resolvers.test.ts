@@ -13,6 +13,7 @@ const internet: SimulatedInternet = {
   provider: { address: '169.254.169.253', zones: [] },
   publicResolvers: [{ address: '8.8.8.8' }, { address: '1.1.1.1' }],
   shaping: [],
+  addresses6: [],
 };
 const env = (name: string, egress: EnvironmentData['egress']): EnvironmentData => ({ name, egress, provider: 'reachable', reference: egress === 'allow' });
 const name = (role: string) => `dnsparity-abc123-${role}`;
@@ -65,6 +66,12 @@ describe('docker backend and delay or loss', () => {
       expect(e).toBeInstanceOf(InputError);
       const line = text.split('\n').findIndex((l) => l.includes('rttMs: 50')) + 1;
       expect((e as InstanceType<typeof InputError>).message).toContain(`${file}:${line}: network.public.rttMs: delay and loss (rttMs, lossPercent) are realised on the netns backend only`);
+      // A dual-stack Internet, likewise.
+      const v6 = readFileSync('test/fixtures/scenarios/ipv6-egress-forgotten.yaml', 'utf8').replaceAll('../../../fixtures/', `${process.cwd()}/fixtures/`).replace(/root: \.\.\/\.\.\/\.\./, `root: ${process.cwd()}`);
+      writeFileSync(file, v6);
+      const e6 = await new DockerBackend().start(await planScenario(loadScenario(file)), { signal: new AbortController().signal }).then(() => undefined, (x: unknown) => x);
+      expect(e6).toBeInstanceOf(InputError);
+      expect((e6 as Error).message).toContain(`${file}:${v6.split('\n').findIndex((l) => l.includes('ipv6: true')) + 1}: network.ipv6: a dual-stack simulated Internet is realised on the netns backend only`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

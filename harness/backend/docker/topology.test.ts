@@ -12,6 +12,7 @@ const internet: SimulatedInternet = {
   provider: { address: '169.254.169.253', zones: [] },
   publicResolvers: [],
   shaping: [],
+  addresses6: [],
 };
 const env = (name: string, egress: EnvironmentData['egress'], provider: EnvironmentData['provider'] = 'reachable'): EnvironmentData => ({ name, egress, provider, reference: egress === 'allow' });
 const name = (role: string) => `dnsparity-abc123-${role}`;

@@ -74,7 +74,8 @@ const slash24 = (a: string) => a.split('.').slice(0, 3).join('.');
 export function planDockerTopology(name: (role: string) => string, internet: SimulatedInternet, envs: readonly EnvironmentData[]): DockerTopology {
   const prefixes = [...new Set(internet.addresses.map(slash24))].sort();
   const internetNets: NetworkSpec[] = prefixes.map((p, i) => {
-    const used = new Set(internet.addresses.filter((a) => slash24(a) === p));
+    // A public resolver's address inside one of these /24s must not be handed to a container either.
+    const used = new Set([...internet.addresses, ...internet.publicResolvers.map((r) => r.address)].filter((a) => slash24(a) === p));
     // The engine puts the gateway on this machine's side of the bridge; any free address will do.
     let g = 254;
     while (used.has(`${p}.${g}`)) g--;

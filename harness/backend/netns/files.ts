@@ -10,7 +10,7 @@ export const zoneFileName = (origin: string): string => (origin === '' ? 'root.z
 export function nsdConfig(server: AuthServer, dir: string, port = 53): string {
   return [
     'server:',
-    ...server.nameServers.map((n) => `    ip-address: ${n.address}`),
+    ...server.nameServers.flatMap((n) => [`    ip-address: ${n.address}`, ...(n.address6 ? [`    ip-address: ${n.address6}`] : [])]),
     `    port: ${port}`,
     '    server-count: 1',
     '    username: ""',

@@ -117,8 +117,12 @@ class NetnsRun implements StartedRun {
 
   async unknownTraffic(): Promise<UnknownTraffic[]> {
     if (!this.topology) return [];
-    const r = await run('ip', ['netns', 'exec', this.topology.router, 'nft', '-j', 'list', 'set', 'inet', 'dnsparity', 'unknown']);
-    return parseUnknownSet(r.stdout, this.topology);
+    const read = async (set: string) => {
+      const r = await run('ip', ['netns', 'exec', this.topology!.router, 'nft', '-j', 'list', 'set', 'inet', 'dnsparity', set]);
+      return parseUnknownSet(r.stdout, this.topology!);
+    };
+    const [v4, v6] = await Promise.all([read('unknown'), read('unknown6')]);
+    return [...v4, ...v6];
   }
 
   file(rel: string, text: string): string {
@@ -228,7 +232,7 @@ export class NetnsBackend implements Backend {
     checkAbort(signal);
 
     // 2. Namespaces and links.
-    const t = planTopology((role) => r.state.namespace(role), plan.environments, internetDestinations(plan.internet), plan.internet.provider.address);
+    const t = planTopology((role) => r.state.namespace(role), plan.environments, internetDestinations(plan.internet), plan.internet.provider.address, plan.internet.addresses6);
     r.topology = t;
     const all = [t.router, t.internet, t.provider, ...t.envs.map((e) => e.ns)];
     for (const ns of all) r.state.addNamespace(ns);
@@ -244,7 +248,7 @@ export class NetnsBackend implements Backend {
       // icmp_ratelimit 0: the kernel limits ICMP errors per destination host, and a
       // fresh namespace starts with no tokens, so a rejecting router would stay
       // silent for the first packets and a rejection would look like a drop.
-      run('ip', ['netns', 'exec', t.router, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && echo 0 > /proc/sys/net/ipv4/icmp_ratelimit && nft -f "${nft}"`]),
+      run('ip', ['netns', 'exec', t.router, 'sh', '-c', `echo 1 > /proc/sys/net/ipv4/ip_forward && echo 1 > /proc/sys/net/ipv6/conf/all/forwarding && echo 0 > /proc/sys/net/ipv4/icmp_ratelimit && echo 0 > /proc/sys/net/ipv6/icmp/ratelimit && nft -f "${nft}"`]),
     ]);
     trace('peer links and nftables');
     for (const e of t.envs) {

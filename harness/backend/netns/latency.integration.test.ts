@@ -1,10 +1,10 @@
 // Delay and loss on real namespaces, through the relays (network/relay.ts):
 // a 50 ms Internet makes a cold recursion cost a round trip per zone; a slow
 // authoritative server and a lossy one are classified, and nothing hangs.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, skipNetns } from '../../../test/env.js';
 import { compare } from '../../compare/index.js';
 import type { Query, QueryObservation } from '../../model.js';
@@ -16,8 +16,15 @@ const q = (name: string, type: Query['type'] = 'A'): Query => ({ name, type, sou
 const signal = new AbortController().signal;
 const at = (o: QueryObservation, server: string) => o.resolver.find((r) => r.server === server)!;
 
+/** Temporary directories of these tests, removed when they are over. */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function edited(file: string, edit: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dnsparity-latency-'));
+  made.push(dir);
   const out = join(dir, 'scenario.yaml');
   const text = edit(readFileSync(file, 'utf8'));
   writeFileSync(out, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));

@@ -2,10 +2,10 @@
 // two views), public resolvers inside the simulated Internet, and a rejecting
 // firewall seen as a stub sees it. Each run is torn down and checked gone.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { leftovers, skipNetns } from '../../../test/env.js';
 import type { Query, QueryObservation } from '../../model.js';
 import { planScenario, type RunPlan } from '../../plan.js';
@@ -18,8 +18,15 @@ const deadlines = { appMs: 6000, resolverMs: 4000 };
 const at = (o: QueryObservation, server: string) => o.resolver.find((r) => r.server === server)!;
 
 /** A shipped scenario with edits, written beside absolute fixture paths. */
+/** Temporary directories of these tests, removed when they are over. */
+const made: string[] = [];
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 function edited(file: string, edit: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dnsparity-network-'));
+  made.push(dir);
   const out = join(dir, 'scenario.yaml');
   writeFileSync(out, edit(readFileSync(file, 'utf8')).replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
   return out;
@@ -90,6 +97,24 @@ describe.skipIf(!!skipNetns)('netns backend: the network as real networks are', 
       }
       // What a stub gets through them: the public view, and the private name not found.
       expect(production![0]!.application!.outcome).toEqual({ status: 'answer', addresses: ['203.0.113.80'] });
+    });
+  });
+
+  it('a dual-stack Internet: egress6 lets IPv6 through where IPv4 is rejected; where both are dropped nothing replies', async () => {
+    const plan = await planScenario(loadScenario('test/fixtures/scenarios/ipv6-egress-forgotten.yaml'));
+    await withRun(plan, async (run) => {
+      const env = (name: string) => run.environments.find((x) => x.name === name)!;
+      await Promise.all(['staging', 'preprod'].map((e) => env(e).probe([q('www.example.io')], { deadlines: { appMs: 6000, resolverMs: 4000 }, concurrency: 8, signal })));
+      const replies = async (name: string) => (await env(name).resolverActivity!()).filter((x) => x.outcome.status === 'reply').map((x) => x.server);
+      // Staging: the simulated Internet answers over IPv6, and only over IPv6. (Whether unbound finishes
+      // before the stub gives up is a race between its IPv4 tries and the stub's timeout: not asserted.)
+      const staging = await replies('staging');
+      expect(staging.length).toBeGreaterThan(0);
+      for (const server of staging) expect(server).toMatch(/^2001:db8::198:51:100:\d+$/);
+      // Preprod: both families dropped, nothing answers.
+      expect(await replies('preprod')).toEqual([]);
+      // IPv6 destinations of the simulated Internet are known to the router's watch: no leak.
+      expect(await run.leaks!()).toEqual([]);
     });
   });
 });
