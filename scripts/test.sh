@@ -35,6 +35,10 @@ results="$work/results.json"
 log="$work/test.log"
 status=0
 npm test -- --reporter=default --reporter=json --outputFile.json="$results" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+if [ ! -s "$results" ]; then
+  echo "test.sh: no test results (the build or the test run failed before any test)" >&2
+  exit $(( status == 0 ? 1 : status ))
+fi
 # One plain closing line with the counts; then each skipped test and the
 # reasons printed for skips, and a failure when there is any.
 skipped=$(node -e '

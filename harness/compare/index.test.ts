@@ -128,6 +128,12 @@ describe('compare: the incident', () => {
     expect(mxWrong.find((f) => f.query.type === 'MX')!.status).toBe('unexpected');
   });
 
+  it('applies a declared difference by source to that source only', () => {
+    const { findings } = compare(incident(), criteria({ expectedDifferences: [{ source: 'public-zone', reason: 'public only' }] }));
+    expect(findings.find((f) => f.query.name === WWW.name)!.status).toBe('expected');
+    expect(findings.find((f) => f.query.name === PROXYSQL.name)!.status).toBe('unexpected');
+  });
+
   it('does not apply a declared difference to another environment or name', () => {
     const declared: ExpectedDifference[] = [
       { name: '*.example.io', environment: 'preprod', reason: 'not staging' },
@@ -181,6 +187,15 @@ describe('compare: expected answers', () => {
       criteria({ expectedAnswers: [{ name: PROXYSQL.name, type: 'A', environment: 'staging', addresses: ['10.20.30.40', '10.20.30.41', '10.20.30.40'] }] }),
     );
     expect(expectations.map((e) => e.met)).toEqual([true]);
+  });
+
+  it('holds an outcome expectation to the outcome, with no addresses to compare', () => {
+    const { expectations } = compare(
+      incident(),
+      criteria({ expectedAnswers: [{ name: PROXYSQL.name, type: 'A', environment: 'staging', outcome: 'not-found' }, { name: PROXYSQL.name, type: 'AAAA', outcome: 'answer' }] }),
+    );
+    // staging got the address: "not found" is unmet. (No AAAA query for the name: skipped.)
+    expect(expectations.map((e) => [e.description, e.environment, e.met])).toEqual([['proxysql.internal.example.io A is not-found', 'staging', false]]);
   });
 
   it('skips expectations for names that were not queried', () => {

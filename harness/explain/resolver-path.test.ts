@@ -70,4 +70,60 @@ describe('findLeaks', () => {
     ];
     expect(findLeaks('staging', xs, net)).toEqual([{ environment: 'staging', server: '192.0.2.99', zone: 'corp.example', qnames: ['db.corp.example', 'x.corp.example'], count: 3 }]);
   });
+
+  it('groups the addresses of one zone together, and keeps two unknown servers and the provider apart', () => {
+    const two: NetworkMap = { ...net, servers: [...net.servers, { zone: 'example.io', name: 'ns2.example.io', address: '203.0.113.53' }] };
+    const xs = [
+      x(about, '198.51.100.53', 'example.io', reply('NOERROR', 'referral')),
+      x(about, '203.0.113.53', 'example.io', reply('NOERROR', 'referral')),
+      x(about, '198.51.100.53', 'example.io', reply('NOERROR', 'referral')),
+      x(about, '192.0.2.98', 'corp.example', none),
+      x(about, '192.0.2.99', 'corp.example', none),
+      x(about, '169.254.169.253', 'internal.example.io', none),
+    ];
+    expect(describeResolverPath(xs, q, preprod, two)).toBe(
+      'unbound asked the example.io. servers (198.51.100.53, 203.0.113.53), which referred it on, with no final answer; ' +
+        "its queries to 192.0.2.98 (not part of the scenario's network: a leak), 192.0.2.99 (not part of the scenario's network: a leak) and the provider's resolver (169.254.169.253) got no answer " +
+        "(egress to the Internet is rejected in preprod; the provider's resolver is dropped in preprod)",
+    );
+  });
+
+  it('names no policy for a silence the environment does not impose', () => {
+    // Egress allowed and the provider reachable: a silent server is just silent.
+    expect(describeResolverPath([x(about, '198.51.100.53', 'example.io', none)], q, production, net)).toBe("unbound's queries to the example.io. servers (198.51.100.53) got no answer");
+    // The provider dropped, but only a public server was silent: egress is named, the provider is not.
+    expect(describeResolverPath([x(about, '198.51.100.53', 'example.io', none)], q, { ...preprod, egress: 'drop' }, net)).toBe(
+      "unbound's queries to the example.io. servers (198.51.100.53) got no answer (egress to the Internet is dropped in preprod)",
+    );
+    // Only the provider silent, egress rejected: the provider's policy alone.
+    expect(describeResolverPath([x(about, '169.254.169.253', 'internal.example.io', none)], q, preprod, net)).toBe(
+      "unbound's queries to the provider's resolver (169.254.169.253) got no answer (the provider's resolver is dropped in preprod)",
+    );
+  });
+
+  it('says what the last server that answered said: SERVFAIL, an alias, no data', () => {
+    const last = (outcome: UpstreamExchange['outcome']) => describeResolverPath([x(about, '198.51.100.53', 'example.io', outcome)], q, production, net);
+    expect(last(reply('SERVFAIL', 'answer'))).toBe('unbound asked the example.io. servers (198.51.100.53), which answered SERVFAIL');
+    expect(last(reply('NOERROR', 'cname'))).toBe('unbound asked the example.io. servers (198.51.100.53), which answered with an alias (CNAME)');
+    expect(last(reply('NOERROR', 'nodata answer'))).toBe('unbound asked the example.io. servers (198.51.100.53), which answered that the name has no such record');
+    // An answer after a silence: the answer is the last word.
+    expect(describeResolverPath([x(about, '198.51.100.2', 'io', none), x(about, '198.51.100.53', 'example.io', reply('NXDOMAIN', 'nxdomain answer'))], q, production, net)).toBe(
+      "unbound asked the example.io. servers (198.51.100.53), which answered NXDOMAIN; its queries to the io. servers (198.51.100.2) got no answer",
+    );
+  });
+
+  it('calls the root unprimed only when every priming query went unanswered, and ignores other names', () => {
+    const primed = [x('. NS', '198.51.100.1', '.', none), x('. NS', '198.51.100.1', '.', reply('NOERROR', 'answer'))];
+    expect(describeResolverPath(primed, q, staging, net)).toBe('unbound asked no server about it (it answered from its cache or its own data)');
+    const other = [x('www.example.io A', '198.51.100.1', '.', none)];
+    expect(describeResolverPath(other, q, staging, net)).toBe('unbound asked no server about it (it answered from its cache or its own data)');
+  });
+});
+
+describe('findLeaks', () => {
+  it('groups queries to servers outside the network by server, with at most five names each', () => {
+    const names = Array.from({ length: 7 }, (_, i) => `h${i}.corp.example`);
+    const xs = [...names.map((n) => x(`${n} A`, '192.0.2.99', 'corp.example', none, n)), x(about, '198.51.100.53', 'example.io', reply('NXDOMAIN', 'nxdomain answer')), x(about, '169.254.169.253', 'internal.example.io', none)];
+    expect(findLeaks('production', xs, net)).toEqual([{ environment: 'production', server: '192.0.2.99', zone: 'corp.example', qnames: names.slice(0, 5), count: 7 }]);
+  });
 });
