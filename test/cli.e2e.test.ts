@@ -1,6 +1,6 @@
 // The shipped scenarios through the built CLI, as a pipeline would run them:
 // exit codes, report.json, and nothing left on the machine afterwards.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -22,7 +22,13 @@ const readReport = (dir: string) => {
   for (const s of r.scenarios) runIds.add(s.runId);
   return r;
 };
-const out = () => mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+const made: string[] = [];
+const out = () => {
+  const d = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
 describe('dnsparity CLI without a network', () => {
   it('exits 2 with one line naming the file and line for a bad scenario', async () => {

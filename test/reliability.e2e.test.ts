@@ -162,5 +162,6 @@ describe.skipIf(!!skipNetns)('concurrent runs', () => {
     const ids = [...va, ...vb].map((s) => s.runId);
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of ids) expect(leftovers(id)).toEqual([]);
+    for (const d of [a, b]) rmSync(d, { recursive: true, force: true });
   });
 });
