@@ -4,7 +4,7 @@
 // is gated on its own files, and nothing labelled dnsparity is left on the
 // engine after a pass, a failure, an interrupt or a kill.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -45,7 +45,10 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
   it.skipIf(!!skipNetns)('gives every shipped scenario and test fixture the findings, leaks and resolver paths it gets on netns', async () => {
     const [netnsDir, dockerDir] = [out(), out()];
     // The shipped scenarios and the test fixtures, the leaking one among them. No --backend: auto, which is netns for scenarios without an image.
-    const sets = ['scenarios', 'test/fixtures/scenarios'];
+    // Every fixture docker can realise: IPv6 is netns-only, and docker refuses it (harness/backend/docker/public-resolvers.test.ts).
+    const NETNS_ONLY = new Set(['ipv6-egress-forgotten.yaml']);
+    const fixtures = readdirSync('test/fixtures/scenarios').filter((f) => f.endsWith('.yaml') && !NETNS_ONLY.has(f)).sort().map((f) => join('test/fixtures/scenarios', f));
+    const sets = ['scenarios', ...fixtures];
     const n = await dnsparity(['run', ...sets, '--reporter', 'json', '--out', netnsDir]);
     const d = await dnsparity(['run', ...sets, '--backend', 'docker', '--reporter', 'json', '--out', dockerDir]);
     expect(n.exitCode, n.stderr).toBe(1);
