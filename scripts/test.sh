@@ -31,6 +31,9 @@ cleanup() {
 }
 trap cleanup EXIT
 bash scripts/dockerd.sh start "$work/dockerd"
+# What a run that died before this one (a killed CI job, a machine that stopped) left behind is
+# removed first: only dead runs' state, never a live run's. The tests then start from a clean slate.
+node dist/harness/cli/main.js cleanup || true
 results="$work/results.json"
 log="$work/test.log"
 status=0
