@@ -297,7 +297,9 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
   const providerAddress = plan.internet.provider.address;
   // Unknown destinations are recorded in every namespace that sends: the environments' and the provider's.
-  const watch = watchRuleset(internet, providerAddress);
+  // The public resolvers belong to the simulated Internet: their scenario addresses (the environments' NAT
+  // sends them on) and their containers' own (the provider's readiness check asks those).
+  const watch = watchRuleset(internet, providerAddress, [...topo.publicResolvers.map((p) => p.address), ...Object.values(publicTargets)]);
   r.file('pods/vpc/watch.nft', watch);
   await Promise.all([
     execOk(providerPod, ['nft', '-f', `${MOUNT}/watch.nft`], 'unknown-destination set of the provider'),

@@ -145,6 +145,11 @@ describe('the unknown-destination set of each pod', () => {
     expect(dup).toContain('ip daddr != { 169.254.169.253, 198.51.100.1, 127.0.0.0/8,');
   });
 
+  it('knows the public resolvers, at their scenario addresses and their containers\' own', () => {
+    const withPublic = watchRuleset(internet, '169.254.169.253', ['8.8.8.8', '198.51.100.130']);
+    expect(withPublic).toContain('ip daddr != { 169.254.169.253, 198.51.100.1, 198.51.100.130, 198.51.100.2, 198.51.100.53, 203.0.113.53, 8.8.8.8, 127.0.0.0/8,');
+  });
+
   it('reads the addresses of nft\'s JSON listing, bare and with timeouts', () => {
     const json = JSON.stringify({ nftables: [{ metainfo: { version: '1.0.6' } }, { set: { family: 'ip', name: 'unknown', table: 'dnsparity_watch', type: 'ipv4_addr', elem: ['192.0.2.99', { elem: { val: '8.8.8.8', expires: 1000 } }] } }] });
     expect(setElements(json)).toEqual(['192.0.2.99', '8.8.8.8']);

@@ -195,8 +195,8 @@ export const WATCH = { table: 'dnsparity_watch', set: 'unknown' } as const;
  * picks) to a destination outside the simulated network. Its own table,
  * apart from the environment's rules, so every pod gets the same one.
  */
-export function watchRuleset(internet: Pick<SimulatedInternet, 'addresses'>, providerAddress: string): string {
-  const known = [...new Set([...internet.addresses, providerAddress])].sort();
+export function watchRuleset(internet: Pick<SimulatedInternet, 'addresses'>, providerAddress: string, alsoKnown: readonly string[] = []): string {
+  const known = [...new Set([...internet.addresses, providerAddress, ...alsoKnown])].sort();
   return [
     `table ip ${WATCH.table} {`,
     `  set ${WATCH.set} { type ipv4_addr; flags dynamic; size 4096; }`,
