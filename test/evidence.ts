@@ -10,7 +10,8 @@
 // on either backend. A path is compared by the last servers asked and what
 // they answered; and where the environment reached the Internet, an answer
 // from the cache is taken as agreeing with any answer from the servers.
-import { describeResolverPath } from '../harness/explain/resolver-path.js';
+import { resolverPathOf } from '../harness/explain/index.js';
+import { queryKey } from '../harness/model.js';
 import type { ScenarioResult } from '../harness/run.js';
 
 export interface Evidence {
@@ -26,27 +27,47 @@ export interface Evidence {
 export const FROM_CACHE = 'unbound asked no server about it (it answered from its cache or its own data)';
 
 /** A path without the servers a warmer or colder cache would have added or skipped: "unbound asked …LAST, which ...". */
-export function essence(path: string): string {
+function essenceOne(path: string): string {
   const m = /^unbound asked (.+?), which (.*)$/.exec(path);
   if (!m) return path;
   const last = m[1]!.split(/, | and /).at(-1)!;
   return `unbound asked …${last}, which ${m[2]}`;
 }
 
+/**
+ * The same, for each name of a search walk ("for NAME, unbound asked …; for
+ * OTHER, …"), one entry per name whatever sentences the explanation shared
+ * between names. Which of its public resolvers unbound asks is its own random
+ * server selection: they are compared as "the public resolvers".
+ */
+export function essence(path: string): string {
+  const forwarders = (t: string) => t.replace(/the public resolvers? [\d.]+(?:(?:, | and )[\d.]+)*/g, 'the public resolvers');
+  return path
+    .split(/; (?=for )/)
+    .flatMap((seg) => {
+      const m = /^for (.*?), (unbound .*)$/.exec(seg);
+      if (!m) return [essenceOne(forwarders(seg))];
+      const text = essenceOne(forwarders(m[2]!));
+      return m[1]!.split(', ').map((name) => `for ${name}, ${text}`);
+    })
+    .join('; ');
+}
+
 export function evidenceOf(s: ScenarioResult): Evidence {
   const paths: Record<string, string> = {};
   const unexplained: string[] = [];
   for (const f of s.findings) {
+    const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
     for (const env of [s.reference, f.environment]) {
-      const policy = s.environments.find((e) => e.name === env)!;
-      const path = s.upstream?.[env] ? describeResolverPath(s.upstream[env]!, f.query, policy, s.network) : '(no trace)';
-      paths[`${f.query.name} ${f.query.type} ${env}`] = essence(path);
-      if (!f.explanation.includes(`In ${env}, ${path}; `)) unexplained.push(`${f.query.name} ${f.query.type} ${env}: ${f.explanation}`);
+      const traced = s.upstream?.[env] ? resolverPathOf(s, env, i) : undefined;
+      const path = traced ?? '(no trace)';
+      paths[`${queryKey(f.query)} ${env}`] = essence(path);
+      if (traced !== undefined && !f.explanation.includes(`In ${env}, ${path}; `)) unexplained.push(`${queryKey(f.query)} ${env}: ${f.explanation}`);
     }
   }
   return {
     verdict: s.verdict,
-    findings: s.findings.map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class} ${f.status}`).sort(),
+    findings: s.findings.map((f) => `${queryKey(f.query)} ${f.environment} ${f.difference.class} ${f.status}`).sort(),
     // How many queries a resolver sent is its retries' timing, not evidence.
     leaks: s.leaks.map((l) => `${l.environment} ${l.server} ${l.zone} ${[...l.qnames].sort().join(',')}`).sort(),
     resolverPaths: paths,

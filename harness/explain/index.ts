@@ -23,28 +23,35 @@ export interface ExplainInput {
   readonly upstream?: Readonly<Record<string, readonly UpstreamExchange[]>>;
 }
 
-/** "unbound asked ..., which answered NXDOMAIN; 127.0.0.1 answered NXDOMAIN, which is final: ..." */
-export function explainEnvironment(r: ExplainInput, env: string, i: number): string {
-  const q = r.queries[i]!;
-  const obs = r.observations[env]![i]!;
-  const walk = stubWalk(q, obs, r.resolvConf);
-  const stub = describeStubWalk(walk, r.resolvConf);
-  // Above the tracing limit no upstream query was logged, whatever a report carries.
-  if (!tracesUpstream(r.queries.length)) return `${UNTRACED} (${r.queries.length} here): stub path alone; ${stub}`;
+/**
+ * The resolver path of one query in one environment: what the local resolver
+ * did upstream, for each name the stub's walk tried (names whose paths read
+ * alike share one sentence); undefined where the run did not trace it.
+ */
+export function resolverPathOf(r: ExplainInput, env: string, i: number): string | undefined {
+  if (!tracesUpstream(r.queries.length)) return undefined;
   const activity = r.upstream?.[env];
   const policy = r.environments.find((e) => e.name === env);
-  if (!activity || !r.network || !policy) return stub;
+  if (!activity || !r.network || !policy) return undefined;
+  const q = r.queries[i]!;
   const net = r.network;
-  if (walk.candidates.length === 1) return `${describeResolverPath(activity, q, policy, net)}; ${stub}`;
-  // A search walk: what the local resolver did upstream for each name the stub tried.
-  // Names whose paths read alike share one sentence.
+  const walk = stubWalk(q, r.observations[env]![i]!, r.resolvConf);
+  if (walk.candidates.length === 1) return describeResolverPath(activity, q, policy, net);
   const byText = new Map<string, string[]>();
   for (const c of walk.tried) {
     const text = describeResolverPath(activity, { name: c.qname, type: q.type }, policy, net);
     byText.set(text, [...(byText.get(text) ?? []), c.qname]);
   }
-  const paths = [...byText].map(([text, names]) => `for ${names.join(', ')}, ${text}`);
-  return `${paths.join('; ')}; ${stub}`;
+  return [...byText].map(([text, names]) => `for ${names.join(', ')}, ${text}`).join('; ');
+}
+
+/** "unbound asked ..., which answered NXDOMAIN; 127.0.0.1 answered NXDOMAIN, which is final: ..." */
+export function explainEnvironment(r: ExplainInput, env: string, i: number): string {
+  const stub = describeStubWalk(stubWalk(r.queries[i]!, r.observations[env]![i]!, r.resolvConf), r.resolvConf);
+  // Above the tracing limit no upstream query was logged, whatever a report carries.
+  if (!tracesUpstream(r.queries.length)) return `${UNTRACED} (${r.queries.length} here): stub path alone; ${stub}`;
+  const path = resolverPathOf(r, env, i);
+  return path === undefined ? stub : `${path}; ${stub}`;
 }
 
 /** Both environments of a difference, reference first: one paragraph. */
