@@ -154,7 +154,14 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     await waitFor('the run\'s pods', async () => (await its()).filter((l) => l.startsWith('container')).length >= 3);
     child.kill('SIGKILL');
     await exited;
-    const left = await its();
+    // Creations the engine had in flight when the run died still finish: list once the set holds still.
+    let left = await its();
+    for (let k = 0; k < 20; k++) {
+      await new Promise((r) => setTimeout(r, 500));
+      const now = await its();
+      if (now.join() === left.join()) break;
+      left = now;
+    }
     expect(left.some((l) => l.startsWith('network'))).toBe(true);
     const runIds = new Set(left.map((l) => /dnsparity-([0-9a-f]{6})-/.exec(l)?.[1]).filter((x): x is string => !!x));
     expect(runIds.size).toBe(1);
