@@ -97,7 +97,7 @@ describe.skipIf(!!skipNetns)('the simulated network as real networks are, throug
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-e2e-'));
     try {
       const file = join(dir, 'undeclared.yaml');
-      const text = readFileSync('scenarios/public-forwarder.yaml', 'utf8').replace(/  publicResolvers:\n(    - .*\n)+/, '').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`);
+      const text = readFileSync('scenarios/public-forwarder.yaml', 'utf8').replace(/  publicResolvers:\n(    - .*\n)+/, '').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/^  root: .*$/m, "  root: /");
       writeFileSync(file, text);
       const r = await execa('node_modules/.bin/dnsparity', ['run', file, '--reporter', 'pretty', '--reporter', 'json', '--out', dir], { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
       expect(r.exitCode, r.stderr).toBe(1);

@@ -23,7 +23,7 @@ describe.skipIf(!!skipDocker)('docker backend: the network as real networks are'
     try {
       // A resolv.conf that names the public resolvers, so the resolver layer asks them directly; its timeout bounds the stub.
       writeFileSync(join(dir, 'resolv.conf'), 'nameserver 127.0.0.1\nnameserver 8.8.8.8\noptions timeout:1 attempts:1\n');
-      const text = readFileSync('scenarios/public-forwarder.yaml', 'utf8').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/resolvConf: .*/, `resolvConf: ${join(dir, 'resolv.conf')}`);
+      const text = readFileSync('scenarios/public-forwarder.yaml', 'utf8').replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/^  root: .*$/m, "  root: /").replace(/resolvConf: .*/, `resolvConf: ${join(dir, 'resolv.conf')}`);
       writeFileSync(join(dir, 's.yaml'), text);
       const plan = await planScenario(loadScenario(join(dir, 's.yaml')));
       let runId = '';

@@ -27,7 +27,7 @@ function edited(file: string, edit: (text: string) => string): string {
   made.push(dir);
   const out = join(dir, 'scenario.yaml');
   const text = edit(readFileSync(file, 'utf8'));
-  writeFileSync(out, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
+  writeFileSync(out, text.replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/^  root: .*$/m, "  root: /"));
   return out;
 }
 const zoneLine = '        file: ../fixtures/zones/example.io.zone\n';

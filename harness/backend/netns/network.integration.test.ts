@@ -28,7 +28,7 @@ function edited(file: string, edit: (text: string) => string): string {
   const dir = mkdtempSync(join(tmpdir(), 'dnsparity-network-'));
   made.push(dir);
   const out = join(dir, 'scenario.yaml');
-  writeFileSync(out, edit(readFileSync(file, 'utf8')).replaceAll('../fixtures/', `${process.cwd()}/fixtures/`));
+  writeFileSync(out, edit(readFileSync(file, 'utf8')).replaceAll('../fixtures/', `${process.cwd()}/fixtures/`).replace(/^  root: .*$/m, "  root: /"));
   return out;
 }
 
