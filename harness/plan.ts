@@ -13,7 +13,8 @@ import { listenOf } from './resolver/unbound.js';
 import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type UnboundConfig } from './resolver/unbound-config.js';
 import type { EnvironmentData } from './scenario/schema.js';
 import type { Scenario } from './scenario/load.js';
-import { loadZone, type LoadedZone } from './zone/zonefile.js';
+import { loadZoneEntry } from './zone/sources.js';
+import type { LoadedZone } from './zone/zonefile.js';
 import { tracesUpstream } from './upstream-trace.js';
 
 export interface RunPlan {
@@ -127,7 +128,7 @@ export function stubTargets(scenario: Scenario, local: { readonly address: strin
 export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): Promise<RunPlan> {
   const at = (path: (string | number)[]) => ({ file: scenario.file, line: scenario.lineOf(path), field: path.join('.') });
   const load = (where: 'provider' | 'public') =>
-    Promise.all(scenario.network[where].zones.map((z, i) => loadZone(z.origin, z.file, at(['network', where, 'zones', i, 'file']), scenario.filesRoot)));
+    Promise.all(scenario.network[where].zones.map((z, i) => loadZoneEntry(z, { scenarioFile: scenario.file, path: ['network', where, 'zones', i], lineOf: scenario.lineOf, root: scenario.filesRoot })));
   const [privateZones, publicZones] = await Promise.all([load('provider'), load('public')]);
   const signed = publicZones.map((z, i) => {
     const { signed, rttMs, lossPercent } = scenario.network.public.zones[i]!;

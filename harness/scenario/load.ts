@@ -7,6 +7,7 @@ import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
 import { confine, filesRoot, isWithin, type FilesRoot } from './confine.js';
+import { readNamesFile } from './names-file.js';
 import { scenarioSchema, type ScenarioData } from './schema.js';
 
 export interface Scenario extends ScenarioData {
@@ -131,8 +132,17 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
       const path = ['network', where, 'zones', i, 'origin'];
       if (origins.has(z.origin)) throw at(path, `zone ${z.origin} is listed twice under network.${where}.zones (first at index ${origins.get(z.origin)})`, `list it once; the same origin under network.provider.zones and network.public.zones is a split horizon`);
       origins.set(z.origin, i);
-      z.file = mustRead(['network', where, 'zones', i, 'file'], z.file);
+      const zp = ['network', where, 'zones', i];
+      if (z.file !== undefined && z.records !== undefined) throw at([...zp, 'records'], 'a zone takes file or records, not both', 'keep file: (a master file, or Route 53 JSON with format: route53) or records: (master-file lines inline)');
+      if (z.file === undefined && z.records === undefined) throw at([...zp, 'file'], 'required field is missing', 'give file: (a master file, or Route 53 JSON with format: route53) or records: (master-file lines inline)');
+      if (z.format !== undefined && z.file === undefined) throw at([...zp, 'format'], 'format applies to file:, and this zone has records:', 'remove format, or give the zone as file:');
+      if (z.file !== undefined) z.file = mustRead([...zp, 'file'], z.file);
     });
+  }
+  // A names file's queries join the listed ones, each checked as they are.
+  if (data.queries.file !== undefined) {
+    const namesFile = mustRead(['queries', 'file'], data.queries.file);
+    data.queries.names.push(...readNamesFile(namesFile, locate(['queries', 'file'])));
   }
   if (data.queries.names.length === 0 && !data.queries.privateZones && !data.queries.publicZones) {
     throw at(['queries'], 'no queries: list names, or set privateZones or publicZones to true');

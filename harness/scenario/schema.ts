@@ -57,9 +57,17 @@ const envName = z.string().regex(ENV_NAME, {
   message: 'expected a short lower-case name (letters, digits, dashes; at most 24 characters) such as "production"',
 });
 
+/**
+ * A zone as users have it: an RFC 1035 master file, the JSON of
+ * `aws route53 list-resource-record-sets` (file + format: route53), or
+ * master-file lines inline (records:, $ORIGIN the zone's). Exactly one of
+ * file and records.
+ */
 const zone = z.strictObject({
   origin: domainName.describe('the zone apex, such as internal.example.io'),
-  file: z.string().min(1).describe('an RFC 1035 master file, relative to the scenario'),
+  file: z.string().min(1).optional().describe('an RFC 1035 master file (or, with format: route53, Route 53 JSON), relative to the scenario'),
+  format: z.enum(['master', 'route53'], { message: 'expected master (an RFC 1035 master file) or route53 (the JSON of aws route53 list-resource-record-sets)' }).optional(),
+  records: z.array(z.string({ message: 'expected a master-file line such as "www 300 IN A 192.0.2.1"' })).min(1, { message: 'expected at least one record' }).optional().describe('master-file lines, relative to the zone origin'),
 });
 
 /** A round trip added to every exchange with a server, in milliseconds (the network's, not the server's). */
@@ -145,6 +153,8 @@ export const scenarioSchema = z.strictObject({
   queries: z
     .strictObject({
       names: z.array(explicitQuery).default([]),
+      /** One "name [TYPE]" a line, # comments: the names an application really resolves. */
+      file: z.string().min(1).optional().describe('a names file, relative to the scenario'),
       privateZones: z.boolean().default(false),
       publicZones: z.boolean().default(false),
     })

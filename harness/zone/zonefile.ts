@@ -50,7 +50,14 @@ export function formatRecord(r: ZoneRecord): string {
 export interface ExpandedZone {
   readonly text: string;
   /** Per line of `text` (0-based): the file and 1-based line it stands for. */
-  readonly sources: readonly { readonly file: string; readonly line: number }[];
+  readonly sources: readonly ZoneLineSource[];
+}
+
+/** Where a line of a zone's text came from: a file and line, and for converted zones the field (JSON path, scenario field). */
+export interface ZoneLineSource {
+  readonly file: string;
+  readonly line?: number;
+  readonly field?: string;
 }
 
 // Any line that starts with $INCLUDE, whatever follows: wider than nsd reads it, so nothing slips past.
@@ -143,7 +150,16 @@ export function expandIncludes(file: string, origin: string, root: FilesRoot, wh
  * file's own directory.
  */
 export async function loadZone(origin: string, file: string, where: Location, root?: FilesRoot): Promise<LoadedZone> {
-  const expanded = expandIncludes(file, origin, root ?? filesRoot(dirname(file), false), where);
+  return loadZoneText(origin, file, expandIncludes(file, origin, root ?? filesRoot(dirname(file), false), where), where);
+}
+
+/**
+ * Validates and canonicalises a zone's master-file text, whatever it was made
+ * from (a master file, Route 53 JSON, inline records): nsd-checkzone, then
+ * ldns-read-zone. `file` is what the zone is named after in reports; errors
+ * name the source of the offending line.
+ */
+export async function loadZoneText(origin: string, file: string, expanded: ExpandedZone, where: Location): Promise<LoadedZone> {
   // Both tools read a copy with the origin first (ldns-read-zone has no
   // origin option) in an empty directory; errors are mapped back to the
   // file and line they stand for.
@@ -153,13 +169,15 @@ export async function loadZone(origin: string, file: string, where: Location, ro
   try {
     const copy = join(tmp, 'zone');
     await writeFile(copy, `$ORIGIN ${fqdn(origin)}\n${expanded.text}\n`);
-    const sourceOf = (copyLine: number) => expanded.sources[copyLine - 2] ?? { file, line: undefined };
+    const sourceOf = (copyLine: number): ZoneLineSource => expanded.sources[copyLine - 2] ?? { file };
     check = await tryRun('nsd-checkzone', [fqdn(origin), copy], { cwd: tmp });
     if (check.exitCode !== 0) {
       const m = /error: ([^\n]*?):(\d+): ([^\n]+)/.exec(check.stderr);
       if (m) {
         const src = sourceOf(Number(m[2]));
-        throw new InputError(src.line !== undefined ? { file: src.file, line: src.line } : { file: src.file }, `zone ${origin}: ${m[3]!.replaceAll(copy, src.file)}`, `fix the master file (named at ${InputError.format(where, '').replace(/: $/, '')})`);
+        const loc = { file: src.file, ...(src.line !== undefined ? { line: src.line } : {}), ...(src.field !== undefined ? { field: src.field } : {}) };
+        const what = src.field !== undefined && src.file === where.file ? 'the record' : src.field !== undefined ? 'the record set' : 'the master file';
+        throw new InputError(loc, `zone ${origin}: ${m[3]!.replaceAll(copy, src.file)}`, `fix ${what}${src.file === where.file ? '' : ` (named at ${InputError.format(where, '').replace(/: $/, '')})`}`);
       }
       throw new InputError(where, `zone ${origin} does not load: ${(check.stderr || check.stdout).trim().split('\n').pop()}`);
     }
