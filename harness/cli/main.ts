@@ -18,7 +18,9 @@ import type { RunError } from '../report/types.js';
 import { runScenario, type ScenarioResult } from '../run.js';
 import { discoverScenarios } from '../scenario/discover.js';
 import { loadScenario } from '../scenario/load.js';
+import { namesFromFlag, withNames, type NamedQuery } from '../scenario/names-file.js';
 import { parseShard, selectShard, type Shard } from '../shard.js';
+import { engineImageFiles, initCommand, type InitFlags } from './init.js';
 import { mergeCommand, reportCommand } from './offline.js';
 import { Progress } from './progress.js';
 
@@ -39,10 +41,11 @@ const positiveInt = (flag: string) => (v: string) => {
   return n;
 };
 
-async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard, image?: string, filesRoot?: string): Promise<RunPlan[]> {
+async function loadPlans(paths: string[], filter: string | undefined, shard?: Shard, image?: string, filesRoot?: string, names?: readonly NamedQuery[]): Promise<RunPlan[]> {
   const files = discoverScenarios(paths.length ? paths : [defaultScenarioDir()]);
   const scenarios = files
     .map((f) => loadScenario(f, filesRoot !== undefined ? { filesLimit: filesRoot } : {}))
+    .map((s) => (names ? withNames(s, names) : s)) // --names adds its names to every scenario
     .filter((s) => !filter || s.name.includes(filter) || s.file.includes(filter))
     .map((s) => (image ? { ...s, image } : s)); // --image overrides the scenario's
   if (scenarios.length === 0) throw new InputError({ file: 'command line', field: '--filter' }, `no scenario matches "${filter}"`);
@@ -90,6 +93,8 @@ interface RunFlags {
   keep?: boolean;
   shard?: Shard;
   baseline?: string;
+  names?: string;
+  suggestFixes?: boolean;
 }
 
 async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
@@ -120,7 +125,8 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     for (const s of staleRuns()) {
       process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
     }
-    const plans = await loadPlans(paths, flags.filter, flags.shard, flags.image, flags.filesRoot);
+    const names = flags.names !== undefined ? namesFromFlag(flags.names, flags.filesRoot) : undefined;
+    const plans = await loadPlans(paths, flags.filter, flags.shard, flags.image, flags.filesRoot, names);
     if (plans.length === 0) process.stderr.write(`shard ${flags.shard?.index}/${flags.shard?.count} has no scenario: nothing to run\n`);
     for (const [k, plan] of plans.entries()) {
       if (controller.signal.aborted) break;
@@ -211,6 +217,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the scenarios (CI workers)', parseShard)
     .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
     .option('--files-root <dir>', "refuse any scenario whose files root (files.root, or its own directory) lies outside this tree: a gate pins what scenarios may read")
+    .option('--names <file>', 'ask these names too, in every scenario: one "name [TYPE]" a line, # comments')
+    .option('--suggest-fixes', "for a failing scenario, propose the resolver config change that routes its private zones to the provider's resolver, run the scenario again with it, and report the diff with the verdict it got")
     .action(async (paths: string[], flags: RunFlags) => {
       code = await runCommand(paths, { ...flags, reporter: flags.reporter ?? ['pretty'] });
     });
@@ -244,6 +252,19 @@ export async function main(argv: string[]): Promise<number> {
     .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
     .action(async (files: string[], flags: { reporter?: string[]; out?: string; baseline?: string }) => {
       code = await mergeCommand(files, { ...flags, reporter: flags.reporter ?? ['pretty'], outDir: ensureOutDir(flags.out) });
+    });
+  program
+    .command('init')
+    .description('write a commented scenario for an image (or its resolver config and resolv.conf) that runs as it is')
+    .option('--image <ref>', "read the resolver config and /etc/resolv.conf from this image's layers")
+    .option('--config <file>', "the image's resolver config (with --resolv-conf)")
+    .option('--resolv-conf <file>', "the image's /etc/resolv.conf (with --config)")
+    .option('--provider <addr>', "the provider's resolver (default: the first non-local nameserver of resolv.conf)")
+    .option('--private <zone=file>', 'a private zone the provider serves: a master file, or Route 53 JSON (*.json) (repeatable)', collect)
+    .option('--public <zone=file>', 'a zone of the simulated Internet, such as the private zone\'s public parent (repeatable)', collect)
+    .option('--out <file>', 'write the scenario here (default: print it)')
+    .action(async (flags: InitFlags) => {
+      code = await initCommand(flags, { imageFiles: engineImageFiles, imageFile, stdout: process.stdout, stderr: process.stderr });
     });
   program.command('doctor').description('what this machine has and lacks for each backend, and how to get it').action(async () => {
     code = await doctorCommand();

@@ -2,9 +2,11 @@
 // a line, "#" starting a comment. Read for queries.file in a scenario and for
 // "dnsparity run --names FILE"; each line is checked as queries.names checks
 // a name, and an error names the file, the line and the field.
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { InputError, type Location } from '../errors.js';
 import { QUERY_TYPES, type QueryType } from '../model.js';
+import { filesRoot, isWithin } from './confine.js';
 import { queryName } from './schema.js';
 
 export interface NamedQuery {
@@ -42,4 +44,28 @@ export function readNamesFile(path: string, where: Location): NamedQuery[] {
   const names = parseNamesFile(text, path);
   if (names.length === 0) throw new InputError({ file: path }, 'the names file lists no name', 'one "name [TYPE]" a line; "#" starts a comment');
   return names;
+}
+
+/**
+ * The names file of `dnsparity run --names FILE`: read from the command line,
+ * so it is bounded by --files-root when one is given, as every scenario is.
+ */
+export function namesFromFlag(path: string, filesLimit: string | undefined): NamedQuery[] {
+  const where: Location = { file: 'command line', field: '--names' };
+  let real: string;
+  try {
+    real = realpathSync(resolve(path));
+    if (!statSync(real).isFile()) throw new Error('not a file');
+  } catch {
+    throw new InputError(where, `file not found or not readable: ${path}`, 'give a file of "name [TYPE]" lines');
+  }
+  if (filesLimit !== undefined && !isWithin(real, filesRoot(resolve(filesLimit), true).dir)) {
+    throw new InputError(where, `${path} (resolves to ${real}) lies outside --files-root ${filesLimit}`, 'a run may read only files under the tree the command line allows');
+  }
+  return readNamesFile(real, where);
+}
+
+/** A scenario with more names to ask (the names file of the command line). */
+export function withNames<S extends { readonly queries: { readonly names: readonly (string | { name: string; type: QueryType })[] } }>(s: S, names: readonly NamedQuery[]): S {
+  return { ...s, queries: { ...s.queries, names: [...s.queries.names, ...names] } };
 }
