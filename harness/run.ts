@@ -13,6 +13,7 @@ import type { Deadlines } from './probe/protocol.js';
 import type { ResolvConf, StubConf } from './resolver/resolvconf.js';
 import { searchCandidates } from './resolver/search.js';
 import type { EnvironmentData, ExpectedAnswer, ExpectedDifference } from './scenario/schema.js';
+import type { SuggestedFix } from './suggest-fix.js';
 
 export { verdictOf } from './assess.js';
 
@@ -55,6 +56,8 @@ export interface ScenarioResult {
   readonly deadlines?: Deadlines;
   /** Where the wall time went: starting environments, probing (and asking again), tearing down. */
   readonly timing?: { readonly setupMs: number; readonly probeMs: number; readonly teardownMs: number };
+  /** With --suggest-fixes: the config change that routes the private zones to the provider, run again (see suggest-fix.ts). */
+  readonly suggestedFix?: SuggestedFix;
 }
 
 export interface RunOptions {

@@ -16,6 +16,7 @@ import { readReport } from '../report/stored.js';
 import { summarise } from '../report/summary.js';
 import type { RunError } from '../report/types.js';
 import { runScenario, type ScenarioResult } from '../run.js';
+import { suggestFix } from '../suggest-fix.js';
 import { discoverScenarios } from '../scenario/discover.js';
 import { loadScenario } from '../scenario/load.js';
 import { namesFromFlag, withNames, type NamedQuery } from '../scenario/names-file.js';
@@ -135,7 +136,14 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       try {
         const backend = await chooseBackend(flags.backend, plan);
         const onPhase = (phase: string) => progress.set(`${who}: ${phase}`);
-        const result = await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false, onPhase });
+        const runOpts = { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false, onPhase };
+        let result = await runScenario(plan, backend, runOpts);
+        if (flags.suggestFixes && result.verdict === 'fail' && !controller.signal.aborted) {
+          const rerun = async (p: RunPlan) => runScenario(p, await chooseBackend(flags.backend, p), { ...runOpts, onPhase: (phase: string) => progress.set(`${who}: with the suggested fix: ${phase}`) });
+          const s = await suggestFix(plan, result, rerun);
+          if ('fix' in s) result = { ...result, suggestedFix: s.fix };
+          else process.stderr.write(`${plan.scenario.name}: no fix suggested: ${s.none}\n`);
+        }
         results.push(result);
         progress.clear();
         for (const r of reporters) r.onScenarioResult?.(result);

@@ -6,6 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { queryKey } from '../model.js';
 import type { ScenarioResult } from '../run.js';
+import { fixHtml } from './suggested-fix.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { cell, CLASS_TEXT, counts, leakText, type Cell } from './view.js';
 import { displayName } from '../scenario/idn.js';
@@ -24,6 +25,7 @@ h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 18px; margin: 0 0 6px; 
 .badge { display: inline-block; padding: 1px 8px; border-radius: 10px; font-size: 12px; font-weight: 600; vertical-align: middle; }
 .badge.pass { background: #dcfae6; color: var(--ok); } .badge.fail { background: var(--fail-bg); color: var(--fail); } .badge.error { background: var(--exp-bg); color: var(--exp); }
 .muted { color: #667085; } .desc { white-space: pre-line; color: #475467; max-width: 100ch; }
+pre.diff { background: #f6f8fa; padding: .6em; overflow-x: auto; font-size: 90%; } .fix.unverified { color: #b42318; }
 nav a { margin-right: 12px; }
 .matrix-wrap { overflow-x: auto; }
 table.matrix { border-collapse: collapse; min-width: 100%; table-layout: fixed; }
@@ -108,7 +110,7 @@ ${recheck}
 <div class="matrix-wrap"><table class="matrix"><thead><tr><th scope="col">query</th>${envHead.join('')}</tr></thead><tbody>
 ${rows.join('\n')}
 </tbody></table></div>
-${expectations}${leaks}${subs}
+${expectations}${leaks}${fixHtml(r, esc)}${subs}
 </section>`;
 }
 

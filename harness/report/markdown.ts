@@ -4,6 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ScenarioResult } from '../run.js';
+import { fixMarkdown } from './suggested-fix.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { byQuery, counts, leakText, mark, summariseFindings, queryLabel } from './view.js';
 
@@ -30,6 +31,7 @@ function scenarioBlock(r: ScenarioResult): string[] {
   for (const fs of byQuery(r, 'unstable')) out.push(`- unstable, not counted: **${md(queryLabel(fs[0]!.query))}** ${md(summariseFindings(fs))}, but not when asked again`);
   for (const e of r.expectations.filter((x) => !x.met)) out.push(`- ${mark(e.baseline)}expected ${md(e.description)} in ${md(e.environment)}; got ${md(e.observed)}`);
   for (const l of r.leaks) out.push(`- ${mark(l.baseline)}leak: ${md(leakText(l))}`);
+  out.push(...fixMarkdown(r, md));
   return out;
 }
 

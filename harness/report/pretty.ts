@@ -5,6 +5,7 @@ import { Chalk, type ChalkInstance } from 'chalk';
 import { explainEnvironment } from '../explain/index.js';
 import { DIFFERENCE_CLASSES, queryKey, type Finding } from '../model.js';
 import type { ScenarioResult } from '../run.js';
+import { fixPretty } from './suggested-fix.js';
 import type { Reporter, ReporterContext, RunSummary } from './types.js';
 import { byQuery, leakText, mark, outcomeText, summariseFindings as summarise, queryLabel } from './view.js';
 
@@ -71,6 +72,7 @@ export function renderScenario(r: ScenarioResult, c: ChalkInstance): string {
     out.push(c.dim(`      because ${reason}`));
   }
   for (const e of unmet) out.push(`  ${c.red('✗')} ${mark(e.baseline)}expected ${e.description} in ${e.environment}; got ${e.observed}`);
+  out.push(...fixPretty(r, c));
   // On docker the host under test sees this resolv.conf, mounted over the one Docker writes into containers.
   if (r.sources) out.push(c.dim(`  resolver config: ${r.sources.resolverConfig}; resolv.conf: ${r.sources.resolvConf}${r.backend === 'docker' ? " (mounted over Docker's own)" : ''}`));
   const subs = r.substitutions.map((s) => s.option).join(', ');
