@@ -63,7 +63,7 @@ export function route53ToMaster(text: string, file: string, origin: string): Exp
   const sets: RecordSet[] = list.map((raw: unknown, i) => {
     const path = [...top, i];
     const field = (f: string) => `${top.length ? 'ResourceRecordSets' : ''}[${i}]${f ? `.${f}` : ''}`;
-    const at = (f: string, sub: (string | number)[] = []) => ({ file, line: lineOf([...path, ...(f ? [f] : []), ...sub]), field: field(f) });
+    const at = (f: string, sub: (string | number)[] = []) => ({ file, line: lineOf([...path, ...(f ? [f] : []), ...sub]), field: field(f + sub.map((p) => (typeof p === 'number' ? `[${p}]` : `.${p}`)).join('')) });
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new InputError(at(''), 'expected a record set object', hint);
     const r = raw as Record<string, unknown>;
     if (typeof r.Name !== 'string' || r.Name === '') throw new InputError(at('Name'), 'expected the record set\'s name, such as "proxysql.internal.example.io."', hint);
