@@ -1,7 +1,7 @@
 // Bad input through the CLI, table-driven: every case exits 2 with one line
 // that names the file (and line and field where there is one) and says what
 // was expected, and leaves nothing running or on disk.
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -26,6 +26,8 @@ interface Case {
   netns?: boolean;
   /** Runs as an unprivileged user, from a copy of the build that user can read. */
   unprivileged?: boolean;
+  /** More checks once the command has exited. */
+  after?: () => void;
 }
 
 const scenario = (text: string) => () => {
@@ -51,6 +53,23 @@ const link = (rel: string, target: string) => {
   rmSync(join(root, rel), { force: true });
   symlinkSync(target, join(root, rel));
 };
+
+
+/** A Route 53 export with the zone's SOA and one more record set. */
+const r53Sets = (set: object) => ({ ResourceRecordSets: [{ Name: 'internal.example.io.', Type: 'SOA', TTL: 900, ResourceRecords: [{ Value: 'ns-1.awsdns-00.com. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400' }] }, set] });
+/** The scenario with its private zone given as Route 53 JSON. */
+const r53 = (json: unknown) => () => {
+  writeFileSync(join(root, 'fixtures/zones/r53.json'), typeof json === 'string' ? json : JSON.stringify(json, null, 2));
+  writeFileSync(S(), base().replace('file: ../fixtures/zones/internal.example.io.zone', 'file: ../fixtures/zones/r53.json\n        format: route53'));
+  return ['run', S()];
+};
+/** The scenario with a names file beside it. */
+const names = (text: string) => () => {
+  writeFileSync(join(root, 'scenarios/names.txt'), text);
+  writeFileSync(S(), base().replace('  privateZones: true\n', '  privateZones: true\n  file: names.txt\n'));
+  return ['run', S()];
+};
+const INIT_FILES = ['--config', 'fixtures/images/incident/unbound.conf', '--resolv-conf', 'fixtures/stub/resolv.conf'];
 
 const CASES: Case[] = [
   { name: 'YAML syntax', setup: scenario('name: x\nresolver: a: b\nstub: {}\n'), expect: ['s.yaml:2', 'invalid YAML'] },
@@ -136,6 +155,44 @@ const CASES: Case[] = [
   { name: 'config unbound-checkconf rejects', netns: true, setup: file('fixtures/images/stub-zone-fix/unbound.conf', 'server:\n    interface: 127.0.0.1\n    num-threads: many\n'), expect: ['unbound.conf:3', 'unbound-checkconf'] },
   { name: 'resolver config that loads code on this machine', netns: true, setup: file('fixtures/images/stub-zone-fix/unbound.conf', readFileSync('fixtures/images/stub-zone-fix/unbound.conf', 'utf8').replace('server:\n', 'server:\n    module-config: "python iterator"\n    python-script: "/etc/unbound/hook.py"\n')), expect: [/unbound\.conf:\d+: module-config: python iterator: unbound runs code here/, '--backend docker'] },
   { name: 'resolver config that reads a zone file of this machine', netns: true, setup: file('fixtures/images/stub-zone-fix/unbound.conf', `${readFileSync('fixtures/images/stub-zone-fix/unbound.conf', 'utf8')}\nauth-zone:\n    name: "corp.example"\n    zonefile: "/etc/shadow"\n`), expect: [/unbound\.conf:\d+: auth-zone\.zonefile: \/etc\/shadow: unbound reads a file here/], absent: ['root:'] },
+  // Zones as users have them: inline records and Route 53 JSON, checked as master files are.
+  { name: 'zone with both file and records', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        file: ../fixtures/zones/internal.example.io.zone\n        records: ["proxysql A 10.20.30.40"]'), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.records: a zone takes file or records, not both/, 'format: route53'] },
+  { name: 'zone with neither file nor records', setup: edit('        file: ../fixtures/zones/internal.example.io.zone\n', ''), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.file: required field is missing/, 'records:'] },
+  { name: 'format on inline records', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        records: ["proxysql A 10.20.30.40"]\n        format: route53'), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.format: format applies to file:/, 'remove format'] },
+  { name: 'unknown zone format', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        file: ../fixtures/zones/internal.example.io.zone\n        format: bind'), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.format: expected master .* or route53/] },
+  { name: 'inline record with a bad address', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        records:\n          - "proxysql A 10.20.30.40"\n          - "db A 10.20.30.400"'), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.records\[1\]: zone internal\.example\.io: .*IPv4/, 'fix the record'] },
+  { name: 'inline record that includes a file', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        records: ["$INCLUDE /etc/passwd"]'), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.records\[0\]: \$INCLUDE is not read in inline records/, 'file: instead'], absent: ['root:'] },
+  { name: 'inline record that is not a line', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        records: [{ name: proxysql }]'), expect: [/s\.yaml:\d+: network\.provider\.zones\[0\]\.records\[0\]: expected string/] },
+  { name: 'Route 53 JSON that does not parse', setup: r53('{"ResourceRecordSets": [\n  {"Name": "x.internal.example.io.",\n'), expect: [/r53\.json:\d+: invalid JSON/, 'list-resource-record-sets'] },
+  { name: 'Route 53 JSON without record sets', setup: r53({ HostedZone: {} }), expect: [/r53\.json:1: ResourceRecordSets: expected a list of record sets/, 'ResourceRecordSets'] },
+  { name: 'Route 53 record set without a TTL', setup: r53(r53Sets({ Name: 'db.internal.example.io.', Type: 'A', ResourceRecords: [{ Value: '10.20.30.41' }] })), expect: [/r53\.json:\d+: ResourceRecordSets\[1\]\.TTL: expected a TTL in seconds/, 'every record set that is not an alias has a TTL'] },
+  { name: 'Route 53 alias to a resource outside the zone', setup: r53(r53Sets({ Name: 'lb.internal.example.io.', Type: 'A', AliasTarget: { HostedZoneId: 'Z2', DNSName: 'my-lb-1.eu-west-1.elb.amazonaws.com.', EvaluateTargetHealth: true } })), expect: [/r53\.json:\d+: ResourceRecordSets\[1\]\.AliasTarget\.DNSName: alias record lb\.internal\.example\.io\. A points at my-lb-1\.eu-west-1\.elb\.amazonaws\.com\., outside this zone/, 'replace the alias by the records it resolves to'] },
+  { name: 'Route 53 record set outside the zone', setup: r53(r53Sets({ Name: 'www.example.io.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '203.0.113.80' }] })), expect: [/r53\.json:\d+: ResourceRecordSets\[1\]\.Name: www\.example\.io\. is outside zone internal\.example\.io/, 'this hosted zone only'] },
+  { name: 'Route 53 record nsd rejects', setup: r53(r53Sets({ Name: 'db.internal.example.io.', Type: 'A', TTL: 60, ResourceRecords: [{ Value: '10.20.30.400' }] })), expect: [/r53\.json:\d+: ResourceRecordSets\[1\]\.ResourceRecords\[0\]\.Value: zone internal\.example\.io: .*IPv4/, 'fix the record set'] },
+  { name: 'Route 53 file outside the tree', setup: edit('        file: ../fixtures/zones/internal.example.io.zone', '        file: /etc/passwd\n        format: route53'), expect: ['network.provider.zones[0].file', '/etc/passwd', 'outside'], absent: ['root:'] },
+  // Queries from a names file: in the scenario (queries.file) and on the command line (--names).
+  { name: 'queries.file that does not exist', setup: edit('  privateZones: true\n', '  privateZones: true\n  file: names.txt\n'), expect: [/s\.yaml:\d+: queries\.file: file not found or not readable: names\.txt/] },
+  { name: 'queries.file with an unknown type', setup: names('proxysql.internal.example.io\nwww.example.io AXFR\n'), expect: [/names\.txt:2: type: unknown type "AXFR"/, 'expected one of A, AAAA'] },
+  { name: 'queries.file with a bad name', setup: names('# names\nwww..example.io\n'), expect: [/names\.txt:2: name: "www\.\.example\.io": expected a domain name/, 'one name a line'] },
+  { name: 'queries.file with three words on a line', setup: names('www.example.io A 300\n'), expect: [/names\.txt:1: type: expected "name \[TYPE\]", got 3 words/, '"#" starts a comment'] },
+  { name: 'queries.file that lists no name', setup: names('# nothing yet\n\n'), expect: [/names\.txt: the names file lists no name/] },
+  { name: 'queries.file outside the tree', setup: edit('  privateZones: true\n', '  privateZones: true\n  file: /etc/passwd\n'), expect: ['queries.file', '/etc/passwd', 'outside'], absent: ['root:'] },
+  { name: '--names file that does not exist', setup: () => ['run', 'scenarios/stub-zone-fix.yaml', '--names', join(root, 'nope.txt')], expect: ['command line: --names', 'file not found or not readable'] },
+  { name: '--names file with a bad line', setup: () => { writeFileSync(join(root, 'n.txt'), 'ok.example.io\n-bad-.example.io\n'); return ['run', 'scenarios/stub-zone-fix.yaml', '--names', join(root, 'n.txt')]; }, expect: [/n\.txt:2: name: "-bad-\.example\.io"/] },
+  { name: '--names file outside --files-root', setup: () => { writeFileSync(join(root, 'n.txt'), 'ok.example.io\n'); return ['run', join(root, 'scenarios/stub-zone-fix.yaml'), '--files-root', join(root, 'scenarios'), '--names', join(root, 'n.txt')]; }, expect: ['command line: --names', 'outside --files-root'] },
+  // dnsparity init: every flag checked, the zones and the resulting scenario validated before anything is written.
+  { name: 'init with --image and --config', setup: () => ['init', '--image', 'x/y:z', '--config', 'fixtures/images/incident/unbound.conf'], expect: ['command line: --image', 'not both'] },
+  { name: 'init without --resolv-conf', setup: () => ['init', '--config', 'fixtures/images/incident/unbound.conf'], expect: ['command line: --resolv-conf', 'required: --image REF, or --config FILE with --resolv-conf FILE'] },
+  { name: 'init --private without ZONE=', setup: () => ['init', ...INIT_FILES, '--private', 'fixtures/zones/internal.example.io.zone'], expect: ['command line: --private', 'expected ZONE=FILE'] },
+  { name: 'init --private with a bad zone name', setup: () => ['init', ...INIT_FILES, '--private', 'internal..example.io=fixtures/zones/internal.example.io.zone'], expect: ['command line: --private', 'expected a domain name'] },
+  { name: 'init --public with a missing file', setup: () => ['init', ...INIT_FILES, '--public', 'example.io=fixtures/zones/nope.zone'], expect: ['command line: --public', 'file not found: fixtures/zones/nope.zone'] },
+  { name: 'init --provider that is not an address', setup: () => ['init', ...INIT_FILES, '--provider', 'vpc-resolver'], expect: ['command line: --provider', 'expected an IPv4 address'] },
+  { name: 'init from a resolver kind not supported yet', setup: () => { writeFileSync(join(root, 'dnsmasq.conf'), 'no-resolv\nserver=169.254.169.253\n'); return ['init', '--config', join(root, 'dnsmasq.conf'), '--resolv-conf', 'fixtures/stub/resolv.conf']; }, expect: ['dnsmasq.conf: found a dnsmasq config', 'runs unbound only', 'resolver.kind'] },
+  { name: 'init from a config of no known resolver', setup: () => { writeFileSync(join(root, 'odd.conf'), 'hello world\n'); return ['init', '--config', join(root, 'odd.conf'), '--resolv-conf', 'fixtures/stub/resolv.conf']; }, expect: ['odd.conf: cannot tell which resolver this config is for', 'unbound'] },
+  { name: 'init --out that exists', setup: () => { writeFileSync(join(root, 'exists.yaml'), 'x: 1\n'); return ['init', ...INIT_FILES, '--out', join(root, 'exists.yaml')]; }, expect: ['command line: --out', 'exists already', 'another --out'] },
+  { name: 'init with a private zone nsd rejects', setup: () => { writeFileSync(join(root, 'bad.zone'), `${ZONE_HEAD}db IN A 10.20.30.400\n`); return ['init', ...INIT_FILES, '--private', `internal.example.io=${join(root, 'bad.zone')}`, '--out', join(root, 'init-bad.yaml')]; }, expect: [/bad\.zone:5: zone internal\.example\.io: .*IPv4/] , after: () => expect(existsSync(join(root, 'init-bad.yaml'))).toBe(false) },
+  { name: 'init with Route 53 JSON that has an alias out of the zone', setup: () => { writeFileSync(join(root, 'z.json'), JSON.stringify(r53Sets({ Name: 'lb.internal.example.io.', Type: 'A', AliasTarget: { DNSName: 'x.cloudfront.net.' } }), null, 2)); return ['init', ...INIT_FILES, '--private', `internal.example.io=${join(root, 'z.json')}`]; }, expect: [/z\.json:\d+: ResourceRecordSets\[1\]\.AliasTarget\.DNSName: .*outside this zone/] },
+  { name: 'init with a resolv.conf that names a resolver the config does not run', setup: () => { writeFileSync(join(root, 'rc'), 'nameserver 127.0.0.2\nnameserver 169.254.169.253\n'); return ['init', '--config', 'fixtures/images/incident/unbound.conf', '--resolv-conf', join(root, 'rc')]; }, expect: [/rc:1: nameserver: nameserver 127\.0\.0\.2 is not a resolver the scenario has/] },
   { name: 'address in the link range', netns: true, setup: edit(/address: 169\.254\.169\.253/, 'address: 100.127.0.9'), expect: ['100.127.0.9', 'renumber'] },
   { name: 'not root for netns', netns: true, unprivileged: true, setup: () => ['run', join(root, 'scenarios/stub-zone-fix.yaml')], expect: ['root'] },
 ];
@@ -182,6 +239,7 @@ describe('bad input: exit 2, one clear line, nothing left', () => {
       for (const a of c.absent ?? []) expect(r.stderr + r.stdout).not.toContain(a);
       expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
       expect(runIdsOf(child.pid!)).toEqual([]);
+      c.after?.();
     });
   }
 });
