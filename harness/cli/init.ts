@@ -184,10 +184,9 @@ export async function initScenario(flags: InitFlags, ctx: InitContext): Promise<
     L.push(`  # the image's own ${configSource.slice(flags.image.length + 1)}, read from its layers`);
     if (includes) L.push("  # check: the image's config includes other files, which are not read from images: copy its /etc/unbound and name it with config: and configRoot:");
   }
-  L.push('stub:');
-  if (flags.image === undefined) L.push(`  resolvConf: ${q(rel(resolve(flags.resolvConf!)))}`);
-  else L.push("  # the image's own /etc/resolv.conf, read from its layers");
-  L.push(`  # resolv.conf asks ${rc.nameservers.join(', then ')} (timeout ${rc.timeoutS} s, attempts ${rc.attempts})`);
+  if (flags.image === undefined) L.push('stub:', `  resolvConf: ${q(rel(resolve(flags.resolvConf!)))}`);
+  else L.push("# stub.resolvConf is left out: the image's own /etc/resolv.conf is used, read from its layers");
+  L.push(`${flags.image === undefined ? '  ' : ''}# resolv.conf asks ${rc.nameservers.join(', then ')} (timeout ${rc.timeoutS} s, attempts ${rc.attempts})`);
   L.push('network:', '  provider:', `    address: ${provider}${flags.provider !== undefined ? '' : remote[0] !== undefined ? "   # check: the first nameserver of resolv.conf that is not local, taken as the provider's resolver" : "   # check: resolv.conf names no resolver but a local one; this is the usual VPC resolver's address"}`);
   const zoneLines = (zs: readonly ZoneArg[], indent: string) => {
     for (const z of zs) L.push(`${indent}- origin: ${z.origin}`, `${indent}  file: ${q(rel(z.file))}`, ...(z.route53 ? [`${indent}  format: route53   # the JSON of aws route53 list-resource-record-sets`] : []));
