@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages dnsparity needs, without starting any service:
 # a packaged unbound started on the host would recurse from the real root
-# servers, which dnsparity never allows. chromium is for the test that renders
-# report.html (headless, never a downloaded browser). gcc, libc6-dev and
-# musl-tools build the stub-lookup helpers (scripts/build-native.sh) against
-# glibc and musl. Idempotent; needs root.
+# servers, which dnsparity never allows. gcc, libc6-dev and musl-tools build
+# the stub-lookup helpers (scripts/build-native.sh) against glibc and musl.
+# Idempotent; needs root.
 #   --docker   also the Docker engine (docker.io) for the docker backend; its
 #              service is not started either (scripts/dockerd.sh starts one).
+#   --browser  also chromium, for the test that renders report.html (headless,
+#              never a downloaded browser); the demo does not need it.
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium coreutils gcc libc6-dev musl-tools)
-[ "${1:-}" = "--docker" ] && PACKAGES+=(docker.io)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 coreutils gcc libc6-dev musl-tools)
+for arg in "$@"; do
+  case "$arg" in
+    --docker) PACKAGES+=(docker.io) ;;
+    --browser) PACKAGES+=(chromium) ;;
+    *) echo "install-prerequisites.sh: unknown option $arg (expected --docker, --browser)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test suite from nothing: Debian packages (the Docker engine among them),
 # npm dependencies, then every test (unit, integration in real namespaces and
-# containers, CLI end to end). Needs root. Starts dockerd when no engine
+# containers, CLI end to end). Needs root: as a normal user it runs itself
+# again with sudo (scripts/root.sh). Starts dockerd when no engine
 # answers, and stops the one it started at the end.
 #
 # A skipped test fails the run: everything a test needs is installed here, so
@@ -9,8 +10,11 @@
 # the reasons the suite printed for them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-prerequisites.sh --docker
-npm ci --no-audit --no-fund
+source scripts/root.sh
+need_node
+need_root "$0" "$@"
+bash scripts/install-prerequisites.sh --docker --browser
+npm_ci_as_owner
 work=$(mktemp -d -t dnsparity-test.XXXXXX)
 
 # The not-root case of the bad-input tests runs the CLI as an unprivileged

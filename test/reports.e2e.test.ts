@@ -173,7 +173,7 @@ describe.skipIf(!!skipNetns)('gate and nightly outputs on the netns backend', ()
   it('renders report.html in headless Chromium: the matrix, the proxysql cell and its explanation', async (ctx) => {
     const chromium = '/usr/bin/chromium';
     if (!existsSync(chromium)) {
-      console.warn(`SKIPPED report.html rendering: ${chromium} not found (apt-get install chromium; scripts/install-prerequisites.sh installs it)`);
+      console.warn(`SKIPPED report.html rendering: ${chromium} not found (apt-get install chromium; scripts/install-prerequisites.sh --browser installs it)`);
       ctx.skip();
     }
     const { chromium: pw } = await import('playwright-core');
