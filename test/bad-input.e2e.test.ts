@@ -194,7 +194,7 @@ const CASES: Case[] = [
   { name: 'init with Route 53 JSON that has an alias out of the zone', setup: () => { writeFileSync(join(root, 'z.json'), JSON.stringify(r53Sets({ Name: 'lb.internal.example.io.', Type: 'A', AliasTarget: { DNSName: 'x.cloudfront.net.' } }), null, 2)); return ['init', ...INIT_FILES, '--private', `internal.example.io=${join(root, 'z.json')}`]; }, expect: [/z\.json:\d+: ResourceRecordSets\[1\]\.AliasTarget\.DNSName: .*outside this zone/] },
   { name: 'init with a resolv.conf that names a resolver the config does not run', setup: () => { writeFileSync(join(root, 'rc'), 'nameserver 127.0.0.2\nnameserver 169.254.169.253\n'); return ['init', '--config', 'fixtures/images/incident/unbound.conf', '--resolv-conf', join(root, 'rc')]; }, expect: [/rc:1: nameserver: nameserver 127\.0\.0\.2 is not a resolver the scenario has/] },
   { name: 'address in the link range', netns: true, setup: edit(/address: 169\.254\.169\.253/, 'address: 100.127.0.9'), expect: ['100.127.0.9', 'renumber'] },
-  { name: 'not root for netns', netns: true, unprivileged: true, setup: () => ['run', join(root, 'scenarios/stub-zone-fix.yaml')], expect: ['root'] },
+  { name: 'not root for netns, rootless runs turned off', netns: true, unprivileged: true, env: { DNSPARITY_ROOTLESS: 'never' }, setup: () => ['run', join(root, 'scenarios/stub-zone-fix.yaml')], expect: ['root', 'dnsparity doctor'] },
 ];
 
 describe('bad input: exit 2, one clear line, nothing left', () => {

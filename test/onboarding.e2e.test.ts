@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ScenarioResult } from '../harness/run.js';
-import { dockerLeftovers, orphans, skipDocker, skipNetns } from './env.js';
+import { dockerLeftovers, leftovers, skipDocker, skipNetns } from './env.js';
 
 const CLI_JS = join(process.cwd(), 'dist/harness/cli/main.js');
 const cli = (args: string[], cwd = process.cwd()) => execa(process.execPath, [CLI_JS, ...args], { reject: false, cwd, env: { NO_COLOR: '1' }, stdin: 'ignore' });
@@ -21,7 +21,13 @@ const tmp = () => {
   return d;
 };
 const fx = (p: string) => join(process.cwd(), 'fixtures', p);
-const report = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { exitCode: number; scenarios: ScenarioResult[] };
+const runs: string[] = [];
+/** report.json of a run; its run ids are kept, to check that each left nothing behind. */
+const report = (dir: string) => {
+  const r = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { exitCode: number; scenarios: ScenarioResult[] };
+  runs.push(...r.scenarios.map((s) => s.runId));
+  return r;
+};
 const unexpected = (s: Pick<ScenarioResult, 'findings'>) => s.findings.filter((f) => f.status === 'unexpected').map((f) => `${f.query.name} ${f.query.type} ${f.environment} ${f.difference.class}`).sort();
 const appOf = (s: ScenarioResult, env: string, name: string, type = 'A') => s.observations[env]![s.queries.findIndex((q) => q.name === name && q.type === type)]?.application?.outcome;
 
@@ -30,7 +36,9 @@ afterAll(() => {
 });
 
 describe.skipIf(!!skipNetns)('onboarding on the netns backend', () => {
-  afterAll(() => expect(orphans()).toEqual([]));
+  afterAll(() => {
+    for (const id of runs) expect(leftovers(id), id).toEqual([]);
+  });
 
   it('init from config files writes a scenario that runs as it is: the incident fails, and the suggested fix, run again, passes', async () => {
     const dir = tmp();
@@ -139,7 +147,9 @@ queries:
 });
 
 describe.skipIf(!!skipDocker)('onboarding from an image, on the docker backend', () => {
-  afterAll(async () => expect(await dockerLeftovers()).toEqual([]));
+  afterAll(async () => {
+    for (const id of runs) expect(await dockerLeftovers(id), id).toEqual([]);
+  });
 
   it("init --image reads the image's own unbound.conf and resolv.conf from its layers; the scenario runs on docker and fails the incident", async () => {
     const tag = 'dnsparity-example/candidate:incident';

@@ -22,6 +22,7 @@ import { loadScenario } from '../scenario/load.js';
 import { namesFromFlag, withNames, type NamedQuery } from '../scenario/names-file.js';
 import { parseShard, selectShard, type Shard } from '../shard.js';
 import { engineImageFiles, initCommand, type InitFlags } from './init.js';
+import { netnsMode, ROOTLESS_ENV, runRootless, wantsRootless } from './rootless.js';
 import { mergeCommand, reportCommand } from './offline.js';
 import { Progress } from './progress.js';
 
@@ -60,7 +61,7 @@ async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend>
   const want = requested === 'auto' ? plan.scenario.backend : requested;
   const log = (line: string) => process.stderr.write(`${line}\n`);
   if (want === 'docker') return new (await docker()).DockerBackend(log);
-  if (want === 'auto' && plan.scenario.image) {
+  if (want === 'auto' && plan.scenario.image && process.env[ROOTLESS_ENV] !== 'inner') {
     const d = await docker();
     if ((await d.engineState()).ok) return new d.DockerBackend(log);
   }
@@ -188,7 +189,11 @@ async function doctorCommand(): Promise<number> {
     process.stdout.write(`${title}:\n`);
     for (const c of list) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
   };
+  // Not root, but a user namespace of its own will do: say so instead of asking for root.
+  const mode = netnsMode();
+  if (mode.mode === 'rootless') for (const [i, c] of checks.entries()) if (c.what === 'root' && !c.ok) checks[i] = { what: 'root', ok: true, detail: 'not needed: rootless, in a user namespace' };
   print('netns backend (default)', checks);
+  process.stdout.write(mode.mode === 'none' ? `netns mode: none: ${mode.why} -> ${mode.fix}\n` : `netns mode: ${mode.mode}: ${mode.why}\n`);
   print('docker backend (scenarios with an image; --backend docker)', dockerChecks);
   const ok = checks.every((c) => c.ok);
   const dockerOk = dockerChecks.every((c) => c.ok);
@@ -205,6 +210,8 @@ async function cleanupCommand(): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // Not root: the netns backend runs in a user namespace of its own (rootless.ts), where the kernel allows one.
+  if (wantsRootless(argv)) return runRootless(fileURLToPath(import.meta.url), argv);
   let code: number = EXIT.parity;
   const program = new Command('dnsparity')
     .description('DNS resolution parity tests: does an image resolve the same with and without outbound Internet?')
