@@ -1,25 +1,27 @@
 // Property: whatever the scenario file holds, loading it gives a scenario or
 // an InputError naming the file, never another exception.
-import { cpSync, mkdtempSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parse } from 'yaml';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import { parseScenario } from './load.js';
 
 let file = '';
+let root = '';
 let valid: Record<string, unknown> = {};
 
 beforeAll(() => {
-  const root = mkdtempSync(join(tmpdir(), 'dnsparity-fuzz-'));
+  root = mkdtempSync(join(tmpdir(), 'dnsparity-fuzz-'));
   cpSync('fixtures', join(root, 'fixtures'), { recursive: true });
   cpSync('scenarios', join(root, 'scenarios'), { recursive: true });
   file = join(root, 'scenarios', 'fuzz.yaml');
   valid = parse(readFileSync('scenarios/incident-2024-11-05.yaml', 'utf8')) as Record<string, unknown>;
 });
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 function loadsOrInputError(text: string): void {
   try {
