@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultJobs, MAX_DEFAULT_JOBS, runPool, SCENARIO_MEMORY_BYTES } from './jobs.js';
+import { autoConfirm, defaultJobs, MAX_DEFAULT_JOBS, runPool, SCENARIO_MEMORY_BYTES } from './jobs.js';
 
 const never = new AbortController().signal;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -87,5 +87,15 @@ describe('runPool', () => {
     );
     expect(log.indexOf('+d2')).toBeGreaterThan(log.indexOf('-d1'));
     expect(log.indexOf('+n2')).toBeLessThan(log.indexOf('-d1'));
+  });
+});
+
+describe('autoConfirm', () => {
+  it('takes a twin while every scenario in flight and its twin have a core, and asks again otherwise', () => {
+    expect(autoConfirm(1, 2)).toBe('twin');
+    expect(autoConfirm(2, 2)).toBe('again');
+    expect(autoConfirm(3, 8)).toBe('twin');
+    expect(autoConfirm(6, 8)).toBe('again');
+    expect(autoConfirm(1, 1)).toBe('again');
   });
 });

@@ -31,6 +31,17 @@ export function defaultJobs(basis: JobsBasis = machineBasis()): number {
   return Math.max(1, Math.min(byCores, byMemory, MAX_DEFAULT_JOBS));
 }
 
+/**
+ * A twin doubles a scenario's set-up and probing work (about a third more CPU
+ * in all) to save a stub budget of waiting. That pays where cores would
+ * otherwise idle: while every scenario in flight and its twin have a core.
+ * Where the scenarios side by side already keep the cores busy, asking again
+ * afterwards costs less wall time for the whole run.
+ */
+export function autoConfirm(inFlight: number, cores: number = availableParallelism()): 'twin' | 'again' {
+  return Math.max(1, inFlight) * 2 <= Math.max(1, cores) ? 'twin' : 'again';
+}
+
 export interface PoolOptions<T, R> {
   readonly jobs: number;
   /** Checked before each item starts: once it is aborted, nothing more starts. */

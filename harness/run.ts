@@ -67,6 +67,11 @@ export interface RunOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal;
   readonly keep?: boolean;
+  /**
+   * How differences are confirmed: by a twin asked at the same time (the
+   * default, where the backend can run one), or by asking again afterwards.
+   */
+  readonly confirm?: 'twin' | 'again';
   /** Told what the run is doing, for a progress line. */
   readonly onPhase?: (phase: string) => void;
 }
@@ -96,8 +101,8 @@ export function longestWalk(plan: Pick<RunPlan, 'queries' | 'resolvConf'>): numb
 export const TWIN_MAX_QUERIES = 1000;
 
 /** Whether the plan is confirmed by a twin run asked at the same time, rather than by asking again afterwards. */
-export function confirmsByTwin(plan: Pick<RunPlan, 'queries'>, backend: Pick<Backend, 'sideBySide'>): boolean {
-  return backend.sideBySide === true && plan.queries.length <= TWIN_MAX_QUERIES;
+export function confirmsByTwin(plan: Pick<RunPlan, 'queries'>, backend: Pick<Backend, 'sideBySide'>, confirm: RunOptions['confirm'] = 'twin'): boolean {
+  return confirm === 'twin' && backend.sideBySide === true && plan.queries.length <= TWIN_MAX_QUERIES;
 }
 
 interface Probing {
@@ -112,7 +117,7 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
   const n = plan.environments.length;
   const deadlines = opts.timeoutMs ? { appMs: opts.timeoutMs, resolverMs: opts.timeoutMs } : stubDeadlines(plan.resolvConf, longestWalk(plan));
   const probing: Probing = { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared: new SharedOutcomes() };
-  const twin = confirmsByTwin(plan, backend);
+  const twin = confirmsByTwin(plan, backend, opts.confirm);
   opts.onPhase?.(`starting ${n} environments${twin ? ' and their twins' : ''}`);
   const startOpts = { signal: opts.signal, keep: opts.keep ?? false };
   const [run, twinRun] = twin ? await startTwins(backend, plan, startOpts) : [await backend.start(plan, startOpts), undefined];

@@ -21,7 +21,7 @@ describe.skipIf(!!skipNetns)('confirmation by a twin (netns)', () => {
   it('confirms the incident from a twin asked at the same time, and removes the twin', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-twin-'));
     made.push(dir);
-    const r = await execa(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', 'scenarios/stub-zone-fix.yaml', '--reporter', 'json', '--out', dir], { reject: false, env: { NO_COLOR: '1' } });
+    const r = await execa(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', 'scenarios/stub-zone-fix.yaml', '--confirm', 'twin', '--reporter', 'json', '--out', dir], { reject: false, env: { NO_COLOR: '1' } });
     expect(r.exitCode, r.stderr).toBe(1);
     const [incident, fix] = (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { scenarios: ScenarioResult[] }).scenarios;
     const recheck = incident!.recheck!;
@@ -41,5 +41,22 @@ describe.skipIf(!!skipNetns)('confirmation by a twin (netns)', () => {
     // Nothing differs in the fix: nothing to confirm.
     expect(fix!.recheck).toBeUndefined();
     for (const id of [incident!.runId, recheck.twinRunId!, fix!.runId]) expect(leftovers(id), id).toEqual([]);
+  });
+
+  it('asks again after the first pass with --confirm again: the same findings, no twin', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dnsparity-twin-'));
+    made.push(dir);
+    const r = await execa(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', '--confirm', 'again', '--reporter', 'json', '--out', dir], { reject: false, env: { NO_COLOR: '1' } });
+    expect(r.exitCode, r.stderr).toBe(1);
+    const [incident] = (JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as { scenarios: ScenarioResult[] }).scenarios;
+    expect(incident!.recheck).toMatchObject({ fresh: true });
+    expect(incident!.recheck!.twinRunId).toBeUndefined();
+    expect(incident!.findings.find((f) => f.query.name === 'proxysql.internal.example.io' && f.environment === 'staging')).toMatchObject({ status: 'unexpected', recheck: { class: 'resolves-only-in-one' } });
+  });
+
+  it('refuses an unknown --confirm with exit 2', async () => {
+    const r = await execa(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', '--confirm', 'twice'], { reject: false });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(/--confirm.*twice.*(twin|choices)/s);
   });
 });

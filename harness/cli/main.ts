@@ -10,7 +10,7 @@ import { NetnsBackend } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
-import { defaultJobs, runPool } from '../jobs.js';
+import { autoConfirm, defaultJobs, runPool } from '../jobs.js';
 import { planScenario, type ImageFileReader, type RunPlan } from '../plan.js';
 import { makeReporters } from '../report/index.js';
 import { readReport } from '../report/stored.js';
@@ -95,6 +95,7 @@ interface RunFlags {
   timeoutMs?: number;
   concurrency: number;
   jobs?: number;
+  confirm: 'auto' | 'twin' | 'again';
   keep?: boolean;
   shard?: Shard;
   baseline?: string;
@@ -142,6 +143,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       const head = now.length > 1 || finished > 0 && jobs > 1 ? `${finished}/${plans.length} done; ` : '';
       progress.set(`${head}${now.slice(0, 3).join(', ')}${now.length > 3 ? ` (+${now.length - 3} more)` : ''}`, restartClock);
     };
+    const confirm = flags.confirm === 'auto' ? autoConfirm(Math.min(jobs, plans.length)) : flags.confirm;
     const settled = await runPool(
       plans,
       async (plan, k) => {
@@ -154,7 +156,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
             phases.set(k, phase);
             show();
           };
-          return await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false, onPhase });
+          return await runScenario(plan, backend, { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, confirm, signal: controller.signal, keep: flags.keep ?? false, onPhase });
         } catch (e) {
           // Bad input or a missing prerequisite ends the whole run: the scenarios in flight stop and clean up.
           if ((e instanceof PrerequisiteError || e instanceof InputError) && !controller.signal.aborted) {
@@ -254,6 +256,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--timeout-ms <n>', "deadline for each query at each layer (default: from resolv.conf's timeout and attempts)", positiveInt('--timeout-ms'))
     .option('--concurrency <n>', 'queries in flight per environment', positiveInt('--concurrency'), 64)
     .option('--jobs <n>', 'scenarios run at a time, each in its own run (default: from cores and free memory)', positiveInt('--jobs'))
+    .addOption(new Option('--confirm <how>', 'confirm differences by a twin of every environment asked at the same time, or by asking again afterwards (auto: a twin where cores are free for it; docker: always again)').choices(['auto', 'twin', 'again']).default('auto'))
     .option('--keep', 'keep the run directory (configs, zones, logs) for inspection')
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the scenarios (CI workers)', parseShard)
     .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')
