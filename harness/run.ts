@@ -138,7 +138,8 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
 
 /** Two runs of one plan, started at once; if either fails, the other is torn down and the failure stands. */
 async function startTwins(backend: Backend, plan: RunPlan, opts: { signal: AbortSignal; keep: boolean }): Promise<[StartedRun, StartedRun]> {
-  const [a, b] = await Promise.allSettled([backend.start(plan, opts), backend.start(plan, opts)]);
+  // --keep keeps the run's directory; the twin's goes with it (the report names no twin where nothing differed).
+  const [a, b] = await Promise.allSettled([backend.start(plan, opts), backend.start(plan, { ...opts, keep: false })]);
   if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
   await disposeAll([a.status === 'fulfilled' ? a.value : undefined, b.status === 'fulfilled' ? b.value : undefined]).catch(() => undefined);
   throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
