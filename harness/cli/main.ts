@@ -143,6 +143,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       const head = now.length > 1 || finished > 0 && jobs > 1 ? `${finished}/${plans.length} done; ` : '';
       progress.set(`${head}${now.slice(0, 3).join(', ')}${now.length > 3 ? ` (+${now.length - 3} more)` : ''}`, restartClock);
     };
+    const failures = new Map<number, string>();
     const confirm = flags.confirm === 'auto' ? autoConfirm(Math.min(jobs, plans.length)) : flags.confirm;
     const settled = await runPool(
       plans,
@@ -162,6 +163,9 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
           if ((e instanceof PrerequisiteError || e instanceof InputError) && !controller.signal.aborted) {
             fatal = e;
             controller.abort(e);
+          } else if (!controller.signal.aborted) {
+            // A failure of its own, not of being stopped: reported even if the run is interrupted later.
+            failures.set(k, e instanceof DnsparityError ? e.oneLine() : String((e as Error).stack ?? e));
           }
           throw e;
         } finally {
@@ -184,7 +188,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     if (fatal) throw fatal;
     for (const [k, s] of settled.entries()) {
       if (s?.ok) results.push(s.value);
-      else if (s && !controller.signal.aborted) errors.push({ scenario: plans[k]!.scenario.name, message: s.error instanceof DnsparityError ? s.error.oneLine() : String((s.error as Error).stack ?? s.error) });
+      else if (failures.has(k)) errors.push({ scenario: plans[k]!.scenario.name, message: failures.get(k)! });
     }
   } finally {
     progress.stop();
