@@ -4,8 +4,11 @@
 // class, side, status) or verdicts differ from the most common outcome.
 // Timings aside. With --timeout1, every scenario also runs as a copy whose
 // resolv.conf says `options timeout:1` (a stub timeout that used to sit on
-// the default latency threshold).
-//   node bench/determinism.mjs [--runs N] [--jobs J] [--timeout1] [SCENARIO_OR_DIR ...]
+// the default latency threshold). The runs alternate between the scenarios
+// one at a time (`run --jobs 1`) and side by side (the default --jobs), and
+// the outcome of each scenario is also compared between the two: a parallel
+// run must find what a sequential one finds. --scenario-jobs N pins one mode.
+//   node bench/determinism.mjs [--runs N] [--jobs J] [--scenario-jobs N] [--timeout1] [SCENARIO_OR_DIR ...]
 // Writes bench/results/determinism.json and prints a summary.
 import { execFile } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -24,6 +27,8 @@ const opt = (name, dflt) => {
 };
 const runs = opt('--runs', 50);
 const jobs = opt('--jobs', 1);
+const scenarioJobs = opt('--scenario-jobs', 0); // 0: alternate between 1 and the default
+const modeOf = (i) => (scenarioJobs ? String(scenarioJobs) : i % 2 === 0 ? '1' : 'default');
 const timeout1 = args.includes('--timeout1') && !!args.splice(args.indexOf('--timeout1'), 1);
 const targets = args.length ? args : ['scenarios'];
 const work = new URL('./.work/', import.meta.url).pathname;
@@ -61,7 +66,8 @@ const cli = new URL('../dist/harness/cli/main.js', import.meta.url).pathname;
 async function once(i) {
   const out = mkdtempSync(join(tmpdir(), 'dnsparity-det-'));
   try {
-    const r = await run(process.execPath, [cli, 'run', ...targets, '--reporter', 'json', '--out', out], { maxBuffer: 1 << 26 }).catch((e) => e);
+    const mode = modeOf(i);
+    const r = await run(process.execPath, [cli, 'run', ...targets, ...(mode === 'default' ? [] : ['--jobs', mode]), '--reporter', 'json', '--out', out], { maxBuffer: 1 << 26 }).catch((e) => e);
     const code = r.code ?? 0;
     if (code !== 0 && code !== 1) throw new Error(`run ${i} exited ${code}: ${r.stderr}`);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
@@ -69,6 +75,8 @@ async function once(i) {
       scenario: s.scenario.name,
       signature: JSON.stringify([s.verdict, s.leaks, ...s.findings.map((f) => [f.query.name, f.query.type, f.query.library ?? '', f.environment, f.difference.class, f.difference.side, f.status]).sort()]),
       wallMs: s.wallMs,
+      mode,
+      jobs: report.jobs,
     }));
   } finally {
     rmSync(out, { recursive: true, force: true });
@@ -97,12 +105,23 @@ const summary = Object.fromEntries(
     for (const x of xs) counts[x.signature] = (counts[x.signature] ?? 0) + 1;
     const top = Math.max(...Object.values(counts));
     const walls = xs.map((x) => x.wallMs).sort((a, b) => a - b);
-    return [name, { runs: xs.length, flips: xs.length - top, distinctOutcomes: Object.keys(counts).length, wallMsMedian: walls[walls.length >> 1], wallMsMax: walls.at(-1) }];
+    // One at a time against side by side: the most common outcome of each mode.
+    const commonest = (mode) => {
+      const c = {};
+      for (const x of xs.filter((y) => y.mode === mode)) c[x.signature] = (c[x.signature] ?? 0) + 1;
+      return Object.entries(c).sort((a, b) => b[1] - a[1])[0]?.[0];
+    };
+    const modes = [...new Set(xs.map((x) => x.mode))];
+    const sameAcrossModes = modes.length < 2 ? null : new Set(modes.map(commonest)).size === 1;
+    return [name, { runs: xs.length, flips: xs.length - top, distinctOutcomes: Object.keys(counts).length, sameAcrossModes, wallMsMedian: walls[walls.length >> 1], wallMsMax: walls.at(-1) }];
   }),
 );
-const doc = { command: `node bench/determinism.mjs --runs ${runs} --jobs ${jobs}${timeout1 ? ' --timeout1' : ''} ${args.join(' ')}`.trim(), date: new Date().toISOString(), totalWallS: Math.round((Date.now() - started) / 1000), scenarios: summary };
+const parallelJobs = results.flat().find((s) => s.mode === 'default')?.jobs;
+const doc = { command: `node bench/determinism.mjs --runs ${runs} --jobs ${jobs}${scenarioJobs ? ` --scenario-jobs ${scenarioJobs}` : ''}${timeout1 ? ' --timeout1' : ''} ${args.join(' ')}`.trim(), date: new Date().toISOString(), totalWallS: Math.round((Date.now() - started) / 1000), scenarioJobs: scenarioJobs ? [scenarioJobs] : [1, parallelJobs ?? 'default'], scenarios: summary };
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 writeFileSync(new URL('./results/determinism.json', import.meta.url), `${JSON.stringify(doc, null, 2)}\n`);
-for (const [name, s] of Object.entries(summary)) console.log(`${name.padEnd(28)} ${s.runs} runs, ${s.flips} flips, ${s.distinctOutcomes} distinct outcome(s), wall median ${s.wallMsMedian} ms, max ${s.wallMsMax} ms`);
+for (const [name, s] of Object.entries(summary)) console.log(`${name.padEnd(28)} ${s.runs} runs, ${s.flips} flips, ${s.distinctOutcomes} distinct outcome(s)${s.sameAcrossModes === false ? ', DIFFERS one at a time vs side by side' : ''}, wall median ${s.wallMsMedian} ms, max ${s.wallMsMax} ms`);
+const differing = Object.values(summary).filter((s) => s.sameAcrossModes === false).length;
+if (!scenarioJobs) console.log(`one at a time (--jobs 1) vs side by side (--jobs ${parallelJobs}): ${differing} scenario(s) differ`);
 console.log(`total ${doc.totalWallS} s`);
-process.exitCode = Object.values(summary).some((s) => s.flips > 0) ? 1 : 0;
+process.exitCode = Object.values(summary).some((s) => s.flips > 0) || differing > 0 ? 1 : 0;

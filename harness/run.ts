@@ -40,8 +40,12 @@ export interface ScenarioResult {
   readonly observations: Readonly<Record<string, readonly QueryObservation[]>>;
   /** The local resolver's upstream queries in the first pass, per environment, when the backend can see them. */
   readonly upstream?: Readonly<Record<string, readonly UpstreamExchange[]>>;
-  /** The differing queries asked again; fresh when every resolver was restarted first (no cache carried over). */
-  readonly recheck?: Rechecked & { readonly fresh: boolean };
+  /**
+   * The differing queries asked again; fresh when no cache carried over (a
+   * twin's resolvers, or every resolver restarted first). twinRunId names the
+   * twin run that asked them at the same time as the first pass.
+   */
+  readonly recheck?: Rechecked & { readonly fresh: boolean; readonly twinRunId?: string };
   readonly findings: readonly Finding[];
   readonly expectations: readonly ExpectationResult[];
   /** Addresses the resolver config names as forward-addr or stub-addr (for leak messages). */
@@ -66,6 +70,11 @@ export interface RunOptions {
   readonly concurrency: number;
   readonly signal: AbortSignal;
   readonly keep?: boolean;
+  /**
+   * How differences are confirmed: by a twin asked at the same time (the
+   * default, where the backend can run one), or by asking again afterwards.
+   */
+  readonly confirm?: 'twin' | 'again';
   /** Told what the run is doing, for a progress line. */
   readonly onPhase?: (phase: string) => void;
 }
@@ -87,6 +96,18 @@ export function longestWalk(plan: Pick<RunPlan, 'queries' | 'resolvConf'>): numb
   return Math.max(1, ...plan.queries.map((q) => searchCandidates(q.name, plan.resolvConf, q.library ?? 'glibc', q.absolute, ADDRESS_TYPES.has(q.type)).length));
 }
 
+/**
+ * Above this many queries a twin would double the probing of every name to
+ * confirm the few that differ: the differing ones are asked again after a
+ * restart instead (only they cost a second pass).
+ */
+export const TWIN_MAX_QUERIES = 1000;
+
+/** Whether the plan is confirmed by a twin run asked at the same time, rather than by asking again afterwards. */
+export function confirmsByTwin(plan: Pick<RunPlan, 'queries'>, backend: Pick<Backend, 'sideBySide'>, confirm: RunOptions['confirm'] = 'twin'): boolean {
+  return confirm === 'twin' && backend.sideBySide === true && plan.queries.length <= TWIN_MAX_QUERIES;
+}
+
 interface Probing {
   readonly deadlines: Deadlines;
   readonly concurrency: number;
@@ -99,27 +120,48 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
   const n = plan.environments.length;
   const deadlines = opts.timeoutMs ? { appMs: opts.timeoutMs, resolverMs: opts.timeoutMs } : stubDeadlines(plan.resolvConf, longestWalk(plan));
   const probing: Probing = { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared: new SharedOutcomes() };
-  opts.onPhase?.(`starting ${n} environments`);
-  const run = await backend.start(plan, { signal: opts.signal, keep: opts.keep ?? false });
+  const twin = confirmsByTwin(plan, backend, opts.confirm);
+  opts.onPhase?.(`starting ${n} environments${twin ? ' and their twins' : ''}`);
+  const startOpts = { signal: opts.signal, keep: opts.keep ?? false };
+  const [run, twinRun] = twin ? await startTwins(backend, plan, startOpts) : [await backend.start(plan, startOpts), undefined];
   const setupDone = performance.now();
   let probeDone = setupDone;
   let g: Gathered;
   try {
-    g = await gather(run, plan, probing, opts);
+    g = await gather(run, twinRun, plan, probing, opts);
     probeDone = performance.now();
     opts.onPhase?.('stopping');
   } finally {
-    await run[Symbol.asyncDispose]();
+    await disposeAll([run, twinRun]);
   }
   const ended = performance.now();
   const timing = { setupMs: Math.round(setupDone - started), probeMs: Math.round(probeDone - setupDone), teardownMs: Math.round(ended - probeDone) };
   return { ...g, ...assess(g), timing, wallMs: Math.round(ended - started) };
 }
 
-async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: RunOptions): Promise<Gathered> {
+/** Two runs of one plan, started at once; if either fails, the other is torn down and the failure stands. */
+async function startTwins(backend: Backend, plan: RunPlan, opts: { signal: AbortSignal; keep: boolean }): Promise<[StartedRun, StartedRun]> {
+  // --keep keeps the run's directory; the twin's goes with it (the report names no twin where nothing differed).
+  const [a, b] = await Promise.allSettled([backend.start(plan, opts), backend.start(plan, { ...opts, keep: false })]);
+  if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
+  await disposeAll([a.status === 'fulfilled' ? a.value : undefined, b.status === 'fulfilled' ? b.value : undefined]).catch(() => undefined);
+  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+}
+
+async function disposeAll(runs: readonly (StartedRun | undefined)[]): Promise<void> {
+  const r = await Promise.allSettled(runs.map((x) => x?.[Symbol.asyncDispose]()));
+  const failed = r.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+async function gather(run: StartedRun, twinRun: StartedRun | undefined, plan: RunPlan, probing: Probing, opts: RunOptions): Promise<Gathered> {
   const s = plan.scenario;
-  opts.onPhase?.(`probing ${plan.environments.length} environments`);
-  const observations = await probeAll(run, plan.queries, probing);
+  opts.onPhase?.(`probing ${plan.environments.length} environments${twinRun ? ' and their twins' : ''}`);
+  // The twin is asked every query at the same time, with its own fresh resolvers: a confirmation without a second wait.
+  const [observations, twinObservations] = await Promise.all([
+    probeAll(run, plan.queries, probing),
+    twinRun ? probeAll(twinRun, plan.queries, { ...probing, shared: new SharedOutcomes() }) : undefined,
+  ]);
   // Above the tracing limit the log holds no upstream queries: an empty list
   // there would read as "unbound sent no query upstream", so none is kept.
   const upstream = traceUpstream(plan) ? await activityOf(run) : undefined;
@@ -152,11 +194,36 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
     wallMs: 0,
     timing: { setupMs: 0, probeMs: 0, teardownMs: 0 },
   };
-  const recheck = await confirm(run, plan, gathered, probing, opts);
-  // Read last: the router has seen every packet of both passes by now.
-  const traffic = run.unknownTraffic ? await run.unknownTraffic() : undefined;
-  const destinations = traffic ? [...new Set(traffic.map((t) => t.address))].sort() : run.leaks ? await run.leaks() : undefined;
-  return { ...gathered, ...(recheck ? { recheck } : {}), ...(destinations ? { unknownDestinations: destinations } : {}), ...(traffic ? { unknownTraffic: traffic } : {}) };
+  const recheck = twinRun && twinObservations ? fromTwin(twinRun, gathered, twinObservations) : await confirm(run, plan, gathered, probing, opts);
+  // Read last: the router has seen every packet of both passes by now. A twin's network saw the same queries: what it saw counts too.
+  const [traffic, twinTraffic] = await Promise.all([run.unknownTraffic?.(), twinRun?.unknownTraffic?.()]);
+  const allTraffic = traffic && twinRun ? mergeTraffic(traffic, twinTraffic ?? []) : traffic;
+  const destinations = allTraffic ? [...new Set(allTraffic.map((t) => t.address))].sort() : run.leaks ? [...new Set([...(await run.leaks()), ...((await twinRun?.leaks?.()) ?? [])])].sort() : undefined;
+  return { ...gathered, ...(recheck ? { recheck } : {}), ...(destinations ? { unknownDestinations: destinations } : {}), ...(allTraffic ? { unknownTraffic: allTraffic } : {}) };
+}
+
+/** The queries whose differences would fail the gate: the ones a confirmation must look at again. */
+function differingQueries(g: Gathered): number[] {
+  return [...new Set(assess(g).findings.filter((f) => f.status === 'unexpected').map((f) => g.queries.indexOf(f.query)))].sort((a, b) => a - b);
+}
+
+/** The twin's observations of the differing queries, as a confirmation: same shape as asking again, fresh by construction. */
+export function fromTwin(twinRun: Pick<StartedRun, 'runId'>, g: Gathered, twin: Readonly<Record<string, readonly QueryObservation[]>>): ScenarioResult['recheck'] {
+  const differing = differingQueries(g);
+  if (differing.length === 0) return undefined;
+  const observations = Object.fromEntries(Object.entries(twin).map(([env, obs]) => [env, differing.map((i) => obs[i]!)]));
+  return { fresh: true, twinRunId: twinRun.runId, queries: differing, observations };
+}
+
+/** Both twins' records of unknown destinations, as one: packets summed per source, address, protocol and port. */
+export function mergeTraffic(a: readonly UnknownTraffic[], b: readonly UnknownTraffic[]): UnknownTraffic[] {
+  const byKey = new Map<string, UnknownTraffic>();
+  for (const t of [...a, ...b]) {
+    const k = `${t.source}|${t.address}|${t.protocol}|${t.port ?? ''}`;
+    const had = byKey.get(k);
+    byKey.set(k, had ? { ...had, packets: had.packets + t.packets } : t);
+  }
+  return [...byKey.values()].sort((x, y) => x.address.localeCompare(y.address) || x.source.localeCompare(y.source) || (x.port ?? 0) - (y.port ?? 0));
 }
 
 async function probeAll(run: StartedRun, queries: readonly Query[], probing: Probing): Promise<Record<string, QueryObservation[]>> {
@@ -176,7 +243,7 @@ async function activityOf(run: StartedRun): Promise<Record<string, readonly Upst
  * (where the backend can) so that no cache from the first pass answers.
  */
 async function confirm(run: StartedRun, plan: RunPlan, g: Gathered, probing: Probing, opts: RunOptions): Promise<ScenarioResult['recheck']> {
-  const differing = [...new Set(assess(g).findings.filter((f) => f.status === 'unexpected').map((f) => g.queries.indexOf(f.query)))].sort((a, b) => a - b);
+  const differing = differingQueries(g);
   if (differing.length === 0) return undefined;
   opts.onPhase?.(`asking ${differing.length} differing quer${differing.length === 1 ? 'y' : 'ies'} again`);
   const fresh = !!run.restartResolvers;

@@ -47,7 +47,8 @@ describe.skipIf(!!skipNetns)('a run error through the CLI', () => {
   it('exits 2 with one line on stderr and errors[] in report.json, runs the other scenarios, and a baseline does not hide it', async () => {
     const out = mkdtempSync(join(tmpdir(), 'dnsparity-run-error-'));
     dirs.push(out);
-    const child = spawn(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', 'scenarios/stub-zone-fix.yaml', '--baseline', BASELINE, '--reporter', 'json', '--out', out], {
+    // One scenario after the other, each a single run (no twin): the first run id seen is the incident's.
+    const child = spawn(CLI, ['run', 'scenarios/incident-2024-11-05.yaml', 'scenarios/stub-zone-fix.yaml', '--jobs', '1', '--confirm', 'again', '--baseline', BASELINE, '--reporter', 'json', '--out', out], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1' },
     });

@@ -67,6 +67,11 @@ export interface StartedRun extends AsyncDisposable {
 
 export interface Backend {
   readonly name: BackendName;
+  /**
+   * Two runs of one plan may be started and probed at the same time (each its
+   * own run id and resources): the run confirms its differences with a twin.
+   */
+  readonly sideBySide?: boolean;
   /** What this machine has and lacks for the backend. */
   doctor(): Promise<PrerequisiteCheck[]>;
   start(plan: RunPlan, opts: StartOptions): Promise<StartedRun>;

@@ -10,6 +10,7 @@ import { NetnsBackend } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
+import { autoConfirm, defaultJobs, runPool } from '../jobs.js';
 import { planScenario, type ImageFileReader, type RunPlan } from '../plan.js';
 import { makeReporters } from '../report/index.js';
 import { readReport } from '../report/stored.js';
@@ -68,6 +69,12 @@ async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend>
   return new NetnsBackend();
 }
 
+/** Whether chooseBackend may pick docker for the plan: such scenarios take turns on the engine. */
+function wantsDocker(requested: string, plan: RunPlan): boolean {
+  const want = requested === 'auto' ? plan.scenario.backend : requested;
+  return want === 'docker' || (want === 'auto' && !!plan.scenario.image);
+}
+
 function ensureOutDir(out: string | undefined): string | undefined {
   if (!out) return undefined;
   const dir = resolve(out);
@@ -92,6 +99,8 @@ interface RunFlags {
   filter?: string;
   timeoutMs?: number;
   concurrency: number;
+  jobs?: number;
+  confirm: 'auto' | 'twin' | 'again';
   keep?: boolean;
   shard?: Shard;
   baseline?: string;
@@ -123,6 +132,8 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
   const results: ScenarioResult[] = [];
   const errors: RunError[] = [];
   const progress = new Progress(process.stderr);
+  const jobs = flags.jobs ?? defaultJobs();
+  let fatal: unknown;
   try {
     for (const s of staleRuns()) {
       process.stderr.write(`warning: run ${s.runId} (pid ${s.pid}, started ${s.startedAt}) died and left state behind; "dnsparity cleanup" removes it\n`);
@@ -130,29 +141,73 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     const names = flags.names !== undefined ? namesFromFlag(flags.names, flags.filesRoot) : undefined;
     const plans = await loadPlans(paths, flags.filter, flags.shard, flags.image, flags.filesRoot, names);
     if (plans.length === 0) process.stderr.write(`shard ${flags.shard?.index}/${flags.shard?.count} has no scenario: nothing to run\n`);
-    for (const [k, plan] of plans.entries()) {
-      if (controller.signal.aborted) break;
-      const who = `${plan.scenario.name}${plans.length > 1 ? ` (${k + 1}/${plans.length})` : ''}`;
-      progress.set(`${who}: starting`, true);
-      try {
-        const backend = await chooseBackend(flags.backend, plan);
-        const onPhase = (phase: string) => progress.set(`${who}: ${phase}`);
-        const runOpts = { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, signal: controller.signal, keep: flags.keep ?? false, onPhase };
-        let result = await runScenario(plan, backend, runOpts);
-        if (flags.suggestFixes && result.verdict === 'fail' && !controller.signal.aborted) {
-          const rerun = async (p: RunPlan) => runScenario(p, await chooseBackend(flags.backend, p), { ...runOpts, onPhase: (phase: string) => progress.set(`${who}: with the suggested fix: ${phase}`) });
-          const s = await suggestFix(plan, result, rerun);
-          if ('fix' in s) result = { ...result, suggestedFix: s.fix };
-          else process.stderr.write(`${plan.scenario.name}: no fix suggested: ${s.none}\n`);
+    // One line for every scenario in flight: "2/19 done; incident (3/19): probing…, stub-zone-fix (4/19): starting".
+    const phases = new Map<number, string>();
+    let finished = 0;
+    const who = (k: number) => `${plans[k]!.scenario.name}${plans.length > 1 ? ` (${k + 1}/${plans.length})` : ''}`;
+    const show = (restartClock = false) => {
+      const now = [...phases].sort(([a], [b]) => a - b).map(([k, phase]) => `${who(k)}: ${phase}`);
+      if (now.length === 0) return;
+      const head = now.length > 1 || finished > 0 && jobs > 1 ? `${finished}/${plans.length} done; ` : '';
+      progress.set(`${head}${now.slice(0, 3).join(', ')}${now.length > 3 ? ` (+${now.length - 3} more)` : ''}`, restartClock);
+    };
+    // --suggest-fixes: a failing scenario runs again with the proposed change (suggest-fix.ts).
+    const withSuggestedFix = async (plan: RunPlan, result: ScenarioResult, runOpts: Parameters<typeof runScenario>[2]): Promise<ScenarioResult> => {
+      if (result.verdict !== 'fail' || controller.signal.aborted) return result;
+      const again = { ...runOpts, onPhase: (phase: string) => runOpts.onPhase?.(`with the suggested fix: ${phase}`) };
+      const s = await suggestFix(plan, result, async (p) => runScenario(p, await chooseBackend(flags.backend, p), again));
+      if ('fix' in s) return { ...result, suggestedFix: s.fix };
+      process.stderr.write(`${plan.scenario.name}: no fix suggested: ${s.none}\n`);
+      return result;
+    };
+    const failures = new Map<number, string>();
+    const confirm = flags.confirm === 'auto' ? autoConfirm(Math.min(jobs, plans.length)) : flags.confirm;
+    const settled = await runPool(
+      plans,
+      async (plan, k) => {
+        phases.set(k, 'starting');
+        // With one at a time the clock is the scenario's; side by side, the whole run's.
+        show(jobs === 1);
+        try {
+          const backend = await chooseBackend(flags.backend, plan);
+          const onPhase = (phase: string) => {
+            phases.set(k, phase);
+            show();
+          };
+          const runOpts = { ...(flags.timeoutMs ? { timeoutMs: flags.timeoutMs } : {}), concurrency: flags.concurrency, confirm, signal: controller.signal, keep: flags.keep ?? false, onPhase };
+          const result = await runScenario(plan, backend, runOpts);
+          return flags.suggestFixes ? await withSuggestedFix(plan, result, runOpts) : result;
+        } catch (e) {
+          // Bad input or a missing prerequisite ends the whole run: the scenarios in flight stop and clean up.
+          if ((e instanceof PrerequisiteError || e instanceof InputError) && !controller.signal.aborted) {
+            fatal = e;
+            controller.abort(e);
+          } else if (!controller.signal.aborted) {
+            // A failure of its own, not of being stopped: reported even if the run is interrupted later.
+            failures.set(k, e instanceof DnsparityError ? e.oneLine() : String((e as Error).stack ?? e));
+          }
+          throw e;
+        } finally {
+          phases.delete(k);
+          finished++;
         }
-        results.push(result);
-        progress.clear();
-        for (const r of reporters) r.onScenarioResult?.(result);
-      } catch (e) {
-        if (controller.signal.aborted) break;
-        if (e instanceof PrerequisiteError || e instanceof InputError) throw e;
-        errors.push({ scenario: plan.scenario.name, message: e instanceof DnsparityError ? e.oneLine() : String((e as Error).stack ?? e) });
-      }
+      },
+      {
+        jobs,
+        signal: controller.signal,
+        // Runs on one Docker engine take turns (the simulated Internet's subnets are fixed): one at a time among them.
+        lane: (plan) => (wantsDocker(flags.backend, plan) ? 'docker' : undefined),
+        onResult: (result) => {
+          progress.clear();
+          for (const r of reporters) r.onScenarioResult?.(result);
+          show();
+        },
+      },
+    );
+    if (fatal) throw fatal;
+    for (const [k, s] of settled.entries()) {
+      if (s?.ok) results.push(s.value);
+      else if (failures.has(k)) errors.push({ scenario: plans[k]!.scenario.name, message: failures.get(k)! });
     }
   } finally {
     progress.stop();
@@ -168,6 +223,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
     wallMs: Math.round(performance.now() - started),
     ...(flags.shard ? { shard: flags.shard } : {}),
     ...(baseline ? { baseline } : {}),
+    jobs,
     ...(interrupted ? { interruptedExit: interrupted === 'SIGTERM' ? EXIT.terminated : EXIT.interrupted } : {}),
   });
   for (const r of reporters) await r.onRunEnd(summary);
@@ -228,6 +284,8 @@ export async function main(argv: string[]): Promise<number> {
     .option('--filter <text>', 'only scenarios whose name or file contains this text')
     .option('--timeout-ms <n>', "deadline for each query at each layer (default: from resolv.conf's timeout and attempts)", positiveInt('--timeout-ms'))
     .option('--concurrency <n>', 'queries in flight per environment', positiveInt('--concurrency'), 64)
+    .option('--jobs <n>', 'scenarios run at a time, each in its own run (default: from cores and free memory)', positiveInt('--jobs'))
+    .addOption(new Option('--confirm <how>', 'confirm differences by a twin of every environment asked at the same time, or by asking again afterwards (auto: a twin where cores are free for it; docker: always again)').choices(['auto', 'twin', 'again']).default('auto'))
     .option('--keep', 'keep the run directory (configs, zones, logs) for inspection')
     .option('--shard <i/n>', 'run only the i-th of n disjoint slices of the scenarios (CI workers)', parseShard)
     .option('--baseline <report.json>', 'mark findings new or known against a previous report; exit 1 only for new ones')

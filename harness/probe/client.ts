@@ -3,6 +3,7 @@
 // observations out.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 import { BackendError, tail } from '../errors.js';
@@ -63,12 +64,69 @@ export function probeRequest(i: number, q: Query, opts: Pick<ProbeOptions, 'reso
   };
 }
 
+/**
+ * Below this many queries one worker is enough: a second one's start costs
+ * more than it saves. Above it, the send path of one worker process (one
+ * sendmsg per query, on one core) bounds the rate.
+ */
+export const SECOND_WORKER_FROM = 2000;
+
+/** Workers per environment: one for a scenario's few queries, more for thousands where cores allow. */
+export function workersFor(queries: number, cores: number = availableParallelism()): number {
+  return queries < SECOND_WORKER_FROM ? 1 : Math.max(1, Math.min(2, cores));
+}
+
+/**
+ * Probes an environment: every query at both layers, through one worker, or
+ * for thousands of queries through several, each asked an interleaved share
+ * (the in-flight bound is split between them). Observations come back in the
+ * queries' order.
+ */
 export async function probeEnvironment(
   launch: Launcher,
   servers: ProbeConfig['servers'],
   queries: readonly Query[],
-  opts: ProbeOptions,
+  opts: ProbeOptions & { readonly workers?: number },
 ): Promise<QueryObservation[]> {
+  const k = Math.min(opts.workers ?? workersFor(queries.length), Math.max(1, queries.length));
+  const results: (QueryObservation | undefined)[] = new Array(queries.length);
+  const compact = new Compactor({ servers }, opts.shared);
+  if (k <= 1) {
+    await probeSlice(launch, servers, queries, queries.map((_, i) => i), results, compact, opts);
+  } else {
+    // One worker failing ends the others: the environment's probe fails as one.
+    const stop = new AbortController();
+    const signal = opts.signal ? AbortSignal.any([opts.signal, stop.signal]) : stop.signal;
+    const share = { ...opts, signal, concurrency: Math.max(1, Math.ceil(opts.concurrency / k)) };
+    const slices = Array.from({ length: k }, (_, w) => queries.map((_, i) => i).filter((i) => i % k === w));
+    const settled = await Promise.allSettled(
+      slices.map((idx) =>
+        probeSlice(launch, servers, queries, idx, results, compact, share).catch((e: unknown) => {
+          stop.abort(e);
+          throw e;
+        }),
+      ),
+    );
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    // The first worker's own failure, not the abort it caused in the others.
+    const failed = settled.find((x): x is PromiseRejectedResult => x.status === 'rejected' && x.reason === stop.signal.reason) ?? settled.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+  const missing = results.findIndex((r) => r === undefined);
+  if (missing >= 0) throw new BackendError(`probe worker gave no result for ${queries[missing]!.name}`);
+  return results as QueryObservation[];
+}
+
+/** One worker, asked the queries at `indices`; its observations land in results at those indices. */
+async function probeSlice(
+  launch: Launcher,
+  servers: ProbeConfig['servers'],
+  queries: readonly Query[],
+  indices: readonly number[],
+  results: (QueryObservation | undefined)[],
+  compact: Compactor,
+  opts: ProbeOptions,
+): Promise<void> {
   const argv = launch([process.execPath, workerPath(), 'probe']);
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -86,8 +144,6 @@ export async function probeEnvironment(
     child.on('error', (e) => reject(new BackendError(`cannot start the probe worker: ${e.message}`)));
     child.on('exit', (code) => resolve(code));
   });
-  const results: (QueryObservation | undefined)[] = new Array(queries.length);
-  const compact = new Compactor({ servers }, opts.shared);
   const reading = (async () => {
     for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
       if (!line) continue;
@@ -111,10 +167,10 @@ export async function probeEnvironment(
   await write(`${JSON.stringify(config)}\n`);
   // Queries go in chunks: one pipe write per few hundred lines, not per line.
   let chunk: string[] = [];
-  for (let i = 0; i < queries.length; i++) {
-    const q = queries[i]!;
-    chunk.push(JSON.stringify(probeRequest(i, q, opts)));
-    if (chunk.length === 256 || i === queries.length - 1) {
+  for (let j = 0; j < indices.length; j++) {
+    const i = indices[j]!;
+    chunk.push(JSON.stringify(probeRequest(i, queries[i]!, opts)));
+    if (chunk.length === 256 || j === indices.length - 1) {
       await write(`${chunk.join('\n')}\n`);
       chunk = [];
     }
@@ -124,7 +180,4 @@ export async function probeEnvironment(
   opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw opts.signal.reason;
   if (code !== 0) throw new BackendError(`probe worker exited ${code}: ${tail(stderr, 3)}`);
-  const missing = results.findIndex((r) => r === undefined);
-  if (missing >= 0) throw new BackendError(`probe worker gave no result for ${queries[missing]!.name}`);
-  return results as QueryObservation[];
 }

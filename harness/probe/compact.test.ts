@@ -107,3 +107,16 @@ describe('Compactor', () => {
     expect(y.application!.outcome).toBe(x.application!.outcome);
   });
 });
+
+describe('application outcomes by value', () => {
+  it('holds one object for the same addresses seen for different names', () => {
+    const c = new Compactor({ servers: SERVERS });
+    const res = (i: number): ProbeResult => ({ i, application: { outcome: { status: 'answer', addresses: ['203.0.113.80'] }, latencyMs: i }, resolver: [] });
+    const [a, b] = [c.observation(res(0), 'a.example.io'), c.observation(res(1), 'b.example.io')];
+    expect(a.application!.outcome).toBe(b.application!.outcome);
+    expect(a.application!.latencyMs).toBe(0);
+    expect(b.application!.latencyMs).toBe(1);
+    const other = c.observation({ i: 2, application: { outcome: { status: 'answer', addresses: ['203.0.113.81'] }, latencyMs: 2 }, resolver: [] }, 'c.example.io');
+    expect(other.application!.outcome).toEqual({ status: 'answer', addresses: ['203.0.113.81'] });
+  });
+});

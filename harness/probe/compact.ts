@@ -43,6 +43,8 @@ function sameApp(a: AppObservation['outcome'], b: AppObservation['outcome']): bo
 export class Compactor {
   private readonly strings = new Map<string, string>();
   private readonly flags = new Map<number, DnsFlags>();
+  /** Application outcomes by value: the same addresses or error for many names (a zone's hosts on a few addresses) are one object. */
+  private readonly appOutcomes = new Map<string, AppObservation['outcome']>();
   private readonly servers = new Map<string, { server: string; roles: ResolverObservation['roles'] }>();
 
   constructor(
@@ -81,9 +83,13 @@ export class Compactor {
   }
 
   private appOutcome(o: AppObservation['outcome']): AppObservation['outcome'] {
-    if (o.status === 'answer') return { status: 'answer', addresses: o.addresses.map((x) => this.str(x)) };
     if (o.status === 'timeout') return TIMEOUT;
-    return { status: o.status, code: this.str(o.code) };
+    const key = o.status === 'answer' ? `answer ${o.addresses.join(' ')}` : `${o.status} ${o.code}`;
+    const had = this.appOutcomes.get(key);
+    if (had) return had;
+    const made: AppObservation['outcome'] = Object.freeze(o.status === 'answer' ? { status: 'answer' as const, addresses: Object.freeze(o.addresses.map((x) => this.str(x))) } : { status: o.status, code: this.str(o.code) });
+    if (key.length <= MAX_INTERNED_LENGTH * 4 && this.appOutcomes.size < MAX_INTERNED) this.appOutcomes.set(key, made);
+    return made;
   }
 
   private app(a: AppObservation): AppObservation {

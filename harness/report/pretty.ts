@@ -107,7 +107,7 @@ export class PrettyReporter implements Reporter {
       for (const r of s.results) this.ctx.stdout.write(`  ${r.verdict === 'pass' ? c.green('✓') : c.red('✗')} ${r.scenario.name.padEnd(width)}  ${headline(r)}\n`);
     }
     const verdict = s.exitCode === 0 ? c.green.bold('parity') : s.exitCode === 1 ? c.red.bold(s.baseline ? 'new differences' : 'unexpected differences') : c.red.bold('could not run');
-    this.ctx.stdout.write(`${verdict}: ${passed} passed, ${failed} failed${s.errors.length ? `, ${s.errors.length} could not run` : ''} in ${(s.wallMs / 1000).toFixed(1)} s (exit ${s.exitCode})\n`);
+    this.ctx.stdout.write(`${verdict}: ${passed} passed, ${failed} failed${s.errors.length ? `, ${s.errors.length} could not run` : ''} in ${(s.wallMs / 1000).toFixed(1)} s${s.jobs ? `, ${s.jobs} at a time` : ''} (exit ${s.exitCode})\n`);
   }
 }
 

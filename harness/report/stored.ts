@@ -19,6 +19,7 @@ export interface StoredReport {
   readonly wallMs: number;
   readonly verdict: 'pass' | 'fail' | 'error';
   readonly shard?: Shard;
+  readonly jobs?: number;
   readonly sources?: readonly string[];
   readonly baseline?: BaselineSummary;
   readonly errors: readonly RunError[];
@@ -80,6 +81,7 @@ export function toStored(summary: RunSummary): StoredReport {
     wallMs: summary.wallMs,
     verdict: summary.exitCode === 0 ? 'pass' : summary.exitCode === 1 ? 'fail' : 'error',
     ...(summary.shard ? { shard: summary.shard } : {}),
+    ...(summary.jobs ? { jobs: summary.jobs } : {}),
     ...(summary.sources ? { sources: summary.sources } : {}),
     ...(summary.baseline ? { baseline: summary.baseline } : {}),
     errors: summary.errors,

@@ -14,6 +14,8 @@ export interface SummaryInput {
   readonly wallMs: number;
   readonly generatedAt?: string;
   readonly shard?: Shard;
+  /** Scenarios run at a time (run --jobs). */
+  readonly jobs?: number;
   readonly sources?: readonly string[];
   readonly baseline?: { readonly file: string; readonly report: StoredReport };
   /** Set when the run was interrupted: the exit code says so, whatever was found. */
@@ -33,6 +35,7 @@ export function summarise(input: SummaryInput): RunSummary {
     wallMs: input.wallMs,
     generatedAt: input.generatedAt ?? new Date().toISOString(),
     ...(input.shard ? { shard: input.shard } : {}),
+    ...(input.jobs ? { jobs: input.jobs } : {}),
     ...(input.sources ? { sources: input.sources } : {}),
     ...(marked ? { baseline: marked.summary } : {}),
   };

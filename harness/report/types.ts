@@ -18,6 +18,8 @@ export interface RunSummary {
   readonly generatedAt?: string;
   /** The slice of the scenarios this run took, with --shard. */
   readonly shard?: Shard;
+  /** Scenarios run at a time (run --jobs); absent for a merged or re-rendered set. */
+  readonly jobs?: number;
   /** The report files a merged set was made from. */
   readonly sources?: readonly string[];
   /** Present when the findings were compared with a previous report. */

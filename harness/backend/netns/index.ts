@@ -175,6 +175,8 @@ function checkAbort(signal: AbortSignal): void {
 
 export class NetnsBackend implements Backend {
   readonly name = 'netns' as const;
+  /** Every run has namespaces of its own: a twin of a run collides with nothing. */
+  readonly sideBySide = true;
 
   doctor(): Promise<PrerequisiteCheck[]> {
     return netnsDoctor();
