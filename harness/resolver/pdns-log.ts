@@ -9,7 +9,8 @@
 // "timeout resolving after ..." / "error resolving from ADDR, ...".
 import type { UpstreamExchange, UpstreamOutcome } from '../model.js';
 
-const PREFIX = /^(?:\[(\d+)\])?( *)(.*)$/;
+// An optional timestamp (log-timestamp, on by default), then the query's prefix.
+const PREFIX = /^(?:[A-Z][a-z]{2} \d{2} \d{2}:\d{2}:\d{2} )?(?:\[(\d+)\])?( *)(.*)$/;
 const QM = /^QM (\S+)\|(\S+) child=/;
 const RESOLVED = /^\S*: Resolved '([^']*)' NS \S+ to: (.*)$/;
 const TRYING = /^\S*: Trying IP (\S+):(\d+), asking '([^|']*)\|([^']+)'/;

@@ -155,6 +155,7 @@ describe("pdns's trace", () => {
   it('counts an error or a timeout as no answer', () => {
     const x = parsePdnsTrace(readFileSync(new URL('../../test/fixtures/logs/pdns-error.log', import.meta.url), 'utf8'));
     expect(x.filter((e) => e.server === '198.51.100.53').map((e) => e.outcome.status)).toEqual(['no-answer', 'no-answer']);
+    expect(parsePdnsTrace("Dec 02 00:13:20 [3] QM a.example.|A child=(empty): doResolve\nDec 02 00:13:20 [3] a.example: Trying IP 192.0.2.9:53, asking 'a.example|A'\n")[0]?.about).toBe('a.example A');
     expect(parsePdnsTrace("[3] a.example: Trying IP 192.0.2.9:53, asking 'a.example|A'\n[3] a.example: timeout resolving after 1500.3msec \n")).toEqual([
       { about: 'a.example A', qname: 'a.example', qtype: 'A', zone: '', server: '192.0.2.9', outcome: { status: 'no-answer' } },
     ]);

@@ -182,8 +182,8 @@ export function preparePdnsConfig(config: PdnsConfig, ctx: PrepareContext): Prep
   if (kept.length !== dqList.length) {
     const last = dq?.from.at(-1);
     for (const s of dq?.from ?? []) comment({ ...s });
-    substitutions.push({ option: 'dont-query', original: dq?.value ?? null, replacement: `--dont-query=${kept.join(', ')}`, why: 'the simulated Internet lives in the documentation ranges, which pdns refuses to query; the real Internet has no server there', ...(last ? { line: last.line, file: last.file } : {}) });
-    args.set('dont-query', kept.join(', '));
+    substitutions.push({ option: 'dont-query', original: dq?.value ?? null, replacement: `--dont-query=${kept.join(',')}`, why: 'the simulated Internet lives in the documentation ranges, which pdns refuses to query; the real Internet has no server there', ...(last ? { line: last.line, file: last.file } : {}) });
+    args.set('dont-query', kept.join(','));
   }
   // include-dir and the files settings name: their copies.
   const files: PreparedFile[] = [];
