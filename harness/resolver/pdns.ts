@@ -237,7 +237,8 @@ export function preparePdnsConfig(config: PdnsConfig, ctx: PrepareContext): Prep
   }
   files.unshift(...config.files.map((f) => ({ path: copyOf(f.path), text: lines.get(f.path)!.join('\n'), original: f.path })));
   const runArgs = [`--config-dir=${copyDir}`, ...[...args].map(([k, v]) => `--${k}=${v}`)];
-  return { main: join(copyDir, 'recursor.conf'), files, substitutions, listen: pdnsListen(config), runArgs };
+  // An include-dir with no .conf file still has to exist for pdns to start.
+  return { main: join(copyDir, 'recursor.conf'), files, substitutions, listen: pdnsListen(config), runArgs, dirs: config.includeDir ? [incDir] : [] };
 }
 
 /** pdns's complaint about a setting, mapped to the image's file and line where the setting is written. */
