@@ -5,7 +5,7 @@ import { assess, type Gathered } from './assess.js';
 import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UnknownTraffic, type UpstreamExchange } from './model.js';
-import { configuredUpstreams } from './network/public-resolvers.js';
+import { configuredUpstreams } from './resolver/registry.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
 import { defaultLatencyThresholdMs, traceUpstream, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
@@ -139,7 +139,7 @@ async function gather(run: StartedRun, plan: RunPlan, probing: Probing, opts: Ru
     latencyThresholdMs: s.expect.latencyThresholdMs ?? defaultLatencyThresholdMs(plan.resolvConf),
     expect: { differences: s.expect.differences, answers: s.expect.answers },
     network: networkMap(plan.internet),
-    forwarders: configuredUpstreams(plan.resolverConfig),
+    forwarders: configuredUpstreams(plan.resolverConfig, { text: plan.resolvConfText, source: plan.sources.resolvConf }),
     substitutions: run.substitutions,
     queries: plan.queries,
     observations,

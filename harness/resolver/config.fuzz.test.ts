@@ -8,7 +8,7 @@ import { prepareUnboundConfig } from './unbound.js';
 
 const ctx = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host' };
 /** One image file, as the loader would hand it over (includes are the loader's business). */
-const image = (text: string) => ({ main: '/img/unbound.conf', root: '/img', files: [{ path: '/img/unbound.conf', text, includes: [] }] });
+const image = (text: string) => ({ kind: 'unbound' as const, main: '/img/unbound.conf', root: '/img', files: [{ path: '/img/unbound.conf', text, includes: [] }] });
 const confLine = fc.oneof(
   fc.constantFrom('server:', 'remote-control:', 'stub-zone:', 'forward-zone:', '    control-enable: yes', '    root-hints: "/etc/x"', '    interface: 0.0.0.0', '    port: 5353', '    username: "unbound"', '# comment'),
   fc.string({ maxLength: 30 }).filter((l) => !/include/.test(l)),
