@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
-import { loadBindConfig, parseStatements, words } from './bind-config.js';
+import { body, loadBindConfig, parseStatements, words } from './bind-config.js';
 import { parseBindLog } from './bind-log.js';
 import { bindCheckError, bindHostEffects, bindListen, bindRoutes, bindValidates, prepareBindConfig } from './bind.js';
 import type { PrepareContext } from './types.js';
@@ -37,7 +37,7 @@ describe('named.conf reading', () => {
     const s = parseStatements('options { // c\n  directory "/var/cache/bind"; # c\n  /* a\n b */ forwarders { 8.8.8.8; 1.1.1.1 port 53; };\n};\n', 'f');
     expect(s).toHaveLength(1);
     expect(s[0]!.name).toBe('options');
-    const inner = (s[0]!.args[0] as { body: ReturnType<typeof parseStatements> }).body;
+    const inner = body(s[0]!);
     expect(inner.map((x) => x.name)).toEqual(['directory', 'forwarders']);
     expect(words(inner[0]!)).toEqual(['/var/cache/bind']);
     expect(inner[1]!.start).toEqual({ line: 4, col: 6 });

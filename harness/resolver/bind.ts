@@ -7,13 +7,15 @@
 // opening line of the options block), so named-checkconf names the image's
 // own files and lines.
 import { join, posix, relative } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, type Location } from '../errors.js';
 import type { Substitution, UpstreamExchange } from '../model.js';
 import type { TrustAnchor } from '../network/dnssec.js';
 import { tryRun } from '../util/exec.js';
 import {
   BIND_CONFIG_DIR,
+  BIND_MAIN_CONFIG,
   bindImageToLocal,
+  loadBindConfig,
   blocks,
   body,
   parseStatements,
@@ -27,7 +29,7 @@ import {
 } from './bind-config.js';
 import { parseBindLog } from './bind-log.js';
 import { applyEdits, commentOut, type Edit } from './text-edit.js';
-import type { PrepareContext, PreparedConfig, PreparedFile } from './types.js';
+import type { ConfigMessage, PrepareContext, PreparedConfig, PreparedFile, ResolverConfig, ResolverUnderTest } from './types.js';
 
 /** named's debug level at which it logs every packet it sends and receives upstream (resolver.c, ISC_LOG_DEBUG(11)). */
 export const BIND_TRACE_DEBUG_LEVEL = 11;
@@ -260,10 +262,9 @@ export function prepareBindConfig(config: BindConfig, ctx: PrepareContext): Prep
   // Includes: pointed at the copies.
   for (const f of config.files) {
     for (const d of f.includes) {
-      const s = parseStatements(f.text, f.path).length >= 0 ? findInclude(f.text, f.path, d.line) : undefined;
-      if (!s) continue;
-      const t = s.args.find((a) => a.kind !== 'block');
-      if (!t || t.kind === 'block') continue;
+      const s = findInclude(f.text, f.path, d.line);
+      const t = s?.args.find((a): a is Exclude<typeof a, { kind: 'block' }> => a.kind !== 'block');
+      if (!t) continue;
       const replacement = mirrorOf(d.file);
       substitutions.push({ option: 'include', original: t.token.value, replacement, why: `resolver.configRoot stands for the image's ${BIND_CONFIG_DIR}; its files are read from copies with these substitutions`, line: d.line, file: f.path });
       edit(f.path, { line: t.token.start.line, col: t.token.start.col, endLine: t.token.end.line, endCol: t.token.end.col, text: `"${replacement}"` });
@@ -362,3 +363,52 @@ export async function checkBind(prepared: PreparedConfig): Promise<void> {
 export const bindCommand = (preparedFile: string, runArgs: readonly string[] = []): readonly string[] => ['named', '-g', '-c', preparedFile, ...runArgs];
 
 export const parseBindActivity = (log: string): UpstreamExchange[] => parseBindLog(log);
+
+/** "FILE:LINE: message" in named's log, for a prepared copy: the image's file and line. */
+export function bindStartFailure(log: string, prepared: PreparedConfig): ConfigMessage | undefined {
+  for (const m of log.matchAll(/^(?:\S+ \S+ )?(\/\S+?):(\d+): (.*)$/gm)) {
+    if (/static entry for the root zone WILL FAIL/.test(m[3]!)) continue;
+    const copy = prepared.files.find((f) => f.path === m[1]);
+    if (copy) return { file: copy.original ?? copy.path, line: Number(m[2]), message: `named: ${m[3]}` };
+  }
+  return undefined;
+}
+
+/**
+ * The image's own named.conf, read from its layers: one file. Its includes
+ * would need the image's whole /etc/bind, which a scenario names with
+ * resolver.config and resolver.configRoot instead.
+ */
+export function bindImageConfig(text: string, source: string, where: Location): BindConfig {
+  const inc = parseStatements(text, source).find((s) => s.name === 'include');
+  if (inc) {
+    throw new InputError(where, `the image's own config (${source}) includes other files (line ${inc.start.line}), which are not read from images`, `copy the image's ${BIND_CONFIG_DIR} tree and name it with resolver.config and resolver.configRoot`);
+  }
+  return { kind: 'bind', main: BIND_MAIN_CONFIG, root: BIND_CONFIG_DIR, files: [{ path: BIND_MAIN_CONFIG, text, includes: [] }], zoneFiles: [] };
+}
+
+const asBind = (config: ResolverConfig): BindConfig => {
+  if (config.kind !== 'bind') throw new Error(`the bind module was handed a ${config.kind} config`);
+  return config as BindConfig;
+};
+
+export const bind: ResolverUnderTest = {
+  kind: 'bind',
+  name: 'named',
+  binaries: [
+    { name: 'named', pkg: 'bind9' },
+    { name: 'named-checkconf', pkg: 'bind9-utils' },
+  ],
+  image: { configDir: BIND_CONFIG_DIR, mainConfig: BIND_MAIN_CONFIG },
+  load: loadBindConfig,
+  fromImage: bindImageConfig,
+  listen: (c) => bindListen(asBind(c)),
+  validates: (c) => bindValidates(asBind(c)),
+  routes: (c) => bindRoutes(asBind(c)),
+  hostEffects: (c) => bindHostEffects(asBind(c)),
+  prepare: (c, ctx) => prepareBindConfig(asBind(c), ctx),
+  check: checkBind,
+  command: bindCommand,
+  parseActivity: parseBindActivity,
+  startFailure: bindStartFailure,
+};

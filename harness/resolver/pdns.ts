@@ -6,13 +6,13 @@
 // given on the command line, which pdns takes over any file: so later files of
 // the include-dir cannot undo them, and line numbers stay the image's.
 import { join, posix } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, type Location } from '../errors.js';
 import type { Substitution, UpstreamExchange } from '../model.js';
 import type { TrustAnchor } from '../network/dnssec.js';
 import { tryRun } from '../util/exec.js';
-import { allSettings, effective, PDNS_CONFIG_DIR, pdnsImageToLocal, type PdnsConfig } from './pdns-config.js';
+import { allSettings, effective, loadPdnsConfig, parsePdnsSettings, PDNS_CONFIG_DIR, PDNS_MAIN_CONFIG, pdnsImageToLocal, type PdnsConfig } from './pdns-config.js';
 import { parsePdnsTrace } from './pdns-log.js';
-import type { PrepareContext, PreparedConfig, PreparedFile } from './types.js';
+import type { ConfigMessage, PrepareContext, PreparedConfig, PreparedFile, ResolverConfig, ResolverUnderTest } from './types.js';
 
 /**
  * pdns's default dont-query: it refuses to ask servers in these ranges. The
@@ -234,6 +234,11 @@ export function preparePdnsConfig(config: PdnsConfig, ctx: PrepareContext): Prep
     for (const s of t?.from ?? []) comment(s);
     substitutions.push({ option: 'trace', original: t?.value ?? null, replacement: '--trace=yes', why: 'log every upstream query, so the report can say which servers pdns reached' });
     args.set('trace', 'yes');
+    // The trace names a client query by its task number, which each worker thread counts on its own.
+    const th = effective(config, 'threads');
+    for (const s of th?.from ?? []) comment(s);
+    substitutions.push({ option: 'threads', original: th?.value ?? null, replacement: '--threads=1', why: "one worker thread while tracing: the trace names each client query by a task number each thread counts on its own, so two threads' queries would be told apart by nothing" });
+    args.set('threads', '1');
   }
   files.unshift(...config.files.map((f) => ({ path: copyOf(f.path), text: lines.get(f.path)!.join('\n'), original: f.path })));
   const runArgs = [`--config-dir=${copyDir}`, ...[...args].map(([k, v]) => `--${k}=${v}`)];
@@ -267,3 +272,44 @@ export async function checkPdns(prepared: PreparedConfig): Promise<void> {
 export const pdnsCommand = (_preparedFile: string, runArgs: readonly string[] = []): readonly string[] => ['pdns_recursor', ...runArgs];
 
 export const parsePdnsActivity = (log: string): UpstreamExchange[] => parsePdnsTrace(log);
+
+/** pdns's complaint at start (docker: the image's own binary), at the image's file and line of the setting. */
+export function pdnsStartFailure(log: string, prepared: PreparedConfig): ConfigMessage | undefined {
+  if (!/Unable to parse configuration file|Fatal|Exiting because/.test(log)) return undefined;
+  const e = pdnsCheckError(log, prepared);
+  const loc = e.location;
+  const message = /reason="([^"]*)"/.exec(log)?.[1] ?? /^Fatal: (.*)$/m.exec(log)?.[1] ?? log.trim().split('\n').pop()!;
+  return { file: loc?.file ?? prepared.main, ...(loc?.line !== undefined ? { line: loc.line } : {}), message: `pdns_recursor: ${message}` };
+}
+
+/** The image's own recursor.conf, read from its layers: one file (an include-dir needs the image's /etc/powerdns tree). */
+export function pdnsImageConfig(text: string, source: string, where: Location): PdnsConfig {
+  const inc = parsePdnsSettings(text, source).find((s) => s.key === 'include-dir' && s.value !== '');
+  if (inc) {
+    throw new InputError(where, `the image's own config (${source}) includes the directory ${inc.value} (line ${inc.line}), which is not read from images`, `copy the image's ${PDNS_CONFIG_DIR} tree and name it with resolver.config and resolver.configRoot`);
+  }
+  return { kind: 'pdns-recursor', main: PDNS_MAIN_CONFIG, root: PDNS_CONFIG_DIR, files: [{ path: PDNS_MAIN_CONFIG, text }], extraFiles: [] };
+}
+
+const asPdns = (config: ResolverConfig): PdnsConfig => {
+  if (config.kind !== 'pdns-recursor') throw new Error(`the pdns-recursor module was handed a ${config.kind} config`);
+  return config as PdnsConfig;
+};
+
+export const pdnsRecursor: ResolverUnderTest = {
+  kind: 'pdns-recursor',
+  name: 'pdns_recursor',
+  binaries: [{ name: 'pdns_recursor', pkg: 'pdns-recursor' }],
+  image: { configDir: PDNS_CONFIG_DIR, mainConfig: PDNS_MAIN_CONFIG },
+  load: loadPdnsConfig,
+  fromImage: pdnsImageConfig,
+  listen: (c) => pdnsListen(asPdns(c)),
+  validates: (c) => pdnsValidates(asPdns(c)),
+  routes: (c) => pdnsRoutes(asPdns(c)),
+  hostEffects: (c) => pdnsHostEffects(asPdns(c)),
+  prepare: (c, ctx) => preparePdnsConfig(asPdns(c), ctx),
+  check: checkPdns,
+  command: pdnsCommand,
+  parseActivity: parsePdnsActivity,
+  startFailure: pdnsStartFailure,
+};

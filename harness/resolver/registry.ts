@@ -6,9 +6,13 @@
 import { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
 import type { PrepareContext, ResolverConfig, ResolverUnderTest } from './types.js';
 import { unbound } from './unbound.js';
+import { bind } from './bind.js';
+import { pdnsRecursor } from './pdns.js';
 
 const MODULES: Readonly<Record<ResolverKind, ResolverUnderTest>> = {
   unbound,
+  bind,
+  'pdns-recursor': pdnsRecursor,
 };
 
 export { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
