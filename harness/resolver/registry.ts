@@ -5,10 +5,12 @@
 // one line here (and its kind in kinds.ts).
 import { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
 import type { PrepareContext, ResolverConfig, ResolverUnderTest } from './types.js';
+import { dnsmasq } from './dnsmasq.js';
 import { unbound } from './unbound.js';
 
 const MODULES: Readonly<Record<ResolverKind, ResolverUnderTest>> = {
   unbound,
+  dnsmasq,
 };
 
 export { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
