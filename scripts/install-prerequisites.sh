@@ -4,16 +4,18 @@
 # servers, which dnsparity never allows. chromium is for the test that renders
 # report.html (headless, never a downloaded browser). gcc, libc6-dev and
 # musl-tools build the stub-lookup helpers (scripts/build-native.sh) against
-# glibc and musl. bind9 (named, named-checkconf from bind9-utils) and
-# pdns-recursor are resolvers under test (resolver.kind: bind, pdns-recursor);
-# their packaged services must never start on the host either. Idempotent;
-# needs root.
+# glibc and musl. dnsmasq-base and knot-resolver are resolvers under test
+# (resolver.kind dnsmasq, knot-resolver), and so are bind9 (named;
+# named-checkconf from bind9-utils) and pdns-recursor (bind, pdns-recursor);
+# their packaged services never start on the host either. mmdebstrap builds the example
+# candidate images of Debian's own packages for the docker backend, offline
+# from Debian's archive. Idempotent; needs root.
 #   --docker   also the Docker engine (docker.io) for the docker backend; its
 #              service is not started either (scripts/dockerd.sh starts one).
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium coreutils gcc libc6-dev musl-tools bind9 bind9-utils pdns-recursor)
-[ "${1:-}" = "--docker" ] && PACKAGES+=(docker.io)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 chromium coreutils gcc libc6-dev musl-tools dnsmasq-base knot-resolver bind9 bind9-utils pdns-recursor)
+[ "${1:-}" = "--docker" ] && PACKAGES+=(docker.io mmdebstrap)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,7 +41,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Packages may ship services enabled for the next boot; none of them must run.
-for svc in unbound nsd named pdns-recursor; do
+for svc in unbound nsd dnsmasq kresd@1 kres-cache-gc named pdns-recursor; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
 echo "installed: ${missing[*]}"

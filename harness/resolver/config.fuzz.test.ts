@@ -3,6 +3,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
+import { dnsmasqImageConfig } from './dnsmasq-config.js';
+import { parseDnsmasqLog } from './dnsmasq-log.js';
+import { dnsmasq } from './dnsmasq.js';
 import { parseResolvConf } from './resolvconf.js';
 import { prepareUnboundConfig } from './unbound.js';
 
@@ -44,5 +47,39 @@ describe('image files never crash the harness', () => {
       ),
       { numRuns: 500 },
     );
+  });
+
+  const dnsmasqLine = fc.oneof(
+    fc.constantFrom('no-resolv', 'server=8.8.8.8', 'server=/internal.example.io/169.254.169.253', 'user=dnsmasq', 'group=dnsmasq', 'pid-file=/run/dnsmasq.pid', 'log-facility=/var/log/dnsmasq.log', 'log-queries', 'log-async', 'keep-in-foreground', 'no-hosts', 'dnssec', 'trust-anchor=.,20326,8,2,E06D', 'listen-address=127.0.0.1', 'port=5353', 'conf-file=/usr/share/dnsmasq-base/trust-anchors.conf', '# comment', '  user = "nobody" # quoted'),
+    fc.string({ maxLength: 30 }),
+  );
+  const anchor = { ds: ['.\t3600\tIN\tDS\t1 13 2 AB'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AA'] };
+
+  it('dnsmasq.conf: substitution keeps every original line at its number, and appends its own', () => {
+    fc.assert(
+      fc.property(fc.array(dnsmasqLine, { maxLength: 12 }), fc.boolean(), fc.boolean(), (ls, signed, trace) =>
+        inputErrorOnly(() => {
+          const c = dnsmasqImageConfig(ls.join('\n'), 'img:/etc/dnsmasq.conf', { file: 's.yaml' });
+          const p = dnsmasq.prepare(c, { ...ctx, ...(signed ? { trustAnchor: anchor } : {}), traceUpstream: trace, resolvConf: { text: 'nameserver 127.0.0.1\n', source: 'r' } });
+          const main = p.files.find((f) => f.path === p.main)!.text.split('\n');
+          main.slice(0, ls.length).forEach((l, i) => expect(l === ls[i] || l.startsWith('# dnsparity substitution')).toBe(true));
+          // Each option the harness sets appears once, after the image's lines.
+          const mine = main.slice(ls.length);
+          for (const key of ['user', 'group', 'pid-file', 'log-facility']) expect(mine.filter((l) => l.startsWith(`${key}=`))).toHaveLength(1);
+          expect(main.filter((l) => /^\s*user\s*=/.test(l))).toHaveLength(1);
+        }),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("dnsmasq's log: any text gives a list of upstream queries", () => {
+    const logLine = fc.oneof(
+      fc.constantFrom('dnsmasq[1]: 1 127.0.0.1/5 query[A] a.example from 127.0.0.1', 'dnsmasq[1]: 1 127.0.0.1/5 forwarded a.example to 8.8.8.8', 'dnsmasq[1]: 1 127.0.0.1/5 reply a.example is NXDOMAIN', 'dnsmasq[1]: 2 127.0.0.1/5 dnssec-query[DS] example to 8.8.8.8'),
+      fc.string({ maxLength: 40 }),
+    );
+    fc.assert(fc.property(fc.array(logLine, { maxLength: 20 }), (ls) => {
+      for (const x of parseDnsmasqLog(ls.join('\n'))) expect(typeof x.server).toBe('string');
+    }), { numRuns: 500 });
   });
 });

@@ -5,12 +5,14 @@
 // one line here (and its kind in kinds.ts).
 import { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
 import type { PrepareContext, ResolverConfig, ResolverUnderTest } from './types.js';
+import { dnsmasq } from './dnsmasq.js';
 import { unbound } from './unbound.js';
 import { bind } from './bind.js';
 import { pdnsRecursor } from './pdns.js';
 
 const MODULES: Readonly<Record<ResolverKind, ResolverUnderTest>> = {
   unbound,
+  dnsmasq,
   bind,
   'pdns-recursor': pdnsRecursor,
 };
