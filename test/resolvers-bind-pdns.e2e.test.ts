@@ -9,9 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { leftovers, runIdsOf, skipNetns } from './env.js';
+import { leftovers, resolverSkipReason, runIdsOf } from './env.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
+const skip = resolverSkipReason('bind') ?? resolverSkipReason('pdns-recursor');
+if (skip) console.warn(`SKIPPED BIND and pdns CLI tests: ${skip}`);
 const SCENARIOS = {
   'incident-bind': 'fail',
   'forward-zone-fix-bind': 'pass',
@@ -29,7 +31,7 @@ interface ScenarioReport {
   upstream?: Record<string, { server: string }[]>;
 }
 
-describe.skipIf(!!skipNetns)('BIND 9 and PowerDNS Recursor through the CLI', () => {
+describe.skipIf(!!skip)('BIND 9 and PowerDNS Recursor through the CLI', () => {
   let exitCode: number | undefined;
   let stderr = '';
   let out = '';
@@ -60,7 +62,7 @@ describe.skipIf(!!skipNetns)('BIND 9 and PowerDNS Recursor through the CLI', () 
 
   for (const [incident, who] of [
     ['incident-bind', 'named'],
-    ['incident-pdns', 'pdns'],
+    ['incident-pdns', 'pdns_recursor'],
   ] as const) {
     it(`${incident}: the private names resolve only where egress is blocked, and ${who}'s own log says why`, () => {
       const s = byName.get(incident)!;
@@ -69,9 +71,9 @@ describe.skipIf(!!skipNetns)('BIND 9 and PowerDNS Recursor through the CLI', () 
       expect(proxysql.map((f) => `${f.environment} ${f.difference.class}`).sort()).toEqual(['preprod resolves-only-in-one', 'staging resolves-only-in-one']);
       // The resolver path, from the resolver's log: the public example.io servers denied the private zone.
       const why = proxysql.find((f) => f.environment === 'staging')!.explanation;
-      expect(why).toMatch(/the example\.io\. servers \(198\.51\.100\.53\), which answered NXDOMAIN/);
+      expect(why).toContain(`${who} asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN`);
       expect(why).toMatch(/127\.0\.0\.1 answered NXDOMAIN, which is final/);
-      expect(why).toMatch(/queries to the root \(198\.51\.100\.1\) got no answer \(egress to the Internet is dropped in staging\)/);
+      expect(why).toContain(`${who}'s queries to the root (198.51.100.1) got no answer (egress to the Internet is dropped in staging)`);
     });
   }
 
@@ -104,7 +106,7 @@ describe.skipIf(!!skipNetns)('BIND 9 and PowerDNS Recursor through the CLI', () 
   });
 });
 
-describe.skipIf(!!skipNetns)('BIND 9 and PowerDNS Recursor: interrupts and bad configs leave nothing', () => {
+describe.skipIf(!!skip)('BIND 9 and PowerDNS Recursor: interrupts and bad configs leave nothing', () => {
   for (const scenario of ['incident-bind', 'incident-pdns']) {
     it(`SIGINT while ${scenario} serves: exit 130, nothing left`, async () => {
       const child = spawn(CLI, ['run', `scenarios/${scenario}.yaml`], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
