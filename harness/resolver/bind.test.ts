@@ -191,3 +191,16 @@ describe("named's log", () => {
     expect(parseBindLog(log)).toEqual([{ about: 'a.example A', qname: 'example', qtype: 'NS', zone: '', server: '198.51.100.1', outcome: { status: 'no-answer' } }]);
   });
 });
+
+describe('the image-layer config and start-up errors', () => {
+  it("takes an image's own named.conf only without includes", async () => {
+    const { bindImageConfig, bindStartFailure } = await import('./bind.js');
+    const c = bindImageConfig('options { directory "/var/cache/bind"; };\n', 'img:/etc/bind/named.conf', { file: 's.yaml', line: 3, field: 'resolver.config' });
+    expect(c).toMatchObject({ kind: 'bind', main: '/etc/bind/named.conf', root: '/etc/bind' });
+    expect(() => bindImageConfig('options {};\ninclude "/etc/bind/named.conf.local";\n', 'img:/etc/bind/named.conf', { file: 's.yaml', line: 3, field: 'resolver.config' })).toThrow('s.yaml:3: resolver.config: the image\'s own config (img:/etc/bind/named.conf) includes other files (line 2)');
+    const main = write('named.conf', 'options { bogus; };\n');
+    const p = prepare(main);
+    expect(bindStartFailure('02-Dec-2026 00:02:28.813 loading configuration from \'/run/x/host/etc/bind/named.conf\'\n02-Dec-2026 00:02:28.813 /run/x/host/etc/bind/named.conf:1: unknown option \'bogus\'\n', p)).toEqual({ file: main, line: 1, message: "named: unknown option 'bogus'" });
+    expect(bindStartFailure('02-Dec-2026 00:02:28.813 running\n', p)).toBeUndefined();
+  });
+});

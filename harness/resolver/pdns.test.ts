@@ -161,3 +161,15 @@ describe("pdns's trace", () => {
     ]);
   });
 });
+
+describe('the image-layer config and start-up errors', () => {
+  it("takes an image's own recursor.conf only without an include-dir", async () => {
+    const { pdnsImageConfig, pdnsStartFailure } = await import('./pdns.js');
+    expect(pdnsImageConfig('quiet=yes\n', 'img:/etc/powerdns/recursor.conf', { file: 's.yaml' })).toMatchObject({ kind: 'pdns-recursor', main: '/etc/powerdns/recursor.conf' });
+    expect(() => pdnsImageConfig('include-dir=/etc/powerdns/recursor.d\n', 'img:/etc/powerdns/recursor.conf', { file: 's.yaml' })).toThrow('includes the directory /etc/powerdns/recursor.d (line 1)');
+    const main = write('recursor.conf', 'quiet=yes\nmax-cache-entrys=1\n');
+    const p = prepare(main);
+    expect(pdnsStartFailure('Dec 02 00:09:01 msg="Unable to parse configuration file" error="Cannot parse configuration" reason="Trying to set unknown setting \'max-cache-entrys\'"\n', p)).toEqual({ file: main, line: 2, message: "pdns_recursor: Trying to set unknown setting 'max-cache-entrys'" });
+    expect(pdnsStartFailure('msg="Listening for queries"\n', p)).toBeUndefined();
+  });
+});
