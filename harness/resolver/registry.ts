@@ -6,11 +6,13 @@
 import { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
 import type { PrepareContext, ResolverConfig, ResolverUnderTest } from './types.js';
 import { dnsmasq } from './dnsmasq.js';
+import { kresd } from './kresd.js';
 import { unbound } from './unbound.js';
 
 const MODULES: Readonly<Record<ResolverKind, ResolverUnderTest>> = {
   unbound,
   dnsmasq,
+  'knot-resolver': kresd,
 };
 
 export { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
