@@ -96,3 +96,40 @@ describe.skipIf(!!skipDnsmasq)('dnsmasq as the resolver under test, on netns', (
     expect(s.findings.every((f) => f.difference.class === 'slow-only-in-one')).toBe(true);
   });
 });
+
+const skipKresd = resolverSkipReason('knot-resolver');
+if (skipKresd) console.warn(`SKIPPED kresd scenarios: ${skipKresd}`);
+
+describe.skipIf(!!skipKresd)('Knot Resolver (kresd) as the resolver under test, on netns', () => {
+  const { byName, state } = runOnce(['scenarios/kresd-incident.yaml', 'scenarios/kresd-fix.yaml']);
+
+  it('gives the incident FAIL and the fix PASS, as their descriptions state', () => {
+    expect(state.exitCode, state.stderr).toBe(1);
+    verdicts(byName, { 'kresd-incident': 'fail', 'kresd-fix': 'pass' });
+    expect(byName.get('kresd-incident')!.resolver).toEqual({ kind: 'knot-resolver', name: 'kresd' });
+  });
+
+  it("incident: kresd validates with the run's root key, and the signed NXDOMAIN of example.io is final for the stub", () => {
+    const s = byName.get('kresd-incident')!;
+    expect(unexpected(s)).toEqual(expect.arrayContaining([
+      'proxysql.internal.example.io A staging resolves-only-in-one',
+      'proxysql.internal.example.io A preprod resolves-only-in-one',
+      'www.example.io A staging slow-only-in-one',
+    ]));
+    const f = s.findings.find((x) => x.query.name === 'proxysql.internal.example.io' && x.environment === 'staging')!;
+    // The resolver path from kresd's own debug log.
+    expect(f.explanation).toContain('In production, kresd asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN');
+    expect(f.explanation).toContain("kresd's queries to the root (198.51.100.1) got no answer (egress to the Internet is dropped in staging)");
+    const preprod = s.findings.find((x) => x.query.name === 'proxysql.internal.example.io' && x.environment === 'preprod')!;
+    expect(preprod.explanation).toContain('127.0.0.1 answered SERVFAIL, so the stub moved on');
+    // The real root's key is never used: the run's is.
+    expect(s.substitutions).toEqual(expect.arrayContaining([expect.objectContaining({ option: 'trust anchor', original: null }), expect.objectContaining({ option: 'root hints', original: null })]));
+  });
+
+  it('fix: policy.STUB for the private zone, with a negative trust anchor, resolves it everywhere; only the declared slowness remains', () => {
+    const s = byName.get('kresd-fix')!;
+    expect(unexpected(s)).toEqual([]);
+    expect(s.expectations.every((e) => e.met)).toBe(true);
+    expect(s.findings.every((f) => f.difference.class === 'slow-only-in-one')).toBe(true);
+  });
+});

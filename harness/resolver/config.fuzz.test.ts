@@ -6,6 +6,9 @@ import { InputError } from '../errors.js';
 import { dnsmasqImageConfig } from './dnsmasq-config.js';
 import { parseDnsmasqLog } from './dnsmasq-log.js';
 import { dnsmasq } from './dnsmasq.js';
+import { blankLuaComments, kresdImageConfig } from './kresd-config.js';
+import { parseKresdLog } from './kresd-log.js';
+import { kresd } from './kresd.js';
 import { parseResolvConf } from './resolvconf.js';
 import { prepareUnboundConfig } from './unbound.js';
 
@@ -80,6 +83,48 @@ describe('image files never crash the harness', () => {
     );
     fc.assert(fc.property(fc.array(logLine, { maxLength: 20 }), (ls) => {
       for (const x of parseDnsmasqLog(ls.join('\n'))) expect(typeof x.server).toBe('string');
+    }), { numRuns: 500 });
+  });
+
+  const luaLine = fc.oneof(
+    fc.constantFrom("net.listen('127.0.0.1', 53, { kind = 'dns' })", "user('knot-resolver', 'knot-resolver')", "trust_anchors.add_file('/var/lib/knot-resolver/root.keys')", "trust_anchors.remove('.')", "policy.add(policy.suffix(policy.STUB({'169.254.169.253'}), {todname('internal.example.io.')}))", "log_target('syslog')", "cache.storage = 'lmdb:///var/cache/knot-resolver'", '--[[', ']]', "x = '--'", '-- comment', 'modules = { "hints > iterate" }'),
+    fc.string({ maxLength: 30 }).filter((l) => !/dofile|loadfile/.test(l)),
+  );
+
+  it("kresd.conf: the image's file is run as it is, from a wrapper; comments never hide what a line says", () => {
+    fc.assert(
+      fc.property(fc.array(luaLine, { maxLength: 12 }), fc.boolean(), (ls, trace) =>
+        inputErrorOnly(() => {
+          const text = ls.join('\n');
+          const code = blankLuaComments(text);
+          expect(code.length).toBe(text.length);
+          expect(code.split('\n').length).toBe(text.split('\n').length);
+          const c = kresdImageConfig(text, 'img:/etc/knot-resolver/kresd.conf', { file: 's.yaml' });
+          const p = kresd.prepare(c, { ...ctx, trustAnchor: { ds: ['.\t1\tIN\tDS\t1 13 2 AB'], dnskey: [] }, traceUpstream: trace });
+          expect(p.files.find((f) => f.original === '/etc/knot-resolver/kresd.conf')!.text).toBe(text);
+          for (const s of p.substitutions) if (s.line !== undefined) expect(s.line).toBeLessThanOrEqual(ls.length);
+          kresd.listen(c);
+          kresd.routes(c);
+          kresd.hostEffects(c);
+        }),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("kresd's log: any text gives a list of upstream queries", () => {
+    const logLine = fc.oneof(
+      fc.constantFrom(
+        "[iterat][1.00]   'a.example.' type 'A' new uid was assigned .01, parent uid .00",
+        "[select][1.01]   => id: '1' choosing: 'ns.'@'198.51.100.1#00053' with timeout 400 ms zone cut: '.'",
+        "[select][1.01]   => id: '1' updating: 'ns.'@'198.51.100.1#00053' zone cut: '.' with rtt 1",
+        "[select][1.01]   => id: '1' noting selection error: 'ns.'@'198.51.100.1#00053' zone cut: '.' error: 1 QUERY_TIMEOUT",
+        '[iterat][1.01]   <= rcode: NXDOMAIN',
+      ),
+      fc.string({ maxLength: 40 }),
+    );
+    fc.assert(fc.property(fc.array(logLine, { maxLength: 20 }), (ls) => {
+      for (const x of parseKresdLog(ls.join('\n'))) expect(typeof x.server).toBe('string');
     }), { numRuns: 500 });
   });
 });

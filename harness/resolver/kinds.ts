@@ -2,5 +2,5 @@
 // modules so the scenario schema can list them without loading any resolver;
 // registry.ts maps each to its module, and the compiler checks that every
 // kind here has one.
-export const RESOLVER_KINDS = ['unbound', 'dnsmasq', 'bind', 'pdns-recursor'] as const;
+export const RESOLVER_KINDS = ['unbound', 'dnsmasq', 'knot-resolver', 'bind', 'pdns-recursor'] as const;
 export type ResolverKind = (typeof RESOLVER_KINDS)[number];

@@ -6,6 +6,7 @@
 import { RESOLVER_KINDS, type ResolverKind } from './kinds.js';
 import type { PrepareContext, ResolverConfig, ResolverUnderTest } from './types.js';
 import { dnsmasq } from './dnsmasq.js';
+import { kresd } from './kresd.js';
 import { unbound } from './unbound.js';
 import { bind } from './bind.js';
 import { pdnsRecursor } from './pdns.js';
@@ -13,6 +14,7 @@ import { pdnsRecursor } from './pdns.js';
 const MODULES: Readonly<Record<ResolverKind, ResolverUnderTest>> = {
   unbound,
   dnsmasq,
+  'knot-resolver': kresd,
   bind,
   'pdns-recursor': pdnsRecursor,
 };

@@ -101,6 +101,13 @@ export interface PreparedConfig {
   readonly runArgs?: readonly string[];
   /** Directories the resolver needs to exist before it starts (cache, rundir), as it sees them. */
   readonly dirs?: readonly string[];
+  /**
+   * For a resolver that keeps state on disk (kresd's cache): the backend gives
+   * each instance it starts (per environment, and anew at each start) an empty
+   * directory of its own below this one, as the resolver sees it, and passes
+   * it to command().
+   */
+  readonly instanceDir?: string;
 }
 
 /** An error the resolver printed about its config, mapped to the image's file. */
@@ -150,8 +157,8 @@ export interface ResolverUnderTest {
   prepare(config: ResolverConfig, ctx: PrepareContext): PreparedConfig;
   /** Throws an InputError naming the image's file and line when the resolver's own checker rejects the prepared config. */
   check(prepared: PreparedConfig): Promise<void>;
-  /** argv that runs it in the foreground, logging to stderr; runArgs from prepare(). */
-  command(preparedFile: string, runArgs?: readonly string[]): readonly string[];
+  /** argv that runs it in the foreground, logging to stderr; runArgs from prepare(); instanceDir: this instance's own empty directory, where prepare() asked for one. */
+  command(preparedFile: string, runArgs?: readonly string[], instanceDir?: string): readonly string[];
   /** Its upstream queries, read back from its log (written with runArgs). */
   parseActivity?(log: string): UpstreamExchange[];
   /** A config error in the log of a resolver that would not start (docker: the image's own binary), mapped to the image's file. */

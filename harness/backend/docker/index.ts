@@ -9,7 +9,7 @@
 // (application layer).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
 import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../../model.js';
@@ -341,12 +341,19 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   checkAbort(signal);
 
   // 4. The provider's resolver, and the host under test in each environment.
-  const [entry, ...args] = resolver.command(prepared.main, prepared.runArgs);
+  // A resolver with state on disk gets an empty directory per environment in the mounted host/ directory.
+  const instanceDir = (env: string): string | undefined => {
+    if (!prepared.instanceDir) return undefined;
+    const d = posix.join(prepared.instanceDir, env);
+    mkdirSync(join(r.state.dir, 'host', relative(MOUNT, d)), { recursive: true, mode: 0o777 });
+    return d;
+  };
   const [, hosts] = await Promise.all([
     res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: `container:${providerPod.getId()}`, binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] }),
     Promise.all(
-      topo.envs.map((e, i) =>
-        res.container({
+      topo.envs.map((e, i) => {
+        const [entry, ...args] = resolver.command(prepared.main, prepared.runArgs, instanceDir(e.env.name));
+        return res.container({
           name: e.host,
           image: images.host,
           entrypoint: [entry!],
@@ -360,8 +367,8 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
             { source: dir('host'), target: MOUNT, mode: 'rw' },
             { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
           ],
-        }),
-      ),
+        });
+      }),
     ),
   ]);
   checkAbort(signal);

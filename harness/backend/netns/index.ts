@@ -298,10 +298,18 @@ export class NetnsBackend implements Backend {
     // The relays hold no state worth forgetting: they outlive a restart of the resolvers.
     const relayProcs = relays.map((x) => r.startProcess(`relay in ${x.ns}`, x.ns === 'inet' ? t.internet : t.provider, [process.execPath, relayMain, x.file], `relay/${x.ns}.log`));
     const hostLog = (env: string) => `host/${resolver.kind}-${env}.log`;
+    // A resolver with state on disk gets an empty directory per environment and start: nothing carries over.
+    let starts = 0;
+    const instanceDir = (env: string): string | undefined => {
+      if (!prepared.instanceDir) return undefined;
+      const d = join(prepared.instanceDir, `${env}-${starts}`);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
     const startResolvers = () => ({
       provider: r.startProcess('provider resolver', t.provider, harnessUnbound(providerConf), 'provider/unbound.log'),
       publicResolvers: publicConfs.map((p) => r.startProcess(`public resolver ${p.address}`, t.internet, harnessUnbound(p.conf), `public/${p.address}/unbound.log`)),
-      hosts: t.envs.map((e) => r.startProcess(`${resolver.name} in ${e.env.name}`, e.ns, resolver.command(hostConf, prepared.runArgs), hostLog(e.env.name))),
+      hosts: t.envs.map((e) => r.startProcess(`${resolver.name} in ${e.env.name}`, e.ns, resolver.command(hostConf, prepared.runArgs, instanceDir(e.env.name)), hostLog(e.env.name))),
     });
     // The servers we configure announce readiness in their logs; the image's
     // resolver may log nothing, so the probe worker asks it before probing.
@@ -316,6 +324,7 @@ export class NetnsBackend implements Backend {
     // A fresh start forgets every cache, including unbound's memory of unresponsive servers, which a reload keeps.
     r.restartResolvers = async (sig) => {
       await Promise.all([resolvers.provider, ...resolvers.publicResolvers, ...resolvers.hosts].map((p) => p.stop()));
+      starts++;
       resolvers = startResolvers();
       await providerReady(resolvers, sig);
     };
