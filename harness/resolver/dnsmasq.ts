@@ -239,7 +239,8 @@ export const dnsmasq: ResolverUnderTest = {
   name: 'dnsmasq',
   binaries: [{ name: 'dnsmasq', pkg: 'dnsmasq-base' }],
   image: { configDir: DNSMASQ_IMAGE_DIR, mainConfig: DNSMASQ_MAIN },
-  dockerHost: { binaries: ['dnsmasq'], packages: ['dnsmasq-base'] },
+  // The docker backend's default host: Debian 12 with dnsmasq-base, built by mmdebstrap.
+  dockerHost: { binaries: ['dnsmasq'], packages: ['dnsmasq-base'], debianPackages: ['dnsmasq-base'] },
   load: loadDnsmasqConfig,
   fromImage: dnsmasqImageConfig,
   listen: (c) => dnsmasqListen(asDnsmasq(c)),

@@ -210,6 +210,8 @@ export const kresd: ResolverUnderTest = {
     { name: 'unshare', pkg: 'util-linux' },
   ],
   image: { configDir: KRESD_IMAGE_DIR, mainConfig: KRESD_MAIN },
+  // The docker backend's default host: Debian 12 with knot-resolver, built by mmdebstrap.
+  dockerHost: { binaries: ['kresd'], packages: ['knot-resolver'], debianPackages: ['knot-resolver'] },
   load: loadKresdConfig,
   fromImage: kresdImageConfig,
   listen: (c) => kresdListen(asKresd(c)),

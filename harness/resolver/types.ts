@@ -132,7 +132,16 @@ export interface ResolverUnderTest {
    * and the packages that provide them. Absent: a scenario of this kind on
    * docker must name its candidate image.
    */
-  readonly dockerHost?: { readonly binaries: readonly string[]; readonly packages: readonly string[] };
+  readonly dockerHost?: {
+    readonly binaries: readonly string[];
+    readonly packages: readonly string[];
+    /**
+     * Instead of this machine's binaries: a real Debian image with these
+     * packages installed, built by mmdebstrap from Debian's packages
+     * (backend/docker/debian-images.ts).
+     */
+    readonly debianPackages?: readonly string[];
+  };
 
   /**
    * Reads the image's config from local files: `main` and everything it makes

@@ -4,29 +4,17 @@
 //   build-images.js                                  the harness images
 //   build-images.js candidate TAG CONFIG RESOLV_CONF  an example candidate
 //   build-images.js candidate-musl TAG CONFIG RESOLV_CONF  the same, FROM scratch with musl's stub
-//   build-images.js debian TAG PACKAGE...              a minimal Debian system with those packages (mmdebstrap)
 import { DnsparityError, EXIT } from '../../errors.js';
 import { requireEngine } from './engine.js';
-import { buildDebianImage } from './debian-images.js';
 import { buildCandidate, buildMuslCandidate, ensureImage, HARNESS_IMAGES } from './images.js';
 
-const USAGE = 'usage: containers/build.sh [candidate|candidate-musl TAG CONFIG RESOLV_CONF | debian TAG PACKAGE...]';
+const USAGE = 'usage: containers/build.sh [candidate|candidate-musl TAG CONFIG RESOLV_CONF]';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(args: string[]): Promise<number> {
   const engine = await requireEngine();
   if (args.length === 0) {
     for (const name of HARNESS_IMAGES) process.stdout.write(`${await ensureImage(engine, name, log)}\n`);
-    return EXIT.parity;
-  }
-  if (args[0] === 'debian') {
-    const [, tag, ...packages] = args;
-    if (!tag || packages.length === 0) {
-      process.stderr.write(`${USAGE}\n`);
-      return EXIT.couldNotRun;
-    }
-    await buildDebianImage(engine, tag, packages, log);
-    process.stdout.write(`${tag}\n`);
     return EXIT.parity;
   }
   const [what, tag, config, resolvConf, ...rest] = args;

@@ -19,7 +19,7 @@ import { ALL_IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } fr
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import { stubHelpers } from '../../probe/stubs.js';
 import type { StubLibrary } from '../../resolver/search.js';
-import { resolverOf } from '../../resolver/registry.js';
+import { resolverOf, RESOLVERS } from '../../resolver/registry.js';
 import type { PreparedConfig, ResolverUnderTest } from '../../resolver/types.js';
 import { signInternet } from '../../network/dnssec.js';
 import { RunState } from '../../run-state.js';
@@ -29,6 +29,7 @@ import { probeServers } from '../netns/index.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { engineState, requireEngine, type Engine } from './engine.js';
 import { readImageFiles, type ImageFile } from './image-files.js';
+import { debianImageTag, ensureDebianImage } from './debian-images.js';
 import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
 import { RunResources } from './resources.js';
 import { ContainerLog } from './container-log.js';
@@ -66,6 +67,19 @@ export async function dockerDoctor(): Promise<PrerequisiteCheck[]> {
       if (!(e instanceof PrerequisiteError)) throw e;
       checks.push({ what: `image dnsparity/${name}`, ok: false, detail: e.message, fix: e.hint ?? '' });
     }
+  }
+  // The default host under test of each resolver built from Debian's packages.
+  const mm = await tryRun('sh', ['-c', 'PATH="$PATH:/usr/sbin:/sbin" command -v mmdebstrap']);
+  for (const r of RESOLVERS) {
+    const pkgs = r.dockerHost?.debianPackages;
+    if (!pkgs) continue;
+    const tag = debianImageTag({ name: `host-${r.kind}`, packages: pkgs });
+    const built = s.ok && (await imageExists(s.engine, tag));
+    checks.push(
+      built || mm.exitCode === 0
+        ? { what: `image dnsparity/host-${r.kind}`, ok: true, detail: built ? `built (${tag})` : `not built yet: the first docker run of a ${r.kind} scenario builds it (Debian ${pkgs.join(', ')}, by mmdebstrap)` }
+        : { what: `image dnsparity/host-${r.kind}`, ok: true, optional: true, detail: `not built, and mmdebstrap is not installed: only docker runs of ${r.kind} scenarios without an image need it`, fix: 'apt-get install mmdebstrap' },
+    );
   }
   return checks;
 }
@@ -202,7 +216,10 @@ export class DockerBackend implements Backend {
     const mounts = workerMounts(); // fails before anything exists if the worker is missing
     if (image && !(await imageExists(engine, image))) throw new PrerequisiteError(missingImageMessage(image));
     // Images first: a build takes a while and leaves nothing to clean up.
-    const [host, nsd, provider, helper] = await Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' && image ? Promise.resolve(image) : ensureImage(engine, n, this.log))));
+    const debian = resolver.dockerHost?.debianPackages;
+    const hostImage = (): Promise<string> =>
+      image ? Promise.resolve(image) : debian ? ensureDebianImage(engine, { name: `host-${resolver.kind}`, packages: debian }, this.log) : ensureImage(engine, 'host', this.log);
+    const [host, nsd, provider, helper] = await Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' ? hostImage() : ensureImage(engine, n, this.log))));
     checkAbort(opts.signal);
     const state = RunState.create('docker', plan.scenario.file);
     const r = new DockerRun(state, new RunResources(engine, state), !!opts.keep);
