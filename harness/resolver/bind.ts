@@ -400,6 +400,8 @@ export const bind: ResolverUnderTest = {
     { name: 'named-checkconf', pkg: 'bind9-utils' },
   ],
   image: { configDir: BIND_CONFIG_DIR, mainConfig: BIND_MAIN_CONFIG },
+  // The docker backend's default host: Debian with its bind9 (named runs as the image has it).
+  dockerHost: { binaries: ['named'], packages: ['bind9'], debianPackages: ['bind9'] },
   load: loadBindConfig,
   fromImage: bindImageConfig,
   listen: (c) => bindListen(asBind(c)),

@@ -301,6 +301,8 @@ export const pdnsRecursor: ResolverUnderTest = {
   name: 'pdns_recursor',
   binaries: [{ name: 'pdns_recursor', pkg: 'pdns-recursor' }],
   image: { configDir: PDNS_CONFIG_DIR, mainConfig: PDNS_MAIN_CONFIG },
+  // The docker backend's default host: Debian with its pdns-recursor.
+  dockerHost: { binaries: ['pdns_recursor'], packages: ['pdns-recursor'], debianPackages: ['pdns-recursor'] },
   load: loadPdnsConfig,
   fromImage: pdnsImageConfig,
   listen: (c) => pdnsListen(asPdns(c)),
