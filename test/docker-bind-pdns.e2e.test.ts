@@ -69,7 +69,8 @@ describe.skipIf(!!skip)('BIND 9 and PowerDNS Recursor in Debian candidate images
     ] as const) {
       const f = reports.docker.get(name)!.findings.find((x) => x.query.name === 'proxysql.internal.example.io' && x.environment === 'staging')!;
       expect(f.difference.class).toBe('resolves-only-in-one');
-      expect(f.explanation).toContain(`${who} asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN`);
+      // Compared by the last servers and outcome: which concurrent query's fetch warmed the cache first is timing.
+      expect(f.explanation).toMatch(new RegExp(`${who} asked [^;]*the example\\.io\\. servers \\(198\\.51\\.100\\.53\\), which answered NXDOMAIN`));
     }
   });
 });

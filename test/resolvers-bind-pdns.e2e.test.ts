@@ -71,7 +71,8 @@ describe.skipIf(!!skip)('BIND 9 and PowerDNS Recursor through the CLI', () => {
       expect(proxysql.map((f) => `${f.environment} ${f.difference.class}`).sort()).toEqual(['preprod resolves-only-in-one', 'staging resolves-only-in-one']);
       // The resolver path, from the resolver's log: the public example.io servers denied the private zone.
       const why = proxysql.find((f) => f.environment === 'staging')!.explanation;
-      expect(why).toContain(`${who} asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN`);
+      // Compared by the last servers and outcome: which concurrent query's fetch warmed the cache first is timing.
+      expect(why).toMatch(new RegExp(`${who} asked [^;]*the example\\.io\\. servers \\(198\\.51\\.100\\.53\\), which answered NXDOMAIN`));
       expect(why).toMatch(/127\.0\.0\.1 answered NXDOMAIN, which is final/);
       expect(why).toContain(`${who}'s queries to the root (198.51.100.1) got no answer (egress to the Internet is dropped in staging)`);
     });
