@@ -26,7 +26,7 @@ export function assess(g: Gathered): Assessed {
     },
     { thresholds: { latencyMs: g.latencyThresholdMs }, expectedDifferences: g.expect.differences, expectedAnswers: g.expect.answers },
   );
-  const leaks = Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network, g.forwarders));
+  const leaks = Object.entries(g.upstream ?? {}).flatMap(([env, xs]) => findLeaks(env, xs, g.network, g.forwarders, g.resolver?.name));
   // The network's own record covers what no log shows; a destination the config forwards to is marked, for the hint.
   const forwards = (l: Leak) => !!g.forwarders?.includes(l.server.replace(/#\d+$/, ''));
   leaks.push(...networkLeaks(leaks, g.unknownTraffic, g.unknownDestinations).map((l) => (forwards(l) ? { ...l, forwarder: true } : l)));

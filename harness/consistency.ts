@@ -9,6 +9,7 @@ import { LINK_RANGE } from './backend/netns/topology.js';
 import { InputError, type Location } from './errors.js';
 import type { SimulatedInternet } from './network/simulated-internet.js';
 import type { StubTarget } from './plan.js';
+import type { ZoneRoute } from './resolver/types.js';
 
 const toInt = (a: string): number => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 const inCidr = (a: string, cidr: string): boolean => {
@@ -40,6 +41,8 @@ export interface ConsistencyInput {
   readonly resolvConf: { readonly text: string; readonly source: string; readonly at: Location };
   /** Every resolver a nameserver line may name (plan.ts stubTargets), the local resolver first. */
   readonly targets: readonly StubTarget[];
+  /** Where the resolver's config sends zones by name (its module's routes()). */
+  readonly routes?: readonly ZoneRoute[];
 }
 
 /** The 1-based lines of the nameserver lines glibc uses (the first three), as parseResolvConf reads them. */
@@ -68,6 +71,16 @@ export function checkConsistency(input: ConsistencyInput): void {
       const source = server.zones.find((z) => !z.source.startsWith('generated'))?.source ?? server.zones[0]?.source ?? 'the simulated Internet';
       throw new InputError({ file: source, ...lineOf(source, ns.address), field: `${ns.name} A` }, `name server address ${ns.address} cannot be reached: it is ${why}`, 'give the zone\'s name servers addresses of the documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24)');
     }
+  }
+  // The backends' own links answer nothing, and are the harness's, not the simulated Internet's.
+  for (const r of input.routes ?? []) {
+    const a = r.addresses.find((x) => !x.includes(':') && inCidr(x, LINK_RANGE));
+    if (a === undefined) continue;
+    throw new InputError(
+      { file: r.file ?? resolvConf.source, ...(r.line !== undefined ? { line: r.line } : {}), field: r.how === 'forward' ? 'forward' : 'stub' },
+      `the resolver's config sends ${r.zone === '' ? 'every name' : `${r.zone}.`} to ${a}, which lies in ${LINK_RANGE}, which the backends use for their own links`,
+      'renumber the server in the scenario and the config (the documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 are free)',
+    );
   }
   const lines = nameserverLines(resolvConf.text);
   const local = targets.find((t) => t.role === 'local-resolver')!;

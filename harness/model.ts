@@ -212,6 +212,8 @@ export interface Leak {
   readonly protocol?: string;
   /** The resolver config names this server (forward-addr, stub-addr): most often a public resolver the scenario can declare. */
   readonly forwarder?: boolean;
+  /** The resolver under test whose log saw it (absent: unbound). */
+  readonly resolver?: string;
   readonly baseline?: BaselineMark;
 }
 

@@ -9,8 +9,8 @@ import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js'
 import { checkPublicResolvers } from './network/public-resolvers.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
-import { listenOf } from './resolver/unbound.js';
-import { IMAGE_CONFIG_DIR, isInclude, loadUnboundConfig, parseStatement, type UnboundConfig } from './resolver/unbound-config.js';
+import { resolverFor, RESOLVERS } from './resolver/registry.js';
+import type { ResolverConfig, ZoneRoute } from './resolver/types.js';
 import type { EnvironmentData } from './scenario/schema.js';
 import type { Scenario } from './scenario/load.js';
 import { loadZoneEntry } from './zone/sources.js';
@@ -22,8 +22,10 @@ export interface RunPlan {
   readonly internet: SimulatedInternet;
   readonly resolvConf: ResolvConf;
   readonly resolvConfText: string;
-  /** The image's config: the main file and every file it includes. */
-  readonly resolverConfig: UnboundConfig;
+  /** The image's resolver config, as its resolver module read it (kind: resolver.kind): the main file and every file it includes. */
+  readonly resolverConfig: ResolverConfig;
+  /** Zones the config sends to named servers, as its resolver module reads them (forwards, stubs). */
+  readonly resolverRoutes: readonly ZoneRoute[];
   /** Where each came from: the scenario's file, or "IMAGE:/path" for the image's own. */
   readonly sources: { readonly resolverConfig: string; readonly resolvConf: string };
   readonly environments: readonly EnvironmentData[];
@@ -99,8 +101,16 @@ export interface PlanOptions {
   readonly imageFile?: ImageFileReader;
 }
 
-/** Where an image keeps the files the scenario may leave to it. */
+/** Where an image keeps the files the scenario may leave to it, for a resolver kind. */
+export function imagePaths(kind: string): { readonly resolverConfig: string; readonly resolvConf: string } {
+  return { resolverConfig: resolverFor(kind).image.mainConfig, resolvConf: '/etc/resolv.conf' };
+}
+
+/** Where an image keeps the files the scenario may leave to it, for unbound (see imagePaths). */
 export const IMAGE_PATHS = { resolverConfig: '/etc/unbound/unbound.conf', resolvConf: '/etc/resolv.conf' } as const;
+
+/** Every file an image may be asked for, whatever its resolver: read from its layers in one pass. */
+export const ALL_IMAGE_PATHS: readonly string[] = [...new Set([...RESOLVERS.map((r) => r.image.mainConfig), '/etc/resolv.conf'])];
 
 /** A resolver a resolv.conf nameserver line may name, and the scenario field that puts it there. */
 export interface StubTarget {
@@ -146,26 +156,30 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     throw new InputError(at(['environments', v4only, 'egress6']), 'egress6 needs a dual-stack simulated Internet', 'set network.ipv6: true, or remove egress6');
   }
   checkPublicResolvers(internet, (i) => at(['network', 'publicResolvers', i, 'address']));
-  const hostFile = async (which: keyof typeof IMAGE_PATHS, field: string[]): Promise<{ text: string; source: string }> => {
+  const resolver = resolverFor(scenario.resolver.kind);
+  const paths = imagePaths(resolver.kind);
+  const hostFile = async (which: keyof typeof paths, field: string[]): Promise<{ text: string; source: string }> => {
     const own = scenario.paths[which];
     if (own !== undefined) return { text: readFileSync(own, 'utf8'), source: own };
     const image = scenario.image!; // the loader lets a file be absent only when there is an image
     const where = { file: scenario.file, line: scenario.lineOf(['image']), field: field.join('.') };
     if (!opts.imageFile) throw new InputError(where, `the file is left to image ${image}, whose files only a Docker engine can read`, `start a Docker engine, or set ${field.join('.')}`);
-    const f = await opts.imageFile(image, IMAGE_PATHS[which]);
+    const f = await opts.imageFile(image, paths[which]);
     if (!f.found) throw new InputError(where, `image ${image} has no file of its own to use: ${f.why}`, `set ${field.join('.')} in the scenario`);
-    return { text: f.text, source: `${image}:${IMAGE_PATHS[which]}` };
+    return { text: f.text, source: `${image}:${paths[which]}` };
   };
   const [resolverConfig, resolvConf] = await Promise.all([hostFile('resolverConfig', ['resolver', 'config']), hostFile('resolvConf', ['stub', 'resolvConf'])]);
   const parsedResolvConf = parseResolvConf(resolvConf.text, resolvConf.source);
   const config = scenario.paths.resolverConfig !== undefined
-    ? loadUnboundConfig(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig), scenario.filesRoot)
-    : imageConfig(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' });
+    ? resolver.load(scenario.paths.resolverConfig, scenario.paths.configRoot ?? dirname(scenario.paths.resolverConfig), scenario.filesRoot)
+    : resolver.fromImage(resolverConfig.text, resolverConfig.source, { file: scenario.file, line: scenario.lineOf(['image']), field: 'resolver.config' });
+  const routes = resolver.routes(config, resolvConf);
   checkConsistency({
     internet,
     provider: { address: scenario.network.provider.address, at: at(['network', 'provider', 'address']) },
     resolvConf: { text: resolvConf.text, source: resolvConf.source, at: scenario.paths.resolvConf !== undefined ? at(['stub', 'resolvConf']) : at(['image']) },
-    targets: stubTargets(scenario, listenOf(config)),
+    targets: stubTargets(scenario, resolver.listen(config)),
+    routes,
   });
   return {
     scenario,
@@ -173,28 +187,12 @@ export async function planScenario(scenario: Scenario, opts: PlanOptions = {}): 
     resolvConf: parsedResolvConf,
     resolvConfText: resolvConf.text,
     resolverConfig: config,
+    resolverRoutes: routes,
     sources: { resolverConfig: resolverConfig.source, resolvConf: resolvConf.source },
     environments: scenario.environments,
     reference: scenario.environments.find((e) => e.reference)!.name,
     queries: listQueries(scenario, privateZones, publicZones),
   };
-}
-
-/**
- * The image's own unbound.conf, read from its layers: one file. Its includes
- * would need the image's whole /etc/unbound, which a scenario names with
- * resolver.config and resolver.configRoot instead.
- */
-function imageConfig(text: string, source: string, where: { file: string; line: number | undefined; field: string }): UnboundConfig {
-  const line = text.split('\n').findIndex((l) => {
-    const st = parseStatement(l);
-    return st.kind === 'setting' && isInclude(st.key);
-  });
-  if (line >= 0) {
-    throw new InputError(where, `the image's own config (${source}) includes other files (line ${line + 1}), which are not read from images`, `copy the image's ${IMAGE_CONFIG_DIR} tree and name it with resolver.config and resolver.configRoot`);
-  }
-  const path = `${IMAGE_CONFIG_DIR}/unbound.conf`;
-  return { main: path, root: IMAGE_CONFIG_DIR, files: [{ path, text, includes: [] }] };
 }
 
 /** Above TRACE_MAX_QUERIES queries the resolver's upstream queries are not logged (see PrepareContext.traceUpstream). */

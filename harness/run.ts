@@ -5,7 +5,7 @@ import { assess, type Gathered } from './assess.js';
 import type { Backend, BackendName, StartedRun } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UnknownTraffic, type UpstreamExchange } from './model.js';
-import { configuredUpstreams } from './network/public-resolvers.js';
+import { configuredUpstreams, resolverOf } from './resolver/registry.js';
 import { networkMap, type NetworkMap } from './network/simulated-internet.js';
 import { defaultLatencyThresholdMs, traceUpstream, type RunPlan } from './plan.js';
 import { SharedOutcomes } from './probe/compact.js';
@@ -50,6 +50,8 @@ export interface ScenarioResult {
   readonly expectations: readonly ExpectationResult[];
   /** Addresses the resolver config names as forward-addr or stub-addr (for leak messages). */
   readonly forwarders?: readonly string[];
+  /** The resolver under test (absent in older reports: unbound). */
+  readonly resolver?: { readonly kind: string; readonly name: string };
   /** Destinations outside the simulated network that anything in the run tried to reach (seen by the network itself). */
   readonly unknownDestinations?: readonly string[];
   /** The same record per source (environment or link), protocol and port, with packet counts. */
@@ -184,7 +186,8 @@ async function gather(run: StartedRun, twinRun: StartedRun | undefined, plan: Ru
     latencyThresholdMs: s.expect.latencyThresholdMs ?? defaultLatencyThresholdMs(plan.resolvConf),
     expect: { differences: s.expect.differences, answers: s.expect.answers },
     network: networkMap(plan.internet),
-    forwarders: configuredUpstreams(plan.resolverConfig),
+    forwarders: configuredUpstreams(plan.resolverConfig, { text: plan.resolvConfText, source: plan.sources.resolvConf }),
+    resolver: { kind: plan.resolverConfig.kind, name: resolverOf(plan.resolverConfig).name },
     substitutions: run.substitutions,
     queries: plan.queries,
     observations,

@@ -3,17 +3,22 @@
 # a packaged unbound started on the host would recurse from the real root
 # servers, which dnsparity never allows. gcc, libc6-dev and musl-tools build
 # the stub-lookup helpers (scripts/build-native.sh) against glibc and musl.
-# Idempotent; needs root.
-#   --docker   also the Docker engine (docker.io) for the docker backend; its
-#              service is not started either (scripts/dockerd.sh starts one).
+# dnsmasq-base and knot-resolver are resolvers under test (resolver.kind
+# dnsmasq, knot-resolver), and so are bind9 (named; named-checkconf from
+# bind9-utils) and pdns-recursor; their packaged services never start on the
+# host either. Idempotent; needs root.
+#   --docker   also the Docker engine (docker.io) for the docker backend, its
+#              service not started either (scripts/dockerd.sh starts one), and
+#              mmdebstrap, which builds the example candidate images of Debian's
+#              own packages offline from Debian's archive.
 #   --browser  also chromium, for the test that renders report.html (headless,
 #              never a downloaded browser); the demo does not need it.
 set -euo pipefail
 
-PACKAGES=(unbound nsd ldnsutils nftables iproute2 coreutils gcc libc6-dev musl-tools)
+PACKAGES=(unbound nsd ldnsutils nftables iproute2 coreutils gcc libc6-dev musl-tools dnsmasq-base knot-resolver bind9 bind9-utils pdns-recursor)
 for arg in "$@"; do
   case "$arg" in
-    --docker) PACKAGES+=(docker.io) ;;
+    --docker) PACKAGES+=(docker.io mmdebstrap) ;;
     --browser) PACKAGES+=(chromium) ;;
     *) echo "install-prerequisites.sh: unknown option $arg (expected --docker, --browser)" >&2; exit 2 ;;
   esac
@@ -43,7 +48,7 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Packages may ship services enabled for the next boot; none of them must run.
-for svc in unbound nsd; do
+for svc in unbound nsd dnsmasq kresd@1 kres-cache-gc named pdns-recursor; do
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then systemctl disable --now "$svc" >/dev/null 2>&1 || true; fi
 done
 echo "installed: ${missing[*]}"

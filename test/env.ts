@@ -6,6 +6,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NETNS_BINARIES } from '../harness/backend/netns/index.js';
+import { resolverFor } from '../harness/resolver/registry.js';
 
 function has(bin: string): boolean {
   try {
@@ -26,6 +27,13 @@ export function netnsSkipReason(): string | undefined {
 
 export const skipNetns = netnsSkipReason();
 if (skipNetns) console.warn(`SKIPPED netns tests: ${skipNetns}`);
+
+/** Why the netns tests of a resolver kind cannot run here: the netns backend's own reason, or the resolver's binaries missing. */
+export function resolverSkipReason(kind: string): string | undefined {
+  if (skipNetns) return skipNetns;
+  const missing = resolverFor(kind).binaries.filter((b) => !has(b.name)).map((b) => b.pkg);
+  return missing.length ? `needs Debian packages: ${[...new Set(missing)].join(' ')} (scripts/install-prerequisites.sh)` : undefined;
+}
 
 /** Namespaces, /etc/netns entries and processes a run of ours could leave. */
 export function leftovers(runId?: string): string[] {

@@ -76,7 +76,8 @@ describe.skipIf(!!skipNetns)('no escape', () => {
       expect(s.leaks).toEqual([]);
       expect(s.unknownDestinations).toEqual([]);
     }
-  });
+    // Every shipped scenario, each resolver kind's among them: more than the default two minutes on two busy cores.
+  }, 600_000);
 
   it('a resolver that forwards to a server the scenario does not have is reported as a leak', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-leak-'));

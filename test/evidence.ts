@@ -25,13 +25,15 @@ export interface Evidence {
 }
 
 export const FROM_CACHE = 'unbound asked no server about it (it answered from its cache or its own data)';
+/** The same for any resolver under test (explanations name it: unbound, dnsmasq, kresd). */
+export const isFromCache = (p: string | undefined): boolean => !!p && /^\S+ asked no server about it \(it answered from its cache or its own data\)$/.test(p);
 
 /** A path without the servers a warmer or colder cache would have added or skipped: "unbound asked …LAST, which ...". */
 function essenceOne(path: string): string {
-  const m = /^unbound asked (.+?), which (.*)$/.exec(path);
+  const m = /^(\S+) asked (.+?), which (.*)$/.exec(path);
   if (!m) return path;
-  const last = m[1]!.split(/, | and /).at(-1)!;
-  return `unbound asked …${last}, which ${m[2]}`;
+  const last = m[2]!.split(/, | and /).at(-1)!;
+  return `${m[1]} asked …${last}, which ${m[3]}`;
 }
 
 /**
@@ -41,11 +43,13 @@ function essenceOne(path: string): string {
  * server selection: they are compared as "the public resolvers".
  */
 export function essence(path: string): string {
-  const forwarders = (t: string) => t.replace(/the public resolvers? [\d.]+(?:(?:, | and )[\d.]+)*/g, 'the public resolvers');
+  // Whether a question waited on priming or sent its own queries to the silent root is how long the resolver had been trying (kresd): the same evidence.
+  const forwarders = (t: string) =>
+    t.replace(/the public resolvers? [\d.]+(?:(?:, | and )[\d.]+)*/g, 'the public resolvers').replace(/^(\S+) could not prime the root: its queries to /, "$1's queries to ");
   return path
     .split(/; (?=for )/)
     .flatMap((seg) => {
-      const m = /^for (.*?), (unbound .*)$/.exec(seg);
+      const m = /^for (.*?), ((?:unbound|dnsmasq|kresd) .*)$/.exec(seg);
       if (!m) return [essenceOne(forwarders(seg))];
       const text = essenceOne(forwarders(m[2]!));
       return m[1]!.split(', ').map((name) => `for ${name}, ${text}`);
@@ -90,8 +94,8 @@ export function disagreements(name: string, a: Evidence, b: Evidence, egressAllo
     const [x, y] = [a.resolverPaths[key], b.resolverPaths[key]];
     if (x === y) continue;
     const env = key.split(' ').at(-1)!;
-    const cached = (p: string | undefined) => p === FROM_CACHE;
-    const answered = (p: string | undefined) => !!p && p.startsWith('unbound asked …');
+    const cached = isFromCache;
+    const answered = (p: string | undefined) => !!p && /^\S+ asked …/.test(p);
     if (egressAllowed(env) && ((cached(x) && answered(y)) || (answered(x) && cached(y)))) continue;
     out.push(`${name}: resolver path of ${key}: "${x}" vs "${y}"`);
   }

@@ -126,7 +126,8 @@ describe.skipIf(!!skipNetns)('gate and nightly outputs on the netns backend', ()
     ]);
     // The shards are a rerun of the single run: merged, and compared with it as the previous report.
     merge = await dnsparity(['merge', join(dir.s1, 'report.json'), join(dir.s2, 'report.json'), '--baseline', join(dir.full, 'report.json'), '--reporter', 'pretty', '--reporter', 'json', '--out', dir.merged]);
-  }, 300_000);
+    // The shipped set twice over (whole and in shards), each resolver kind's scenarios among them.
+  }, 600_000);
 
   afterAll(() => {
     // Only these runs' own: other runs on the machine may be live.

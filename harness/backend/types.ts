@@ -14,6 +14,8 @@ export interface PrerequisiteCheck {
   readonly detail: string;
   /** How to get it, when missing. */
   readonly fix?: string;
+  /** Needed only by some scenarios (a resolver kind's binary): missing, it does not fail the doctor. */
+  readonly optional?: boolean;
 }
 
 export interface StartOptions {

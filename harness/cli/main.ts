@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { NetnsBackend } from '../backend/netns/index.js';
+import { NetnsBackend, resolverDoctor } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
@@ -240,16 +240,17 @@ async function listCommand(paths: string[], flags: { filter?: string; shard?: Sh
 }
 
 async function doctorCommand(): Promise<number> {
-  const [checks, dockerChecks] = await Promise.all([new NetnsBackend().doctor(), docker().then((d) => d.dockerDoctor())]);
+  const [checks, resolverChecks, dockerChecks] = await Promise.all([new NetnsBackend().doctor(), resolverDoctor(), docker().then((d) => d.dockerDoctor())]);
   const print = (title: string, list: typeof checks) => {
     process.stdout.write(`${title}:\n`);
-    for (const c of list) process.stdout.write(`  ${c.ok ? 'ok     ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
+    for (const c of list) process.stdout.write(`  ${c.ok ? 'ok     ' : c.optional ? 'absent ' : 'MISSING'} ${c.what}: ${c.detail}${c.ok || !c.fix ? '' : ` -> ${c.fix}`}\n`);
   };
   // Not root, but a user namespace of its own will do: say so instead of asking for root.
   const mode = netnsMode();
   if (mode.mode === 'rootless') for (const [i, c] of checks.entries()) if (c.what === 'root' && !c.ok) checks[i] = { what: 'root', ok: true, detail: 'not needed: rootless, in a user namespace' };
   print('netns backend (default)', checks);
   process.stdout.write(mode.mode === 'none' ? `netns mode: none: ${mode.why} -> ${mode.fix}\n` : `netns mode: ${mode.mode}: ${mode.why}\n`);
+  print('resolvers under test on netns (resolver.kind: binary, and the Debian package that installs it)', resolverChecks);
   print('docker backend (scenarios with an image; --backend docker)', dockerChecks);
   const ok = checks.every((c) => c.ok);
   const dockerOk = dockerChecks.every((c) => c.ok);

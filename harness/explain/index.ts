@@ -21,6 +21,8 @@ export interface ExplainInput {
   readonly network?: NetworkMap;
   /** Environment name -> the local resolver's upstream queries in the first pass; absent where the backend cannot see them. */
   readonly upstream?: Readonly<Record<string, readonly UpstreamExchange[]>>;
+  /** The resolver under test, as explanations name it (absent: unbound). */
+  readonly resolver?: { readonly name: string };
 }
 
 /**
@@ -36,10 +38,11 @@ export function resolverPathOf(r: ExplainInput, env: string, i: number): string 
   const q = r.queries[i]!;
   const net = r.network;
   const walk = stubWalk(q, r.observations[env]![i]!, r.resolvConf);
-  if (walk.candidates.length === 1) return describeResolverPath(activity, q, policy, net);
+  const who = r.resolver?.name ?? 'unbound';
+  if (walk.candidates.length === 1) return describeResolverPath(activity, q, policy, net, who);
   const byText = new Map<string, string[]>();
   for (const c of walk.tried) {
-    const text = describeResolverPath(activity, { name: c.qname, type: q.type }, policy, net);
+    const text = describeResolverPath(activity, { name: c.qname, type: q.type }, policy, net, who);
     byText.set(text, [...(byText.get(text) ?? []), c.qname]);
   }
   return [...byText].map(([text, names]) => `for ${names.join(', ')}, ${text}`).join('; ');

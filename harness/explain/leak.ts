@@ -26,5 +26,5 @@ export function describeLeak(l: Leak): string {
   const zone = l.zone === '.' ? ' (as a server for the root)' : l.zone && l.zone !== '(unknown)' ? ` (as a server for ${l.zone.replace(/\.$/, '')}.)` : '';
   const names = l.qnames.filter((n) => n !== '');
   const asked = names.length ? `; asked about ${names.join(', ')}` : '';
-  return `unbound in ${l.environment} sent ${plural(l.count, 'query', 'queries')} to ${l.server}${zone}, ${where}${asked}`;
+  return `${l.resolver ?? 'unbound'} in ${l.environment} sent ${plural(l.count, 'query', 'queries')} to ${l.server}${zone}, ${where}${asked}`;
 }

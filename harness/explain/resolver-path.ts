@@ -80,7 +80,7 @@ function finalWord(x: UpstreamExchange, net: NetworkMap): string {
   return `gave the answer${after}`;
 }
 
-function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject = 'unbound'): string {
+function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject: string, resolver: string): string {
   const order = [...new Set(exchanges.map((x) => x.server))];
   const answered = order.filter((a) => exchanges.some((x) => x.server === a && x.outcome.status === 'reply'));
   const silent = order.filter((a) => !answered.includes(a));
@@ -90,7 +90,7 @@ function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy
     parts.push(`${subject} asked ${joinAnd(groups(answered, net))}, which ${finalWord(last, net)}`);
   }
   if (silent.length) {
-    parts.push(`${answered.length || subject !== 'unbound' ? 'its' : "unbound's"} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
+    parts.push(`${answered.length || subject !== resolver ? 'its' : `${resolver}'s`} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
   }
   return parts.join('; ');
 }
@@ -100,18 +100,18 @@ function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy
  * Exchanges are matched to the query by the name being resolved; a query that
  * sent nothing waited on priming the root, or was answered from cache.
  */
-export function describeResolverPath(all: readonly UpstreamExchange[], q: { readonly name: string; readonly type: string }, env: EnvironmentPolicy, net: NetworkMap): string {
+export function describeResolverPath(all: readonly UpstreamExchange[], q: { readonly name: string; readonly type: string }, env: EnvironmentPolicy, net: NetworkMap, resolver = 'unbound'): string {
   const own = all.filter((x) => x.about === `${q.name} ${q.type}`);
-  if (own.length) return describe(own, env, net);
+  if (own.length) return describe(own, env, net, resolver, resolver);
   const priming = all.filter((x) => x.about === '. NS');
   if (priming.length && priming.every((x) => x.outcome.status === 'no-answer')) {
-    return `unbound could not prime the root: ${describe(priming, env, net, 'it')}`;
+    return `${resolver} could not prime the root: ${describe(priming, env, net, 'it', resolver)}`;
   }
-  return all.length ? 'unbound asked no server about it (it answered from its cache or its own data)' : 'unbound sent no query upstream';
+  return all.length ? `${resolver} asked no server about it (it answered from its cache or its own data)` : `${resolver} sent no query upstream`;
 }
 
 /** Servers contacted that the scenario's network does not have, grouped by server. */
-export function findLeaks(environment: string, all: readonly UpstreamExchange[], net: NetworkMap, forwarders: readonly string[] = []): Leak[] {
+export function findLeaks(environment: string, all: readonly UpstreamExchange[], net: NetworkMap, forwarders: readonly string[] = [], resolver?: string): Leak[] {
   const known = new Set([net.provider, ...net.servers.map((s) => s.address), ...(net.publicResolvers ?? [])]);
   const by = new Map<string, { zone: string; qnames: Set<string>; count: number }>();
   for (const x of all) {
@@ -128,5 +128,6 @@ export function findLeaks(environment: string, all: readonly UpstreamExchange[],
     qnames: [...l.qnames].slice(0, 5),
     count: l.count,
     ...(forwarders.includes(server.replace(/#\d+$/, '')) ? { forwarder: true } : {}),
+    ...(resolver !== undefined && resolver !== 'unbound' ? { resolver } : {}),
   }));
 }

@@ -4,7 +4,6 @@
 // root. These are the checks their addresses must pass, each naming the
 // scenario's field.
 import { InputError, type Location } from '../errors.js';
-import { parseStatement, unquote, type UnboundConfig } from '../resolver/unbound-config.js';
 import type { SimulatedInternet } from './simulated-internet.js';
 
 /** Ranges a public resolver cannot sit in: this host's own, the netns backend's links, or no host at all. */
@@ -28,7 +27,12 @@ export function checkPublicResolvers(internet: SimulatedInternet, at: (index: nu
   });
 }
 
-/** unbound's config for one public resolver: recursion from the simulated root, nothing private. */
+/**
+ * unbound's config for one public resolver: recursion from the simulated root,
+ * nothing private. (The simulated Internet's resolvers are the harness's own
+ * unbound, whatever resolver the image runs; what the image's config forwards
+ * where is its resolver module's to say: registry.ts configuredUpstreams.)
+ */
 export function publicResolverConfig(opts: { readonly listen: string; readonly port: number; readonly dir: string; readonly rootHintsFile: string }): string {
   return [
     'server:',
@@ -50,23 +54,4 @@ export function publicResolverConfig(opts: { readonly listen: string; readonly p
     '    control-enable: no',
     '',
   ].join('\n');
-}
-
-/**
- * Addresses the image's config sends queries to by name (forward-addr,
- * stub-addr): a leak to one of them is most often a public resolver the
- * scenario has not declared, which the leak message says how to declare.
- */
-export function configuredUpstreams(config: UnboundConfig): string[] {
-  const out = new Set<string>();
-  for (const f of config.files) {
-    for (const line of f.text.split('\n')) {
-      const st = parseStatement(line);
-      if (st.kind !== 'setting' || (st.key !== 'forward-addr' && st.key !== 'stub-addr')) continue;
-      // "8.8.8.8@53#dns.google": the address alone.
-      const address = unquote(st.value).split(/[@#]/)[0]!.trim();
-      if (address) out.add(address);
-    }
-  }
-  return [...out];
 }

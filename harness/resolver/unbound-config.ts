@@ -9,6 +9,7 @@ import { isAbsolute, join, posix, relative } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { InputError } from '../errors.js';
 import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
+import type { ConfigText, ResolverConfig } from './types.js';
 
 /** What the config root stands for in the image: unbound's own config directory. */
 export const IMAGE_CONFIG_DIR = '/etc/unbound';
@@ -56,14 +57,15 @@ export interface IncludeDirective {
   readonly files: readonly string[];
 }
 
-export interface ConfigFile {
+export interface ConfigFile extends ConfigText {
   /** Local path of the file. */
   readonly path: string;
   readonly text: string;
   readonly includes: readonly IncludeDirective[];
 }
 
-export interface UnboundConfig {
+export interface UnboundConfig extends ResolverConfig {
+  readonly kind: 'unbound';
   /** Local path of the main file. */
   readonly main: string;
   /** The local directory standing for the image's /etc/unbound. */
@@ -141,7 +143,7 @@ export function loadUnboundConfig(main: string, root: string, confineTo?: FilesR
 
   visit(main, []);
   const all = [...files.values()];
-  return { main, root, files: [all.find((f) => f.path === main)!, ...all.filter((f) => f.path !== main)] };
+  return { kind: 'unbound', main, root, files: [all.find((f) => f.path === main)!, ...all.filter((f) => f.path !== main)] };
 }
 
 /** Whether a local path lies inside the config root. */

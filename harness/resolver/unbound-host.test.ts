@@ -3,6 +3,7 @@ import { hostEffects } from './unbound-host.js';
 import type { UnboundConfig } from './unbound-config.js';
 
 const config = (text: string, more: string[] = []): UnboundConfig => ({
+  kind: 'unbound',
   main: '/img/unbound.conf',
   root: '/img',
   files: [{ path: '/img/unbound.conf', text, includes: [] }, ...more.map((t, i) => ({ path: `/img/inc${i}.conf`, text: t, includes: [] }))],

@@ -5,16 +5,10 @@
 // scenario's merge request here. The harness maps only include: files into
 // resolver.configRoot and substitutes the rest it needs, so these are refused
 // there; the docker backend runs them inside the image, where they belong.
+import type { HostEffect } from './types.js';
 import { parseStatement, unquote, type UnboundConfig } from './unbound-config.js';
 
-export interface HostEffect {
-  readonly file: string;
-  readonly line: number;
-  /** "clause.option" for options outside server:, else the option. */
-  readonly option: string;
-  readonly value: string;
-  readonly kind: 'reads a file' | 'runs code';
-}
+export type { HostEffect } from './types.js';
 
 /** Options whose value is a file unbound opens at start, and that the harness does not substitute. */
 const FILE_OPTIONS = new Set([

@@ -6,12 +6,13 @@
 // copies, so line numbers still match the image's files and unbound's own
 // include rules (globs, include-toplevel) apply unchanged.
 import { join, relative } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, type Location } from '../errors.js';
 import type { Substitution } from '../model.js';
 import type { TrustAnchor } from '../network/dnssec.js';
 import { tryRun } from '../util/exec.js';
-import type { PrepareContext, PreparedConfig, PreparedFile, ResolverUnderTest } from './types.js';
-import { IMAGE_CONFIG_DIR, inRoot, isInclude, parseStatement, unquote, type UnboundConfig } from './unbound-config.js';
+import type { ConfigMessage, PrepareContext, PreparedConfig, PreparedFile, ResolverConfig, ResolverUnderTest, ZoneRoute } from './types.js';
+import { IMAGE_CONFIG_DIR, inRoot, isInclude, loadUnboundConfig, namesTrustAnchor, parseStatement, unquote, type UnboundConfig } from './unbound-config.js';
+import { hostEffects } from './unbound-host.js';
 import { parseUnboundLog, TRACE_VERBOSITY } from './unbound-log.js';
 
 interface Replacement {
@@ -72,9 +73,27 @@ function listenAddress(values: string[], port: number): { address: string; port:
  * preparing anything: the plan checks resolv.conf against it.
  */
 export function listenOf(config: UnboundConfig): { address: string; port: number } {
-  const byPath = new Map(config.files.map((f) => [f.path, f]));
   const interfaces: string[] = [];
   let port = 53;
+  walkSettings(config, (clause, key, value) => {
+    if (clause === 'server' && key === 'interface') interfaces.push(value);
+    if (clause === 'server' && key === 'port') port = Number(unquote(value)) || 53;
+  });
+  return listenAddress(interfaces, port);
+}
+
+/**
+ * Every setting in unbound's reading order (an include is read where it
+ * stands, in the clause it leaves open, or at top level for
+ * include-toplevel:), with the clause it belongs to; includes themselves are
+ * followed, not visited.
+ */
+function walkSettings(
+  config: UnboundConfig,
+  visit: (clause: string, key: string, value: string, at: { file: string; line: number }) => void,
+  onClause: (clause: string, at: { file: string; line: number }) => void = () => undefined,
+): void {
+  const byPath = new Map(config.files.map((f) => [f.path, f]));
   let clause = '';
   const walk = (path: string, depth: number): void => {
     const file = byPath.get(path);
@@ -82,21 +101,50 @@ export function listenOf(config: UnboundConfig): { address: string; port: number
     const includes = new Map(file.includes.map((d) => [d.line, d]));
     file.text.split('\n').forEach((text, i) => {
       const st = parseStatement(text);
-      if (st.kind === 'clause') clause = st.name;
+      if (st.kind === 'clause') {
+        clause = st.name;
+        onClause(clause, { file: path, line: i + 1 });
+      }
       if (st.kind !== 'setting') return;
       const d = isInclude(st.key) ? includes.get(i + 1) : undefined;
       if (d) {
-        if (d.toplevel) clause = '';
+        if (d.toplevel) {
+          clause = '';
+          onClause('', { file: path, line: i + 1 });
+        }
         for (const f of d.files) walk(f, depth + 1);
-        if (d.toplevel) clause = '';
+        if (d.toplevel) {
+          clause = '';
+          onClause('', { file: path, line: i + 1 });
+        }
         return;
       }
-      if (clause === 'server' && st.key === 'interface') interfaces.push(st.value);
-      if (clause === 'server' && st.key === 'port') port = Number(unquote(st.value)) || 53;
+      visit(clause, st.key, st.value, { file: path, line: i + 1 });
     });
   };
   walk(config.main, 0);
-  return listenAddress(interfaces, port);
+}
+
+/** forward-zone: and stub-zone: clauses, each with its addresses (forward-addr, stub-addr; "8.8.8.8@53#dns.google" gives 8.8.8.8). */
+export function unboundRoutes(config: UnboundConfig): ZoneRoute[] {
+  const out: { zone: string; addresses: string[]; how: 'forward' | 'stub'; file: string; line: number }[] = [];
+  let open: (typeof out)[number] | undefined;
+  walkSettings(
+    config,
+    (clause, key, value) => {
+      if (!open || (clause !== 'forward-zone' && clause !== 'stub-zone')) return;
+      if (key === 'name') open.zone = unquote(value).toLowerCase().replace(/\.$/, '');
+      if (key === 'forward-addr' || key === 'stub-addr') {
+        const address = unquote(value).split(/[@#]/)[0]!.trim();
+        if (address) open.addresses.push(address);
+      }
+    },
+    (clause, at) => {
+      open = clause === 'forward-zone' || clause === 'stub-zone' ? { zone: '', addresses: [], how: clause === 'forward-zone' ? 'forward' : 'stub', ...at } : undefined;
+      if (open) out.push(open);
+    },
+  );
+  return out.filter((r) => r.addresses.length > 0);
 }
 
 export function prepareUnboundConfig(config: UnboundConfig, ctx: PrepareContext): PreparedConfig {
@@ -235,13 +283,54 @@ export function mapToOriginal(message: string, prepared: PreparedConfig): string
   return out;
 }
 
+/**
+ * The image's own unbound.conf, read from its layers: one file. Its includes
+ * would need the image's whole /etc/unbound, which a scenario names with
+ * resolver.config and resolver.configRoot instead.
+ */
+export function unboundImageConfig(text: string, source: string, where: Location): UnboundConfig {
+  const line = text.split('\n').findIndex((l) => {
+    const st = parseStatement(l);
+    return st.kind === 'setting' && isInclude(st.key);
+  });
+  if (line >= 0) {
+    throw new InputError(where, `the image's own config (${source}) includes other files (line ${line + 1}), which are not read from images`, `copy the image's ${IMAGE_CONFIG_DIR} tree and name it with resolver.config and resolver.configRoot`);
+  }
+  const path = `${IMAGE_CONFIG_DIR}/unbound.conf`;
+  return { kind: 'unbound', main: path, root: IMAGE_CONFIG_DIR, files: [{ path, text, includes: [] }] };
+}
+
+/** "FILE:LINE: message" in unbound's log, for a prepared copy: the image's file and line. */
+export function unboundStartFailure(log: string, prepared: PreparedConfig): ConfigMessage | undefined {
+  for (const m of log.matchAll(/^(\/\S+?):(\d+): (.*)$/gm)) {
+    const copy = prepared.files.find((f) => f.path === m[1]);
+    if (copy) return { file: copy.original ?? copy.path, line: Number(m[2]), message: `unbound: ${m[3]}` };
+  }
+  return undefined;
+}
+
+const asUnbound = (config: ResolverConfig): UnboundConfig => {
+  if (config.kind !== 'unbound') throw new Error(`the unbound module was handed a ${config.kind} config`);
+  return config as UnboundConfig;
+};
+
 export const unbound: ResolverUnderTest = {
   kind: 'unbound',
+  name: 'unbound',
   binaries: [
     { name: 'unbound', pkg: 'unbound' },
     { name: 'unbound-checkconf', pkg: 'unbound' },
   ],
-  prepare: prepareUnboundConfig,
+  image: { configDir: IMAGE_CONFIG_DIR, mainConfig: `${IMAGE_CONFIG_DIR}/unbound.conf` },
+  // The harness's dnsparity/host image (backend/docker/images.ts).
+  dockerHost: { binaries: ['unbound', 'unbound-checkconf'], packages: ['unbound'] },
+  load: loadUnboundConfig,
+  fromImage: unboundImageConfig,
+  listen: (config) => listenOf(asUnbound(config)),
+  validates: (config) => namesTrustAnchor(asUnbound(config)),
+  routes: (config) => unboundRoutes(asUnbound(config)),
+  hostEffects: (config) => hostEffects(asUnbound(config)),
+  prepare: (config, ctx) => prepareUnboundConfig(asUnbound(config), ctx),
   async check(prepared) {
     const r = await tryRun('unbound-checkconf', [prepared.main]);
     if (r.exitCode === 0) return;
@@ -255,4 +344,5 @@ export const unbound: ResolverUnderTest = {
     return ['unbound', '-d', '-p', ...runArgs, '-c', preparedFile];
   },
   parseActivity: parseUnboundLog,
+  startFailure: unboundStartFailure,
 };

@@ -6,6 +6,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from '../errors.js';
+import { resolverFor } from '../resolver/registry.js';
 import { confine, filesRoot, isWithin, type FilesRoot } from './confine.js';
 import { readNamesFile } from './names-file.js';
 import { scenarioSchema, type ScenarioData } from './schema.js';
@@ -17,7 +18,7 @@ export interface Scenario extends ScenarioData {
   /** Absolute paths of the files the scenario names; absent ones are the image's own. */
   readonly paths: {
     readonly resolverConfig?: string;
-    /** The directory standing for the image's /etc/unbound (include: paths resolve against it). */
+    /** The directory standing for the image's config directory (/etc/unbound for unbound; include paths resolve against it). */
     readonly configRoot?: string;
     readonly resolvConf?: string;
   };
@@ -157,7 +158,7 @@ export function parseScenario(text: string, file: string, opts: LoadOptions = {}
   const resolvConf = hostFile(['stub', 'resolvConf'], data.stub.resolvConf);
   let configRoot = data.resolver.configRoot !== undefined ? resolve(dir, data.resolver.configRoot) : resolverConfig !== undefined ? dirname(resolverConfig) : undefined;
   if (data.resolver.configRoot !== undefined && !isDirectory(configRoot!)) {
-    throw at(['resolver', 'configRoot'], `not a directory: ${data.resolver.configRoot} (resolved to ${configRoot})`, "name the directory that stands for the image's /etc/unbound, relative to the scenario file");
+    throw at(['resolver', 'configRoot'], `not a directory: ${data.resolver.configRoot} (resolved to ${configRoot})`, `name the directory that stands for the image's ${resolverFor(data.resolver.kind).image.configDir}, relative to the scenario file`);
   }
   if (data.resolver.configRoot !== undefined) configRoot = confine(configRoot!, root, locate(['resolver', 'configRoot']), data.resolver.configRoot);
   return {

@@ -3,6 +3,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { DIFFERENCE_CLASSES, QUERY_TYPES } from '../model.js';
+import { RESOLVER_KINDS } from '../resolver/kinds.js';
 import { STUB_LIBRARIES } from '../resolver/search.js';
 import { toALabels } from './idn.js';
 
@@ -102,10 +103,10 @@ export const scenarioSchema = z.strictObject({
   backend: z.enum(['auto', 'netns', 'docker']).default('auto'),
   image: z.string().min(1).optional(),
   resolver: z.strictObject({
-    kind: z.literal('unbound', { message: 'expected "unbound" (the only resolver supported so far)' }).default('unbound'),
+    kind: z.enum(RESOLVER_KINDS, { message: `expected one of ${RESOLVER_KINDS.join(', ')}` }).default('unbound'),
     /** Required unless the scenario names an image, whose own config is used then. */
-    config: z.string().min(1).describe("the image's unbound.conf, used as it is").optional(),
-    configRoot: z.string().min(1).optional().describe("the directory standing for the image's /etc/unbound, against which include: paths resolve; default: the config file's directory"),
+    config: z.string().min(1).describe("the image's resolver config (unbound.conf for unbound), used as it is").optional(),
+    configRoot: z.string().min(1).optional().describe("the directory standing for the image's config directory (/etc/unbound for unbound), against which include paths resolve; default: the config file's directory"),
   }),
   stub: z
     .strictObject({

@@ -1,5 +1,5 @@
 // The docker backend: the host under test is a container of the candidate
-// image itself (its own unbound, its own C library and getent, its own files),
+// image itself (its own resolver, its own C library and getent, its own files),
 // started in environments made of internal Docker networks (topology.ts).
 // nsd containers serve the simulated Internet, an unbound container plays the
 // provider's resolver. Each environment's namespaces are held by a helper
@@ -9,19 +9,18 @@
 // (application layer).
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import type { StartedTestContainer } from 'testcontainers';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
 import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../../model.js';
 import { publicResolverConfig } from '../../network/public-resolvers.js';
 import { rootHints, zoneText } from '../../network/simulated-internet.js';
-import { IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
+import { ALL_IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import { stubHelpers } from '../../probe/stubs.js';
 import type { StubLibrary } from '../../resolver/search.js';
-import type { PreparedConfig } from '../../resolver/types.js';
-import { namesTrustAnchor } from '../../resolver/unbound-config.js';
-import { unbound } from '../../resolver/unbound.js';
+import { resolverOf, RESOLVERS } from '../../resolver/registry.js';
+import type { PreparedConfig, ResolverUnderTest } from '../../resolver/types.js';
 import { signInternet } from '../../network/dnssec.js';
 import { RunState } from '../../run-state.js';
 import { tryRun } from '../../util/exec.js';
@@ -30,6 +29,7 @@ import { probeServers } from '../netns/index.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { engineState, requireEngine, type Engine } from './engine.js';
 import { readImageFiles, type ImageFile } from './image-files.js';
+import { debianImageTag, ensureDebianImage } from './debian-images.js';
 import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
 import { RunResources } from './resources.js';
 import { ContainerLog } from './container-log.js';
@@ -67,6 +67,19 @@ export async function dockerDoctor(): Promise<PrerequisiteCheck[]> {
       if (!(e instanceof PrerequisiteError)) throw e;
       checks.push({ what: `image dnsparity/${name}`, ok: false, detail: e.message, fix: e.hint ?? '' });
     }
+  }
+  // The default host under test of each resolver built from Debian's packages.
+  const mm = await tryRun('sh', ['-c', 'PATH="$PATH:/usr/sbin:/sbin" command -v mmdebstrap']);
+  for (const r of RESOLVERS) {
+    const pkgs = r.dockerHost?.debianPackages;
+    if (!pkgs) continue;
+    const tag = debianImageTag({ name: `host-${r.kind}`, packages: pkgs });
+    const built = s.ok && (await imageExists(s.engine, tag));
+    checks.push(
+      built || mm.exitCode === 0
+        ? { what: `image dnsparity/host-${r.kind}`, ok: true, detail: built ? `built (${tag})` : `not built yet: the first docker run of a ${r.kind} scenario builds it (Debian ${pkgs.join(', ')}, by mmdebstrap)` }
+        : { what: `image dnsparity/host-${r.kind}`, ok: true, optional: true, detail: `not built, and mmdebstrap is not installed: only docker runs of ${r.kind} scenarios without an image need it`, fix: 'apt-get install mmdebstrap' },
+    );
   }
   return checks;
 }
@@ -189,12 +202,24 @@ export class DockerBackend implements Backend {
 
   async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
     refuseShaping(plan);
+    const resolver = resolverOf(plan.resolverConfig);
+    const image = plan.scenario.image;
+    // The harness's default host image carries this machine's unbound; another resolver runs from the candidate image.
+    if (!image && !resolver.dockerHost) {
+      throw new InputError(
+        { file: plan.scenario.file, line: plan.scenario.lineOf(['resolver', 'kind']), field: 'image' },
+        `the docker backend has no default host image for resolver.kind ${resolver.kind}: it runs the candidate image's own ${resolver.name}`,
+        'name the candidate image (image: REF), or run this scenario with --backend netns',
+      );
+    }
     const engine = await requireEngine();
     const mounts = workerMounts(); // fails before anything exists if the worker is missing
-    const image = plan.scenario.image;
     if (image && !(await imageExists(engine, image))) throw new PrerequisiteError(missingImageMessage(image));
     // Images first: a build takes a while and leaves nothing to clean up.
-    const [host, nsd, provider, helper] = await Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' && image ? Promise.resolve(image) : ensureImage(engine, n, this.log))));
+    const debian = resolver.dockerHost?.debianPackages;
+    const hostImage = (): Promise<string> =>
+      image ? Promise.resolve(image) : debian ? ensureDebianImage(engine, { name: `host-${resolver.kind}`, packages: debian }, this.log) : ensureImage(engine, 'host', this.log);
+    const [host, nsd, provider, helper] = await Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' ? hostImage() : ensureImage(engine, n, this.log))));
     checkAbort(opts.signal);
     const state = RunState.create('docker', plan.scenario.file);
     const r = new DockerRun(state, new RunResources(engine, state), !!opts.keep);
@@ -218,15 +243,28 @@ interface Images {
 async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal, log: (line: string) => void): Promise<void> {
   const res = r.resources;
   // Keys made for this run (in the run directory, never in a container): the root's is the trust anchor.
-  const { internet, trustAnchor } = namesTrustAnchor(plan.resolverConfig) ? await signInternet(plan.internet, join(r.state.dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
+  const resolver = resolverOf(plan.resolverConfig);
+  const { internet, trustAnchor } = resolver.validates(plan.resolverConfig) ? await signInternet(plan.internet, join(r.state.dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
   const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, internet, plan.environments);
   assertNoRouteConflict(topo);
 
   // 1. Files, with the paths they have inside the containers.
   const hints = rootHints(internet);
   // Paths are the container's: host/ is mounted at MOUNT.
-  const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: `${MOUNT}/root.hints`, workDir: MOUNT, configDir: MOUNT, trustAnchor, traceUpstream: traceUpstream(plan) });
+  const prepared = resolver.prepare(plan.resolverConfig, {
+    rootHintsFile: `${MOUNT}/root.hints`,
+    workDir: MOUNT,
+    configDir: MOUNT,
+    trustAnchor,
+    traceUpstream: traceUpstream(plan),
+    resolvConf: { text: plan.resolvConfText, source: plan.sources.resolvConf },
+  });
   for (const f of prepared.files) r.file(join('host', relative(MOUNT, f.path)), f.text);
+  // Directories it needs (cache, rundir), in the mounted host/ directory, which is the resolver's to write.
+  for (const d of prepared.dirs ?? []) {
+    if (d !== MOUNT && !d.startsWith(`${MOUNT}/`)) throw new BackendError(`the ${resolver.name} module asked for ${d}, outside ${MOUNT}, which the docker backend mounts`);
+    mkdirSync(join(r.state.dir, 'host', relative(MOUNT, d)), { recursive: true, mode: 0o777 });
+  }
   r.file('host/root.hints', hints);
   const resolvConf = r.file('resolv.conf', plan.resolvConfText);
   // The provider answers on its own address; environments reach it at the scenario's through DNAT.
@@ -320,12 +358,19 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   checkAbort(signal);
 
   // 4. The provider's resolver, and the host under test in each environment.
-  const [entry, ...args] = unbound.command(prepared.main, prepared.runArgs);
+  // A resolver with state on disk gets an empty directory per environment in the mounted host/ directory.
+  const instanceDir = (env: string): string | undefined => {
+    if (!prepared.instanceDir) return undefined;
+    const d = posix.join(prepared.instanceDir, env);
+    mkdirSync(join(r.state.dir, 'host', relative(MOUNT, d)), { recursive: true, mode: 0o777 });
+    return d;
+  };
   const [, hosts] = await Promise.all([
     res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: `container:${providerPod.getId()}`, binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] }),
     Promise.all(
-      topo.envs.map((e, i) =>
-        res.container({
+      topo.envs.map((e, i) => {
+        const [entry, ...args] = resolver.command(prepared.main, prepared.runArgs, instanceDir(e.env.name));
+        return res.container({
           name: e.host,
           image: images.host,
           entrypoint: [entry!],
@@ -339,22 +384,22 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
             { source: dir('host'), target: MOUNT, mode: 'rw' },
             { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
           ],
-        }),
-      ),
+        });
+      }),
     ),
   ]);
   checkAbort(signal);
 
   // 5. Readiness, checked by queries; and each environment's isolation, checked by silence.
   const [getents] = await Promise.all([
-    Promise.all(topo.envs.map((e, i) => hostReady(res, e, envPods[i]!, hosts[i]!, r.localResolver, plan, prepared, signal))),
+    Promise.all(topo.envs.map((e, i) => hostReady(res, e, envPods[i]!, hosts[i]!, r.localResolver, plan, resolver, prepared, signal))),
     ready(providerPod, [...topo.nsd.map((n) => `${n.address}#53`), ...Object.values(publicTargets).map((a) => `${a}#53`), '127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver, ...topo.publicResolvers.map((p) => p.name), ...topo.nsd.map((n) => n.name)])),
     ...topo.envs.map((e, i) => assertIsolated(e, envPods[i]!, plan, signal)),
   ]);
 
   // 6. Environments ready to probe.
   const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
-  // The host's unbound logs to its container's stderr, at the verbosity the plan traces at, as on netns.
+  // The host's resolver logs to its container's stderr, as traced as the plan asks, as on netns.
   const logs = topo.envs.map((e) => new ContainerLog(res.engine, e.host));
   r.environments = topo.envs.map((e, i) => ({
     name: e.env.name,
@@ -374,7 +419,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       if (!(await res.running(hosts[i]!.getId()))) throw new BackendError(`the host under test in ${e.env.name} stopped during the probe: ${tail(await res.logs(e.host, 5), 2)}`);
       return obs;
     },
-    resolverActivity: async (): Promise<readonly UpstreamExchange[]> => unbound.parseActivity?.(await logs[i]!.next()) ?? [],
+    resolverActivity: async (): Promise<readonly UpstreamExchange[]> => resolver.parseActivity?.(await logs[i]!.next()) ?? [],
   }));
 }
 
@@ -426,16 +471,18 @@ export function imageLibrary(getentOutput: string, hasMuslLoader: boolean): Stub
 }
 
 /** The host under test answers on its local resolver, and its getent works (returned: how to run it); or it died, and its log says why. */
-async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer, host: StartedTestContainer, local: string, plan: RunPlan, prepared: PreparedConfig, signal: AbortSignal): Promise<ImageStub> {
+async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer, host: StartedTestContainer, local: string, plan: RunPlan, resolver: ResolverUnderTest, prepared: PreparedConfig, signal: AbortSignal): Promise<ImageStub> {
   const exited = res.engine.docker.getContainer(host.getId()).wait().then(() => 'exited' as const, () => 'exited' as const);
   const answered = p.exec(workerArgv('ready', String(READY_TIMEOUT_MS), local)).then((x) => (x.exitCode === 0 ? ('ready' as const) : ('silent' as const)));
   const outcome = await Promise.race([exited, answered]);
   checkAbort(signal);
   if (outcome !== 'ready') {
     const log = await res.logs(e.host, 30);
-    const m = new RegExp(`^(${MOUNT}/\\S+?):(\\d+): (.*)$`, 'm').exec(log);
-    const original = m && prepared.files.find((f) => f.path === m[1])?.original;
-    if (m) throw new InputError({ file: original ?? plan.sources.resolverConfig, line: Number(m[2]) }, `unbound in image ${plan.scenario.image ?? 'dnsparity/host'}: ${m[3]}`, "fix the image's unbound config");
+    const m = resolver.startFailure?.(log, prepared);
+    if (m) {
+      const file = m.file.startsWith(`${MOUNT}/`) ? plan.sources.resolverConfig : m.file;
+      throw new InputError({ file, ...(m.line !== undefined ? { line: m.line } : {}) }, `${resolver.name} in image ${plan.scenario.image ?? 'dnsparity/host'}: ${m.message.replace(new RegExp(`^${resolver.name}: `), '')}`, `fix the image's ${resolver.name} config`);
+    }
     throw new BackendError(`the host under test in ${e.env.name} ${outcome === 'exited' ? 'exited' : `did not answer on ${local}`}: ${tail(log, 3) || 'no log'}`);
   }
   // The image's own getent, in the image's own filesystem, in the environment's network namespace.
@@ -512,7 +559,7 @@ export function imageFileReader(): ImageFileReader {
       files = (async () => {
         const engine = await requireEngine();
         if (!(await imageExists(engine, image))) throw new PrerequisiteError(missingImageMessage(image));
-        return readImageFiles(engine, image, Object.values(IMAGE_PATHS));
+        return readImageFiles(engine, image, ALL_IMAGE_PATHS);
       })();
       cache.set(image, files);
     }

@@ -40,6 +40,9 @@ export function nsdFiles(server: AuthServer, dir: string, port = 53): Map<string
   return files;
 }
 
+/** argv of the harness's own unbound (the provider's and the public resolvers), in the foreground, logging to stderr. */
+export const harnessUnbound = (conf: string): readonly string[] => ['unbound', '-d', '-p', '-c', conf];
+
 /** The provider's resolver: serves the private zones, recurses into the simulated Internet for the rest. */
 export function providerConfig(internet: SimulatedInternet, dir: string, rootHintsFile: string, port = 53): string {
   return [

@@ -1,6 +1,7 @@
 // The netns backend: environments as Linux network namespaces joined by a
 // router namespace whose nftables policy is the only difference between
-// them. unbound (the image's config) runs in each environment namespace,
+// them. The resolver under test (this machine's binary of the scenario's
+// resolver.kind, with the image's config) runs in each environment namespace,
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
 import { constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
@@ -15,16 +16,15 @@ import { traceUpstream, type RunPlan } from '../../plan.js';
 import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { ProbeConfig } from '../../probe/protocol.js';
 import { stubHelpers } from '../../probe/stubs.js';
-import { namesTrustAnchor } from '../../resolver/unbound-config.js';
-import { hostEffects } from '../../resolver/unbound-host.js';
-import { unbound } from '../../resolver/unbound.js';
+import { resolverOf, RESOLVERS } from '../../resolver/registry.js';
 import { RunState } from '../../run-state.js';
 import { run, tryRun } from '../../util/exec.js';
 import { LogReader } from '../../util/log-reader.js';
 import { ManagedProcess } from '../../util/process.js';
 import { tracer } from '../../util/trace.js';
+import type { ResolverUnderTest } from '../../resolver/types.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
-import { nsdFiles, providerConfig } from './files.js';
+import { harnessUnbound, nsdFiles, providerConfig } from './files.js';
 import { ipBatches, LINK_RANGE, nftRuleset, planTopology, sourceOfInterface, type Topology } from './topology.js';
 
 const ETC_NETNS = '/etc/netns';
@@ -38,7 +38,9 @@ export const NETNS_BINARIES = [
   { name: 'ldns-read-zone', pkg: 'ldnsutils' },
   { name: 'ldns-keygen', pkg: 'ldnsutils' },
   { name: 'ldns-signzone', pkg: 'ldnsutils' },
-  ...unbound.binaries,
+  // The provider's and the public resolvers, whatever resolver the image runs; and the default resolver under test.
+  { name: 'unbound', pkg: 'unbound' },
+  { name: 'unbound-checkconf', pkg: 'unbound' },
 ] as const;
 
 const netnsExec = (ns: string): Launcher => (argv) => ['ip', 'netns', 'exec', ns, ...argv];
@@ -75,14 +77,37 @@ export async function netnsDoctor(opts: { tryNamespace?: boolean } = { tryNamesp
   return checks;
 }
 
+/**
+ * Each resolver under test's binaries on this machine (the netns backend runs
+ * them), with the Debian package that installs each: needed only by the
+ * scenarios that name its kind, so a missing one does not make the machine unready.
+ */
+export async function resolverDoctor(): Promise<PrerequisiteCheck[]> {
+  const checks: PrerequisiteCheck[] = [];
+  for (const r of RESOLVERS) {
+    for (const b of r.binaries) {
+      const ok = await which(b.name);
+      checks.push({ what: `${r.kind}: ${b.name}`, ok, optional: true, detail: ok ? `found (Debian package ${b.pkg})` : `not found (Debian package ${b.pkg}; only scenarios with resolver.kind: ${r.kind} need it)`, fix: `apt-get install ${b.pkg}` });
+    }
+  }
+  return checks;
+}
+
 let prerequisitesMet = false;
 
-async function assertPrerequisites(): Promise<void> {
-  if (prerequisitesMet) return;
-  // Creating the run's namespaces is the real test of namespace support; a failure there says so.
-  const failed = (await netnsDoctor({ tryNamespace: false })).filter((c) => !c.ok);
-  prerequisitesMet = failed.length === 0;
-  if (failed.length === 0) return;
+async function assertPrerequisites(resolver: ResolverUnderTest): Promise<void> {
+  if (!prerequisitesMet) {
+    // Creating the run's namespaces is the real test of namespace support; a failure there says so.
+    const failed = (await netnsDoctor({ tryNamespace: false })).filter((c) => !c.ok);
+    prerequisitesMet = failed.length === 0;
+    if (failed.length) refuse(failed);
+  }
+  const missing: PrerequisiteCheck[] = [];
+  for (const b of resolver.binaries) if (!(await which(b.name))) missing.push({ what: b.name, ok: false, detail: 'not found', fix: `apt-get install ${b.pkg}` });
+  if (missing.length) refuse(missing);
+}
+
+function refuse(failed: readonly PrerequisiteCheck[]): never {
   const pkgs = [...new Set(failed.map((c) => c.fix).filter((f) => f?.startsWith('apt-get install')).map((f) => f!.split(' ').pop()))];
   const other = failed.filter((c) => !c.fix?.startsWith('apt-get install'));
   const parts = [
@@ -183,14 +208,16 @@ export class NetnsBackend implements Backend {
   }
 
   async start(plan: RunPlan, opts: StartOptions): Promise<StartedRun> {
-    await assertPrerequisites();
+    const resolver = resolverOf(plan.resolverConfig);
+    await assertPrerequisites(resolver);
     workerPath(); // fail before creating anything if the worker is missing
     const conflict = [...internetDestinations(plan.internet), plan.internet.provider.address].find((a) => a.startsWith('100.127.'));
     if (conflict) throw new InputError({ file: plan.scenario.file }, `address ${conflict} lies in ${LINK_RANGE}, which the netns backend uses for its links`, 'renumber the scenario');
-    // This machine's unbound runs the image's config here, as root: nothing in it may read this machine's files or run code.
-    const effect = hostEffects(plan.resolverConfig)[0];
+    // This machine's resolver runs the image's config here, as root: nothing in it may read this machine's files or run code.
+    const effect = resolver.hostEffects(plan.resolverConfig)[0];
     if (effect) {
-      throw new InputError({ file: effect.file, line: effect.line, field: effect.option }, `${effect.value}: unbound ${effect.kind} here, on this machine and not in the image (the netns backend runs the image's config on this machine's unbound, as root)`, 'remove the option, or run the image itself with --backend docker');
+      const who = resolver.name;
+      throw new InputError({ file: effect.file, line: effect.line, field: effect.option }, `${effect.value}: ${who} ${effect.kind} here, on this machine and not in the image (the netns backend runs the image's config on this machine's ${who}, as root)`, 'remove the option, or run the image itself with --backend docker');
     }
     const state = RunState.create('netns', plan.scenario.file);
     const r = new NetnsRun(state, !!opts.keep);
@@ -209,9 +236,18 @@ export class NetnsBackend implements Backend {
     // 1. Files first: a config the resolver rejects stops the run before anything exists.
     const hintsFile = r.file('root.hints', rootHints(plan.internet));
     // Keys made for this run, in the run directory: the root's is the trust anchor.
-    const { internet, trustAnchor } = namesTrustAnchor(plan.resolverConfig) ? await signInternet(plan.internet, join(dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
-    const prepared = unbound.prepare(plan.resolverConfig, { rootHintsFile: hintsFile, workDir: dir, configDir: join(dir, 'host'), trustAnchor, traceUpstream: traceUpstream(plan) });
+    const resolver = resolverOf(plan.resolverConfig);
+    const { internet, trustAnchor } = resolver.validates(plan.resolverConfig) ? await signInternet(plan.internet, join(dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
+    const prepared = resolver.prepare(plan.resolverConfig, {
+      rootHintsFile: hintsFile,
+      workDir: dir,
+      configDir: join(dir, 'host'),
+      trustAnchor,
+      traceUpstream: traceUpstream(plan),
+      resolvConf: { text: plan.resolvConfText, source: plan.sources.resolvConf },
+    });
     for (const f of prepared.files) r.file(relative(dir, f.path), f.text);
+    for (const d of prepared.dirs ?? []) mkdirSync(d, { recursive: true });
     const hostConf = prepared.main;
     // A server whose packets the network delays or loses listens behind a relay, on another port of its address.
     const port = (address: string) => serverPort(internet.shaping, address);
@@ -227,7 +263,7 @@ export class NetnsBackend implements Backend {
       { ns: 'vpc' as const, specs: relaySpecs(internet.shaping, [internet.provider.address]) },
     ].filter((x) => x.specs.length > 0).map((x) => ({ ...x, file: r.file(`relay/${x.ns}.json`, JSON.stringify(x.specs)) }));
     const relayMain = relays.length ? relayMainPath() : '';
-    await Promise.all([unbound.check(prepared), checkGenerated(providerConf), ...publicConfs.map((p) => checkGenerated(p.conf))]);
+    await Promise.all([resolver.check(prepared), checkGenerated(providerConf), ...publicConfs.map((p) => checkGenerated(p.conf))]);
     trace('files, signing and checkconf');
     r.substitutions = [...prepared.substitutions];
     r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
@@ -263,13 +299,22 @@ export class NetnsBackend implements Backend {
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
     // The relays hold no state worth forgetting: they outlive a restart of the resolvers.
     const relayProcs = relays.map((x) => r.startProcess(`relay in ${x.ns}`, x.ns === 'inet' ? t.internet : t.provider, [process.execPath, relayMain, x.file], `relay/${x.ns}.log`));
+    const hostLog = (env: string) => `host/${resolver.kind}-${env}.log`;
+    // A resolver with state on disk gets an empty directory per environment and start: nothing carries over.
+    let starts = 0;
+    const instanceDir = (env: string): string | undefined => {
+      if (!prepared.instanceDir) return undefined;
+      const d = join(prepared.instanceDir, `${env}-${starts}`);
+      mkdirSync(d, { recursive: true });
+      return d;
+    };
     const startResolvers = () => ({
-      provider: r.startProcess('provider resolver', t.provider, unbound.command(providerConf), 'provider/unbound.log'),
-      publicResolvers: publicConfs.map((p) => r.startProcess(`public resolver ${p.address}`, t.internet, unbound.command(p.conf), `public/${p.address}/unbound.log`)),
-      hosts: t.envs.map((e) => r.startProcess(`unbound in ${e.env.name}`, e.ns, unbound.command(hostConf, prepared.runArgs), `host/unbound-${e.env.name}.log`)),
+      provider: r.startProcess('provider resolver', t.provider, harnessUnbound(providerConf), 'provider/unbound.log'),
+      publicResolvers: publicConfs.map((p) => r.startProcess(`public resolver ${p.address}`, t.internet, harnessUnbound(p.conf), `public/${p.address}/unbound.log`)),
+      hosts: t.envs.map((e) => r.startProcess(`${resolver.name} in ${e.env.name}`, e.ns, resolver.command(hostConf, prepared.runArgs, instanceDir(e.env.name)), hostLog(e.env.name))),
     });
     // The servers we configure announce readiness in their logs; the image's
-    // unbound may log nothing, so the probe worker asks it before probing.
+    // resolver may log nothing, so the probe worker asks it before probing.
     const providerReady = (s: ReturnType<typeof startResolvers>, sig: AbortSignal) =>
       Promise.all([s.provider, ...s.publicResolvers].map((p) => p.waitForLog(/start of service/, READY_TIMEOUT_MS, sig)));
     let resolvers = startResolvers();
@@ -281,6 +326,7 @@ export class NetnsBackend implements Backend {
     // A fresh start forgets every cache, including unbound's memory of unresponsive servers, which a reload keeps.
     r.restartResolvers = async (sig) => {
       await Promise.all([resolvers.provider, ...resolvers.publicResolvers, ...resolvers.hosts].map((p) => p.stop()));
+      starts++;
       resolvers = startResolvers();
       await providerReady(resolvers, sig);
     };
@@ -289,7 +335,7 @@ export class NetnsBackend implements Backend {
     // 4. Environments ready to probe.
     const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
     r.environments = t.envs.map((e, i) => {
-      const log = new LogReader(join(dir, `host/unbound-${e.env.name}.log`));
+      const log = new LogReader(join(dir, hostLog(e.env.name)));
       return {
         name: e.env.name,
         probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
@@ -308,7 +354,7 @@ export class NetnsBackend implements Backend {
             throw err;
           }
         },
-        resolverActivity: async (): Promise<readonly UpstreamExchange[]> => unbound.parseActivity?.(log.next()) ?? [],
+        resolverActivity: async (): Promise<readonly UpstreamExchange[]> => resolver.parseActivity?.(log.next()) ?? [],
       };
     });
   }
