@@ -39,9 +39,10 @@ const RESOLV_CONF = '/etc/resolv.conf';
 
 /** A config file's resolver kind, from what it says (for --config, whatever its name). */
 export function kindOfConfig(text: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.replace(/#.*$/, '').trim()).filter(Boolean);
+  // '#' comments (unbound, dnsmasq, recursor.conf), '//' and '--' (named.conf, kresd's Lua).
+  const lines = text.split('\n').map((l) => l.replace(/(#|\/\/|^\s*--).*$/, '').trim()).filter(Boolean);
   if (lines.some((l) => /^(server|forward-zone|stub-zone|remote-control|auth-zone)\s*:/.test(l))) return 'unbound';
-  if (lines.some((l) => /^options\s*\{/.test(l) || /^zone\s+"/.test(l))) return 'bind';
+  if (lines.some((l) => /^options\s*\{/.test(l) || /^zone\s+"/.test(l) || /^include\s+"[^"]+";/.test(l))) return 'bind';
   if (lines.some((l) => /^(net\.listen|modules\.load|policy\.add|cache\.size)\b/.test(l))) return 'knot-resolver';
   if (lines.some((l) => /^(forward-zones|local-address|allow-from|recursor)\s*=/.test(l))) return 'pdns-recursor';
   if (lines.some((l) => /^(server|no-resolv|listen-address|cache-size|domain-needed|bogus-priv)(=|$)/.test(l))) return 'dnsmasq';
