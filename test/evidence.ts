@@ -49,7 +49,8 @@ export function essence(path: string): string {
   return path
     .split(/; (?=for )/)
     .flatMap((seg) => {
-      const m = /^for (.*?), ((?:unbound|dnsmasq|kresd) .*)$/.exec(seg);
+      // Any resolver under test: "X asked", "X sent", "X could not prime", "X's queries".
+      const m = /^for (.*?), (\S+ (?:asked|sent|could not prime) .*|\S+'s queries .*)$/.exec(seg);
       if (!m) return [essenceOne(forwarders(seg))];
       const text = essenceOne(forwarders(m[2]!));
       return m[1]!.split(', ').map((name) => `for ${name}, ${text}`);
