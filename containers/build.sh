@@ -7,6 +7,9 @@
 #        fixtures/images/incident/unbound.conf fixtures/stub/resolv.conf
 # With "candidate-musl TAG CONFIG RESOLV_CONF", the same FROM scratch with
 # musl's stub resolver: the static musl stub-lookup helper as its getent.
+# With "candidate-debian KIND TAG CONFIG_DIR RESOLV_CONF", an example candidate of
+# Debian's own packages (dnsmasq, knot-resolver): mmdebstrap's Debian image of that
+# resolver with the config tree (standing for its config directory) baked in.
 # dnsparity run builds the harness images by itself when they are missing.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

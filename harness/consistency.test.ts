@@ -92,3 +92,12 @@ describe('checkConsistency', () => {
     expect(e.message).toContain('224.0.0.5 cannot be reached: it is a multicast address');
   });
 });
+
+describe("the resolver's routes (its module's routes())", () => {
+  it('refuses a forward or stub into the backends\' link range, naming the config file and line', () => {
+    const routes = [{ zone: 'corp.example', addresses: ['100.127.0.9'], how: 'forward' as const, file: '/img/dnsmasq.conf', line: 4 }];
+    expect(error({ ...input(), routes }).message).toBe("/img/dnsmasq.conf:4: forward: the resolver's config sends corp.example. to 100.127.0.9, which lies in 100.127.0.0/16, which the backends use for their own links");
+    expect(error({ ...input(), routes: [{ zone: '', addresses: ['100.127.1.1'], how: 'stub' }] }).message).toMatch(/^\/x\/resolv\.conf: stub: the resolver's config sends every name to 100\.127\.1\.1/);
+    expect(() => checkConsistency({ ...input(), routes: [{ zone: '', addresses: ['8.8.8.8', '2001:db8::1'], how: 'forward' }] })).not.toThrow();
+  });
+});

@@ -117,6 +117,34 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     expect(readReport(fixedDir).scenarios[0]).toMatchObject({ backend: 'docker', verdict: 'pass', sources: { resolvConf: 'dnsparity-example/candidate:stub-zone-fix:/etc/resolv.conf' } });
   }, 300_000);
 
+  it("gates candidate images of Debian's own packages (mmdebstrap): dnsmasq and kresd from the image, with the image's own config", async () => {
+    const images = [
+      ['dnsmasq', 'dnsparity-example/dnsmasq:incident', 'fixtures/images/dnsmasq-candidate'],
+      ['dnsmasq', 'dnsparity-example/dnsmasq:fix', 'fixtures/images/dnsmasq-candidate-fix'],
+      ['knot-resolver', 'dnsparity-example/kresd:incident', 'fixtures/images/kresd-incident'],
+      ['knot-resolver', 'dnsparity-example/kresd:fix', 'fixtures/images/kresd-fix'],
+    ] as const;
+    for (const [kind, tag, dir] of images) {
+      const b = await execa('bash', ['containers/build.sh', 'candidate-debian', kind, tag, dir, 'fixtures/stub/resolv.conf'], { reject: false });
+      expect(b.exitCode, b.stderr).toBe(0);
+    }
+    for (const [scenario, kind, failing, fixed, config] of [
+      ['fixtures/scenarios/candidate-dnsmasq.yaml', 'dnsmasq', 'dnsparity-example/dnsmasq:incident', 'dnsparity-example/dnsmasq:fix', '/etc/dnsmasq.conf'],
+      ['fixtures/scenarios/candidate-kresd.yaml', 'knot-resolver', 'dnsparity-example/kresd:incident', 'dnsparity-example/kresd:fix', '/etc/knot-resolver/kresd.conf'],
+    ] as const) {
+      const dir = out();
+      const r = await dnsparity(['run', scenario, '--reporter', 'json', '--out', dir]);
+      expect(r.exitCode, r.stderr).toBe(1);
+      const [s] = readReport(dir).scenarios;
+      expect(s).toMatchObject({ backend: 'docker', verdict: 'fail', resolver: { kind }, sources: { resolverConfig: `${failing}:${config}`, resolvConf: `${failing}:/etc/resolv.conf` } });
+      expect(unexpected(s!)).toContain('proxysql.internal.example.io A staging resolves-only-in-one');
+      const fixedDir = out();
+      const p = await dnsparity(['run', scenario, '--image', fixed, '--reporter', 'json', '--out', fixedDir]);
+      expect(p.exitCode, p.stderr).toBe(0);
+      expect(readReport(fixedDir).scenarios[0]).toMatchObject({ backend: 'docker', verdict: 'pass', sources: { resolverConfig: `${fixed}:${config}` } });
+    }
+  }, 600_000);
+
   it('gates a musl-based candidate image with musl: the private names race where egress is allowed', async () => {
     const tag = 'dnsparity-example/candidate-musl:incident';
     const b = await execa('bash', ['containers/build.sh', 'candidate-musl', tag, 'fixtures/images/incident/unbound.conf', 'fixtures/stub/resolv.conf'], { reject: false });

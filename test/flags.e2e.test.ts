@@ -78,6 +78,10 @@ describe('doctor', () => {
       expect(netns).toMatch(new RegExp(`^  ok {6}${what}: `, 'm'));
     }
     expect(r.stdout).toContain('ready: dnsparity run works with --backend netns');
+    // Each resolver under test's binary, and the Debian package that installs it.
+    for (const line of ['unbound: unbound: found (Debian package unbound)', 'dnsmasq: dnsmasq: found (Debian package dnsmasq-base)', 'knot-resolver: kresd: found (Debian package knot-resolver)']) {
+      expect(r.stdout).toContain(`  ok      ${line}`);
+    }
   });
 
   it('names what is missing and the package that has it, exit 2', async () => {
@@ -89,6 +93,9 @@ describe('doctor', () => {
     expect(r.stdout).toContain('MISSING ip: not found -> apt-get install iproute2');
     expect(r.stdout).toContain('MISSING nsd-checkzone: not found -> apt-get install nsd');
     expect(r.stdout).toContain('MISSING unbound-checkconf: not found -> apt-get install unbound');
+    // A resolver only some scenarios name is absent, not missing: the package, and which scenarios need it.
+    expect(r.stdout).toContain('absent  dnsmasq: dnsmasq: not found (Debian package dnsmasq-base; only scenarios with resolver.kind: dnsmasq need it) -> apt-get install dnsmasq-base');
+    expect(r.stdout).toContain('absent  knot-resolver: kresd: not found (Debian package knot-resolver; only scenarios with resolver.kind: knot-resolver need it) -> apt-get install knot-resolver');
     expect(r.stdout).toContain('not ready: install what is missing above');
   });
 });

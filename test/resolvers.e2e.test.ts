@@ -119,7 +119,8 @@ describe.skipIf(!!skipKresd)('Knot Resolver (kresd) as the resolver under test, 
     const f = s.findings.find((x) => x.query.name === 'proxysql.internal.example.io' && x.environment === 'staging')!;
     // The resolver path from kresd's own debug log.
     expect(f.explanation).toContain('In production, kresd asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN');
-    expect(f.explanation).toMatch(/In staging, kresd (could not prime the root: its|'s) queries to the root \(198\.51\.100\.1\) got no answer \(egress to the Internet is rejected in staging\)/);
+    // Which of these depends on how far kresd had got in giving up on the root when the stub asked: timing, not the image.
+    expect(f.explanation).toMatch(/In staging, kresd(( could not prime the root: its|'s) queries to the root \(198\.51\.100\.1\) got no answer \(egress to the Internet is rejected in staging\)| asked no server about it)/);
     expect(f.explanation).toContain('127.0.0.1 answered SERVFAIL, so the stub moved on');
     // The real root's key is never used: the run's is.
     expect(s.substitutions).toEqual(expect.arrayContaining([expect.objectContaining({ option: 'trust anchor', original: null }), expect.objectContaining({ option: 'root hints', original: null })]));

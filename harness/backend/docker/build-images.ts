@@ -4,17 +4,29 @@
 //   build-images.js                                  the harness images
 //   build-images.js candidate TAG CONFIG RESOLV_CONF  an example candidate
 //   build-images.js candidate-musl TAG CONFIG RESOLV_CONF  the same, FROM scratch with musl's stub
+//   build-images.js candidate-debian KIND TAG CONFIG_DIR RESOLV_CONF  a Debian image of that resolver kind (mmdebstrap) with a config tree
 import { DnsparityError, EXIT } from '../../errors.js';
 import { requireEngine } from './engine.js';
+import { buildDebianCandidate } from './debian-images.js';
 import { buildCandidate, buildMuslCandidate, ensureImage, HARNESS_IMAGES } from './images.js';
 
-const USAGE = 'usage: containers/build.sh [candidate|candidate-musl TAG CONFIG RESOLV_CONF]';
+const USAGE = 'usage: containers/build.sh [candidate|candidate-musl TAG CONFIG RESOLV_CONF | candidate-debian KIND TAG CONFIG_DIR RESOLV_CONF]';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 async function main(args: string[]): Promise<number> {
   const engine = await requireEngine();
   if (args.length === 0) {
     for (const name of HARNESS_IMAGES) process.stdout.write(`${await ensureImage(engine, name, log)}\n`);
+    return EXIT.parity;
+  }
+  if (args[0] === 'candidate-debian') {
+    const [, kind, tag, dir, resolvConf, ...more] = args;
+    if (!kind || !tag || !dir || !resolvConf || more.length) {
+      process.stderr.write(`${USAGE}\n`);
+      return EXIT.couldNotRun;
+    }
+    await buildDebianCandidate(engine, kind, tag, dir, resolvConf, log);
+    process.stdout.write(`${tag}\n`);
     return EXIT.parity;
   }
   const [what, tag, config, resolvConf, ...rest] = args;

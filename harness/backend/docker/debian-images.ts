@@ -8,13 +8,14 @@
 // image is tagged with a fingerprint of what went into it (suite, variant,
 // packages, apt sources) and reused until that changes.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, createReadStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { BackendError, PrerequisiteError } from '../../errors.js';
+import { join, resolve } from 'node:path';
+import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
+import { isResolverKind, resolverFor, RESOLVER_KINDS } from '../../resolver/registry.js';
 import { tryRun } from '../../util/exec.js';
 import { dockerMessage, type Engine } from './engine.js';
-import { imageExists } from './images.js';
+import { buildContext, containersDir, imageExists } from './images.js';
 
 export const DEBIAN_SUITE = 'bookworm';
 export const DEBIAN_VARIANT = 'minbase';
@@ -78,5 +79,35 @@ async function build(engine: Engine, spec: DebianImageSpec, tag: string, log: (l
     return tag;
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The Debian image a resolver kind's docker host is, or why it has none. */
+export function debianHostSpec(kind: string): DebianImageSpec {
+  if (!isResolverKind(kind)) throw new InputError({ file: kind, field: 'KIND' }, `not a resolver kind: expected one of ${RESOLVER_KINDS.join(', ')}`);
+  const pkgs = resolverFor(kind).dockerHost?.debianPackages;
+  if (!pkgs) throw new InputError({ file: kind, field: 'KIND' }, `resolver.kind ${kind} has no Debian host image (its docker host is built from this machine's binaries: containers/build.sh candidate)`);
+  return { name: `host-${kind}`, packages: pkgs };
+}
+
+/**
+ * Builds an example candidate image of Debian's own packages: the kind's
+ * Debian host image with a config tree (standing for the resolver's config
+ * directory, as resolver.configRoot does) and a resolv.conf baked in.
+ */
+export async function buildDebianCandidate(engine: Engine, kind: string, tag: string, configDir: string, resolvConfFile: string, log: (line: string) => void = () => undefined): Promise<void> {
+  const spec = debianHostSpec(kind);
+  if (!existsSync(configDir) || !statSync(configDir).isDirectory()) throw new InputError({ file: configDir, field: 'CONFIG_DIR' }, 'not a directory', `give the directory that stands for the image's ${resolverFor(kind).image.configDir}`);
+  if (!existsSync(resolvConfFile) || !statSync(resolvConfFile).isFile()) throw new InputError({ file: resolvConfFile, field: 'RESOLV_CONF' }, 'file not found', 'give the resolv.conf to bake into the image');
+  const base = await ensureDebianImage(engine, spec, log);
+  const context = mkdtempSync(join(tmpdir(), 'dnsparity-image-candidate-debian-'));
+  try {
+    copyFileSync(join(containersDir(), 'candidate-debian', 'Dockerfile'), join(context, 'Dockerfile'));
+    cpSync(resolve(configDir), join(context, 'config'), { recursive: true, dereference: true });
+    copyFileSync(resolve(resolvConfFile), join(context, 'resolv.conf'));
+    log(`building candidate image ${tag} from ${base} with ${configDir} as ${resolverFor(kind).image.configDir} and ${resolvConfFile}`);
+    await buildContext(engine, context, ['Dockerfile', 'config', 'resolv.conf'], tag, { BASE: base, CONFIG_DIR: resolverFor(kind).image.configDir });
+  } finally {
+    rmSync(context, { recursive: true, force: true });
   }
 }

@@ -131,7 +131,7 @@ export async function imageExists(engine: Engine, ref: string): Promise<boolean>
 }
 
 /** Builds a context directory into an image, failing with the builder's own error line. */
-async function buildContext(engine: Engine, context: string, entries: string[], tag: string, buildargs: Record<string, string> = {}): Promise<void> {
+export async function buildContext(engine: Engine, context: string, entries: string[], tag: string, buildargs: Record<string, string> = {}): Promise<void> {
   let stream: NodeJS.ReadableStream;
   try {
     stream = await engine.docker.buildImage({ context, src: entries }, { t: tag, buildargs, labels: { dnsparity: '1' }, rm: true, forcerm: true });
