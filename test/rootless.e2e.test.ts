@@ -96,8 +96,8 @@ describe.skipIf(!!skip)('rootless netns runs', () => {
       const child = execa(process.execPath, [user.cli, 'run', 'scenarios/incident-2024-11-05.yaml'], { reject: false, cwd: user.dir, uid: user.uid, gid: user.gid, env: { NO_COLOR: '1' }, stdin: 'ignore', detached: true });
       // Interrupted once the environments are up: unbound runs inside.
       const until = Date.now() + 60_000;
-      while (!userProcesses().some((l) => /\bunbound\b/.test(l)) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
-      expect(userProcesses().some((l) => /\bunbound\b/.test(l))).toBe(true);
+      while (!userProcesses().some((l) => /\bunbound -d\b/.test(l)) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(userProcesses().some((l) => /\bunbound -d\b/.test(l))).toBe(true);
       if (signal === 'SIGINT') process.kill(-child.pid!, 'SIGINT');
       else child.kill('SIGTERM');
       const r = await child;

@@ -123,13 +123,17 @@ export function parseBindLog(text: string): UpstreamExchange[] {
   return sent.map((x) => ({ about: x.about, qname: x.qname, qtype: x.qtype, zone: x.zone === '.' ? '' : x.zone, server: x.server, outcome: x.outcome ?? { status: 'no-answer' } }));
 }
 
+const ADDRESS = new Set(['A', 'AAAA']);
+
 function aboutOf(p: Packet, clients: readonly { name: string; type: string; open: boolean }[]): string {
   if (p.qname === '.' && p.qtype === 'NS') return '. NS';
   // A validator's own fetches (keys, delegation signers) are about the zone, not the client's name.
   if (p.qtype !== 'DNSKEY' && p.qtype !== 'DS') {
     const pick = (open: boolean) =>
       clients.find((c) => c.open === open && c.name === p.qname && c.type === p.qtype) ??
-      clients.find((c) => c.open === open && c.name === p.qname) ??
+      // By name alone, never for an address query of another address type: that is named fetching a
+      // nameserver's addresses (its ADB), not the client's resolution, whose own A or AAAA is asked as it is.
+      (ADDRESS.has(p.qtype) ? undefined : clients.find((c) => c.open === open && c.name === p.qname)) ??
       (p.qtype === 'NS' ? clients.find((c) => c.open === open && c.name !== p.qname && isAtOrBelow(c.name, p.qname)) : undefined);
     const c = pick(true) ?? pick(false);
     if (c) return `${c.name} ${c.type}`;
