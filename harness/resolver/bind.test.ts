@@ -186,6 +186,16 @@ describe("named's log", () => {
     expect(x.find((e) => e.qtype === 'DNSKEY' && e.qname === 'example.io')?.about).toBe('example.io DNSKEY');
   });
 
+  it("keeps named's fetch of a nameserver's other address type apart from the client's query of that name", () => {
+    const send = (id: number, name: string, type: string) => `02-Dec-2026 00:06:58.590 sending packet to 198.51.100.2#53\n;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id:  ${id}\n;; flags:; QUESTION: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1\n;; QUESTION SECTION:\n;${name}.\t\t\tIN\t${type}\n\n`;
+    const log = "02-Dec-2026 00:06:58.585 client @0x1 127.0.0.1#1 (ns1.example.io): query (cache) 'ns1.example.io/A/IN' approved\n" + send(7, 'ns1.example.io', 'AAAA') + send(8, 'ns1.example.io', 'A') + send(9, 'ns1.example.io', 'MX');
+    expect(parseBindLog(log).map((e) => `${e.qname} ${e.qtype}: ${e.about}`)).toEqual([
+      'ns1.example.io AAAA: ns1.example.io AAAA',
+      'ns1.example.io A: ns1.example.io A',
+      'ns1.example.io MX: ns1.example.io A',
+    ]);
+  });
+
   it('counts a query sent and never answered as no answer', () => {
     const log = '02-Dec-2026 00:06:58.585 client @0x1 127.0.0.1#1 (a.example): query (cache) \'a.example/A/IN\' approved\n02-Dec-2026 00:06:58.585 sending packet to 198.51.100.1#53\n;; ->>HEADER<<- opcode: QUERY, status: NOERROR, id:  7\n;; flags:; QUESTION: 1, ANSWER: 0, AUTHORITY: 0, ADDITIONAL: 1\n;; QUESTION SECTION:\n;example.\t\t\tIN\tNS\n\n';
     expect(parseBindLog(log)).toEqual([{ about: 'a.example A', qname: 'example', qtype: 'NS', zone: '', server: '198.51.100.1', outcome: { status: 'no-answer' } }]);
