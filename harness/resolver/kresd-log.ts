@@ -14,6 +14,12 @@
 //   [select][29001.13]   => id: '44178' updating: 'ns1.example.io.'@'198.51.100.53#00053' ... with rtt 3 ...  (a reply)
 //   [iterat][29001.13]   <= rcode: NXDOMAIN      <= referral response, follow      <= cname chain, following
 //   [select][29001.02]   => id: '09181' noting selection error: 'a.root-servers.test.'@'198.51.100.1#00053' zone cut: '.' error: 1 QUERY_TIMEOUT
+//
+// kresd sends one wire query for identical questions in flight at once: the
+// uids that share it each get "<= rcode:" (or "<= referral response") when
+// its reply comes, but an "updating" line only sometimes, and then with the
+// sharing query's id. A uid's reply is therefore its answer line, updating or
+// not: its latest query was answered.
 import type { UpstreamExchange, UpstreamOutcome } from '../model.js';
 
 const TAG = /^\[(\w+)\s*\]\[(\d+)\.(\d+)\]\s+(.*)$/;
@@ -53,6 +59,15 @@ export function parseKresdLog(text: string): UpstreamExchange[] {
   /** The latest query on the wire of each uid, and the one whose reply came last. */
   const latest = new Map<string, Open>();
   const replied = new Map<string, Open>();
+  /** The exchange a uid's answer line is about: the one updated, else (a shared wire query) its latest, still open. */
+  const answered = (key: string): Open | undefined => {
+    const open = latest.get(key);
+    if (open && open.outcome === undefined && replied.get(key) !== open) {
+      open.outcome = { status: 'reply', rcode: 'NOERROR', kind: 'answer' };
+      replied.set(key, open);
+    }
+    return replied.get(key);
+  };
   for (const raw of text.split('\n')) {
     const m = TAG.exec(raw);
     if (!m) continue;
@@ -87,13 +102,13 @@ export function parseKresdLog(text: string): UpstreamExchange[] {
       const x = all.find((e) => e.key === key && e.server === server && e.outcome === undefined);
       if (x) x.outcome = { status: 'no-answer' };
     } else if ((r = RCODE.exec(msg))) {
-      const x = replied.get(key);
+      const x = answered(key);
       if (x?.outcome?.status === 'reply') x.outcome = { status: 'reply', rcode: r[1]!, kind: r[1] === 'NXDOMAIN' ? 'nxdomain' : 'answer' };
     } else if (/^<= referral response/.test(msg)) {
-      const x = replied.get(key);
+      const x = answered(key);
       if (x?.outcome?.status === 'reply') x.outcome = { ...x.outcome, kind: 'referral' };
     } else if (/^<= cname chain/.test(msg)) {
-      const x = replied.get(key);
+      const x = answered(key);
       if (x?.outcome?.status === 'reply') x.outcome = { ...x.outcome, kind: 'cname' };
     }
   }

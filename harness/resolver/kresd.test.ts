@@ -201,4 +201,33 @@ describe("reading kresd's debug log", () => {
     ]);
     expect(kresdServer('198.51.100.1#00053')).toBe('198.51.100.1');
   });
+
+  it('counts a reply to a wire query several uids shared as the answer of each of them, with or without an updating line', () => {
+    // Recorded (test/fixtures/logs/kresd-incident-production.log): uid 11723.03 rode on another request's
+    // query for io. DNSKEY, and 11723.09's reply came under the id of the query it shared.
+    const shared = [
+      "[iterat][11723.00]   'proxysql-replica.internal.example.io.' type 'A' new uid was assigned .01, parent uid .00",
+      "[iterat][11723.02]     'io.' type 'DNSKEY' new uid was assigned .03, parent uid .01",
+      "[select][11723.03]     => id: '41771' choosing: 'ns.nic.io.'@'198.51.100.2#00053' with timeout 400 ms zone cut: 'io.'",
+      '[iterat][11723.03]     <= rcode: NOERROR',
+      "[iterat][11723.05]   'proxysql-replica.internal.example.io.' type 'A' new uid was assigned .09, parent uid .00",
+      "[select][11723.09]   => id: '19234' choosing: 'ns1.example.io.'@'198.51.100.53#00053' with timeout 26 ms zone cut: 'example.io.'",
+      "[select][11723.09]   => id: '38668' updating: 'ns1.example.io.'@'198.51.100.53#00053' zone cut: 'example.io.' with rtt 7 to srtt: 5 and variance: 3 ",
+      '[iterat][11723.09]   <= rcode: NXDOMAIN',
+    ].join('\n');
+    expect(parseKresdLog(shared).map((x) => [x.qname, x.qtype, x.server, x.outcome])).toEqual([
+      ['io', 'DNSKEY', '198.51.100.2', { status: 'reply', rcode: 'NOERROR', kind: 'answer' }],
+      ['proxysql-replica.internal.example.io', 'A', '198.51.100.53', { status: 'reply', rcode: 'NXDOMAIN', kind: 'nxdomain' }],
+    ]);
+  });
+
+  it('reads a whole recorded incident: every query answered where egress is allowed, the root silent where it is dropped', () => {
+    const production = parseKresdLog(readFileSync('test/fixtures/logs/kresd-incident-production.log', 'utf8'));
+    const staging = parseKresdLog(readFileSync('test/fixtures/logs/kresd-incident-staging.log', 'utf8'));
+    expect(production.length).toBeGreaterThan(50);
+    expect(production.filter((x) => x.outcome.status !== 'reply')).toEqual([]);
+    expect(production.some((x) => x.about === 'proxysql-replica.internal.example.io A' && x.server === '198.51.100.53' && x.outcome.status === 'reply' && x.outcome.kind === 'nxdomain')).toBe(true);
+    expect(staging.length).toBeGreaterThan(0);
+    expect(new Set(staging.map((x) => `${x.server} ${x.outcome.status}`))).toEqual(new Set(['198.51.100.1 no-answer']));
+  });
 });
