@@ -1,6 +1,7 @@
 // The docker backend against the real thing: a Docker engine, the images
 // built from containers/, unbound and nsd in containers on internal networks.
 // Each test checks that nothing labelled with its run remains.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,6 +82,33 @@ describe.skipIf(!!skipDocker)('docker backend', () => {
     expect((err as Error).message).toContain(`${conf}:3`);
     expect(await dockerLeftovers()).toEqual(before);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("removes what a killed run left on the simulated Internet's subnet, and goes on: a SIGKILLed run never blocks the next", async () => {
+    const engine = await requireEngine();
+    const dead = spawnSync('true').pid!; // a process that has exited: the killed run's owner
+    const net = await engine.docker.createNetwork({
+      Name: 'dnsparity-dead01-internet',
+      Driver: 'bridge',
+      Internal: true,
+      Labels: { dnsparity: '1', [LABEL_RUN]: 'dead01', 'dnsparity.pid': String(dead) },
+      IPAM: { Driver: 'default', Config: [{ Subnet: '198.51.100.0/24' }] },
+    });
+    const lines: string[] = [];
+    try {
+      const plan = await planScenario(loadScenario('scenarios/stub-zone-fix.yaml'));
+      let runId = '';
+      {
+        await using run = await new DockerBackend((l) => lines.push(l)).start(plan, { signal: new AbortController().signal });
+        runId = run.runId;
+        expect(run.environments.length).toBeGreaterThan(0);
+      }
+      expect(lines.join('\n')).toContain('removed what run dead01');
+      expect(await dockerLeftovers(runId)).toEqual([]);
+      expect(await dockerLeftovers('dead01')).toEqual([]);
+    } finally {
+      await net.remove().catch(() => undefined);
+    }
   });
 
   it('tears down when aborted during set-up, once it has made something', async () => {

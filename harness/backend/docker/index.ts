@@ -282,6 +282,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   checkAbort(signal);
 
   // 2. Internal networks.
+  await res.holdSubnets(topo.networks.flatMap((n) => (n.subnet ? [n.subnet] : [])), signal, log);
   await Promise.all(topo.networks.map((n) => res.network(n, signal, log)));
   checkAbort(signal);
 

@@ -17,6 +17,20 @@ export const LABEL_PID = 'dnsparity.pid';
 /** How long a run waits for another live run's simulated Internet to go. */
 const SUBNET_WAIT_MS = 10 * 60_000;
 
+/** How long teardown waits for creations still in flight on the engine before removing what exists. */
+const PENDING_WAIT_MS = 60_000;
+
+/**
+ * Fixed subnets held by the runs of this process. Scenarios run side by side
+ * (run --jobs) share one engine, and the simulated Internet's subnets are the
+ * same in every scenario: a run takes all of its fixed subnets before it
+ * creates a network, in one order, and gives them back once its teardown is
+ * over. Runs of one process so take turns without polling the engine, and
+ * never hold one subnet while waiting for another (no deadlock), and one run's
+ * set-up never races another's teardown on the same addresses.
+ */
+const heldHere = new Map<string, { runId: string; released: Promise<void> }>();
+
 export const runLabels = (runId: string): Record<string, string> => ({ [LABEL]: '1', [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid) });
 
 export interface ContainerOptions {
@@ -71,6 +85,34 @@ export class RunResources implements AsyncDisposable {
     readonly state: RunState,
   ) {}
 
+  private release: (() => void) | undefined;
+
+  /** Takes this run's fixed subnets from the other runs of this process (see heldHere); waits for them in turn. */
+  async holdSubnets(subnets: readonly string[], signal: AbortSignal, log: (line: string) => void): Promise<void> {
+    const wanted = [...new Set(subnets)].sort();
+    for (;;) {
+      const busy = wanted.map((x) => heldHere.get(x)).find((h) => h !== undefined);
+      if (!busy) break;
+      log(`waiting for run ${busy.runId} of this process, which holds ${wanted.filter((x) => heldHere.get(x) === busy).join(', ')}`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        if (signal.aborted) return onAbort();
+        signal.addEventListener('abort', onAbort, { once: true });
+        void busy.released.then(() => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        });
+      });
+    }
+    let done!: () => void;
+    const hold = { runId: this.state.runId, released: new Promise<void>((r) => (done = r)) };
+    for (const x of wanted) heldHere.set(x, hold);
+    this.release = () => {
+      for (const x of wanted) if (heldHere.get(x) === hold) heldHere.delete(x);
+      done();
+    };
+  }
+
   /**
    * Creates an internal network. A fixed subnet held by another live run on
    * this engine (the simulated Internet's /24s are the same in every run) is
@@ -84,6 +126,7 @@ export class RunResources implements AsyncDisposable {
     const { name, subnet, gateway, ipRange } = spec;
     const deadline = Date.now() + SUBNET_WAIT_MS;
     let told = false;
+    const reclaimed = new Set<string>();
     for (;;) {
       try {
         const n = await this.engine.docker.createNetwork({
@@ -102,7 +145,16 @@ export class RunResources implements AsyncDisposable {
         if (!subnet || !/overlap/i.test(msg)) throw new BackendError(what);
         const holder = await this.holderOf(subnet);
         if (!holder) throw new BackendError(what, `a network that is not dnsparity's uses ${subnet} on this engine: renumber the scenario`);
-        if (!holder.live) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, holds it: run "dnsparity cleanup"`);
+        if (!holder.live && !reclaimed.has(holder.runId)) {
+          reclaimed.add(holder.runId);
+          // A run that was killed (SIGKILL, a machine that stopped) left it: its owner is gone, so nothing
+          // else will ever remove it. That run's things alone go, by its label, and this run goes on.
+          const errors = await removeRun(this.engine, holder.runId);
+          if (errors.length) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, holds it and could not be removed (${errors.join('; ')}): run "dnsparity cleanup"`);
+          log(`removed what run ${holder.runId} (pid ${holder.ownerPid}, no longer running) left on this Docker engine: it held ${subnet}`);
+          continue;
+        }
+        if (!holder.live) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, still holds it after its removal: run "dnsparity cleanup"`);
         if (Date.now() > deadline) throw new BackendError(what, `run ${holder.runId} (pid ${holder.ownerPid}) has held it for ${SUBNET_WAIT_MS / 1000} s; runs on one engine take turns`);
         if (!told) log(`waiting for run ${holder.runId} (pid ${holder.ownerPid}), which holds ${subnet} on this Docker engine`);
         told = true;
@@ -160,9 +212,18 @@ export class RunResources implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    await Promise.allSettled([...this.pending]);
-    const errors = await removeRun(this.engine, this.state.runId);
-    if (errors.length) throw new BackendError(`teardown of run ${this.state.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
+    try {
+      // Creations in flight finish first (nothing is created after teardown has looked); one the engine
+      // never answers does not hold teardown up for ever.
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise((r) => (timer = setTimeout(r, PENDING_WAIT_MS)));
+      await Promise.race([Promise.allSettled([...this.pending]), bound]);
+      clearTimeout(timer);
+      const errors = await removeRun(this.engine, this.state.runId);
+      if (errors.length) throw new BackendError(`teardown of run ${this.state.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
+    } finally {
+      this.release?.();
+    }
   }
 }
 
@@ -177,6 +238,8 @@ export function demux(buf: Buffer): string {
   }
   return Buffer.concat(out).toString('utf8');
 }
+
+const ENDPOINT_TRIES = 6;
 
 /** Removes a run's containers, then its networks, by label; returns what failed. */
 export async function removeRun(engine: Engine, runId: string): Promise<string[]> {
@@ -201,14 +264,28 @@ export async function removeRun(engine: Engine, runId: string): Promise<string[]
     return [];
   });
   await Promise.all(
-    networks.map((n) =>
-      engine.docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch((e: unknown) => {
-          if ((e as { statusCode?: number }).statusCode !== 404) errors.push(`network ${n.Name}: ${dockerMessage(e)}`);
-        }),
-    ),
+    networks.map(async (n) => {
+      // The engine releases a removed container's endpoints a moment after the removal returns:
+      // "has active endpoints" right after it is asked again, a few times, before it counts as a failure.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await engine.docker.getNetwork(n.Id).remove();
+          return;
+        } catch (e) {
+          if ((e as { statusCode?: number }).statusCode === 404) return;
+          const msg = dockerMessage(e);
+          if (!/active endpoints/i.test(msg) || attempt >= ENDPOINT_TRIES) {
+            errors.push(`network ${n.Name}: ${msg}`);
+            return;
+          }
+          const info = (await engine.docker.getNetwork(n.Id).inspect().catch(() => undefined)) as { Containers?: Record<string, { Name?: string }> } | undefined;
+          for (const [id, ep] of Object.entries(info?.Containers ?? {})) {
+            await engine.docker.getNetwork(n.Id).disconnect({ Container: ep.Name ?? id, Force: true }).catch(() => undefined);
+          }
+          await new Promise((r) => setTimeout(r, 250 * attempt));
+        }
+      }
+    }),
   );
   return errors;
 }
