@@ -57,3 +57,27 @@ describe('fixed subnets shared by the runs of one process', () => {
     expect(await settled(run('fedcba').holdSubnets(['10.3.0.0/24'], new AbortController().signal, () => undefined))).toBe(true);
   });
 });
+
+describe('containers of a run', () => {
+  it('refuses an image the engine does not have, before anything could pull it', async () => {
+    const asked: string[] = [];
+    const engine = {
+      docker: {
+        getImage: (ref: string) => ({
+          inspect: async () => {
+            asked.push(ref);
+            throw Object.assign(new Error('no such image'), { statusCode: 404 });
+          },
+        }),
+        createContainer: async () => {
+          throw new Error('a container was created');
+        },
+      },
+    } as unknown as Engine;
+    const r = new RunResources(engine, { runId: 'a1b2c3', addContainer: () => undefined } as unknown as RunState);
+    await expect(r.container({ name: 'dnsparity-a1b2c3-nsd-root', image: 'dnsparity/nsd:0123456789ab', networkMode: 'none' })).rejects.toThrow(
+      'cannot start container dnsparity-a1b2c3-nsd-root: image dnsparity/nsd:0123456789ab is not in the Docker engine, and dnsparity pulls nothing',
+    );
+    expect(asked).toEqual(['dnsparity/nsd:0123456789ab']);
+  });
+});

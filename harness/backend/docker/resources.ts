@@ -9,6 +9,7 @@ import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { BackendError } from '../../errors.js';
 import { processAlive, type RunState } from '../../run-state.js';
 import { dockerMessage, type Engine } from './engine.js';
+import { imageExists } from './images.js';
 
 export const LABEL = 'dnsparity';
 export const LABEL_RUN = 'dnsparity.run';
@@ -175,9 +176,13 @@ export class RunResources implements AsyncDisposable {
 
   container(opts: ContainerOptions): Promise<StartedTestContainer> {
     return this.track(
-      new RunContainer(opts, this.state, this.engine.docker).start().catch((e: unknown) => {
-        throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
-      }),
+      (async () => {
+        // testcontainers pulls an image the engine does not have; dnsparity pulls nothing, ever.
+        if (!(await imageExists(this.engine, opts.image))) throw new BackendError(`cannot start container ${opts.name}: image ${opts.image} is not in the Docker engine, and dnsparity pulls nothing`);
+        return new RunContainer(opts, this.state, this.engine.docker).start().catch((e: unknown) => {
+          throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
+        });
+      })(),
     );
   }
 
