@@ -1,36 +1,19 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configTree, fileText, PREPARE_CONTEXT } from '../../test/config-tree.js';
 import { InputError } from '../errors.js';
 import { body, loadBindConfig, parseStatements, words } from './bind-config.js';
 import { parseBindLog } from './bind-log.js';
 import { bindCheckError, bindHostEffects, bindListen, bindRoutes, bindValidates, prepareBindConfig } from './bind.js';
 import type { PrepareContext } from './types.js';
 
-const TA = {
-  ds: ['.\t3600\tIN\tDS\t12345 13 2 abcdef'],
-  dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA BBBB'],
-};
-const CTX: PrepareContext = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host', trustAnchor: TA };
+const CTX = PREPARE_CONTEXT;
 
-let root: string;
-const write = (rel: string, text: string): string => {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-};
-const load = (main: string) => loadBindConfig(main, root);
+const tree = configTree('bind');
+const { write } = tree;
+const load = (main: string) => loadBindConfig(main, tree.root);
 const prepare = (main: string, ctx: PrepareContext = CTX) => prepareBindConfig(load(main), ctx);
-const fileText = (p: ReturnType<typeof prepare>, path: string) => p.files.find((f) => f.path === path)!.text;
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'dnsparity-bind-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe('named.conf reading', () => {
   it('reads statements, blocks, strings and the three comment styles with their positions', () => {
@@ -56,7 +39,7 @@ describe('named.conf reading', () => {
     write('named.conf.local', 'zone "localhost" { type master; file "/etc/bind/db.local"; };\n');
     write('db.local', '@ 86400 IN SOA localhost. root.localhost. 1 1 1 1 1\n');
     const c = load(main);
-    expect(c.files.map((f) => f.path)).toEqual([main, join(root, 'named.conf.options'), join(root, 'named.conf.local')]);
+    expect(c.files.map((f) => f.path)).toEqual([main, join(tree.root, 'named.conf.options'), join(tree.root, 'named.conf.local')]);
     expect(c.zoneFiles.map((z) => z.imagePath)).toEqual(['/etc/bind/db.local']);
     const bad = write('bad.conf', 'options {};\ninclude "/usr/share/x.conf";\n');
     expect(() => load(bad)).toThrow(`${bad}:2: include: /usr/share/x.conf lies outside /etc/bind`);
@@ -82,7 +65,7 @@ describe('prepareBindConfig', () => {
     const z = fileText(p, '/run/x/host/etc/bind/named.conf.default-zones').split('\n');
     expect(z[2]).toBe('\tfile "/run/x/root.hints";');
     expect(z[6]).toBe('\tfile "/run/x/host/etc/bind/db.local";');
-    expect(p.files.find((f) => f.path === '/run/x/host/etc/bind/db.local')?.original).toBe(join(root, 'db.local'));
+    expect(p.files.find((f) => f.path === '/run/x/host/etc/bind/db.local')?.original).toBe(join(tree.root, 'db.local'));
     const m = fileText(p, p.main);
     expect(m.split('\n')[0]).toBe('include "/run/x/host/etc/bind/named.conf.options";');
     expect(m).toContain('controls { };');

@@ -1,7 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configTree, inputErrorOf } from '../../test/config-tree.js';
 import { InputError } from '../errors.js';
 import { filesRoot } from '../scenario/confine.js';
 import { confDirFiles, dnsmasqImageConfig, loadDnsmasqConfig, parseDnsmasqLine } from './dnsmasq-config.js';
@@ -13,31 +14,11 @@ const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 ABCDEF0123'], dnskey: ['.\t3600\t
 const RESOLV = { text: 'nameserver 127.0.0.1\nnameserver 169.254.169.253\n', source: '/img/resolv.conf' };
 const CTX: PrepareContext = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host', trustAnchor: TA, resolvConf: RESOLV };
 
-let root: string;
-const write = (rel: string, text: string): string => {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-};
-const load = (main: string) => loadDnsmasqConfig(main, root);
-const loadError = (main: string): InputError => {
-  try {
-    load(main);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected loadDnsmasqConfig to throw');
-};
+const tree = configTree('dnsmasq');
+const { write } = tree;
+const load = (main: string) => loadDnsmasqConfig(main, tree.root);
+const loadError = (main: string): InputError => inputErrorOf(() => load(main), 'loadDnsmasqConfig');
 const text = (p: ReturnType<typeof dnsmasq.prepare>, path: string) => p.files.find((f) => f.path === path)!.text;
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'dnsparity-dnsmasq-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe("reading dnsmasq's config", () => {
   it('reads key=value and bare keys, comments only at the start of a word, quotes removed', () => {
@@ -68,9 +49,9 @@ describe("reading dnsmasq's config", () => {
       ['/etc/servers', 'servers-file'],
     ]);
     expect(dnsmasq.routes(c)).toEqual([
-      { zone: '', addresses: ['8.8.8.8'], how: 'forward', file: join(root, 'dnsmasq.d/10-a.conf'), line: 1 },
-      { zone: '', addresses: ['8.8.4.4'], how: 'forward', file: join(root, 'dnsmasq.d/20-b.conf'), line: 1 },
-      { zone: 'corp.example', addresses: ['10.0.0.1'], how: 'forward', file: join(root, 'servers'), line: 1 },
+      { zone: '', addresses: ['8.8.8.8'], how: 'forward', file: join(tree.root, 'dnsmasq.d/10-a.conf'), line: 1 },
+      { zone: '', addresses: ['8.8.4.4'], how: 'forward', file: join(tree.root, 'dnsmasq.d/20-b.conf'), line: 1 },
+      { zone: 'corp.example', addresses: ['10.0.0.1'], how: 'forward', file: join(tree.root, 'servers'), line: 1 },
     ]);
   });
 
@@ -85,9 +66,9 @@ describe("reading dnsmasq's config", () => {
     const secret = join(tmpdir(), `dnsparity-dnsmasq-secret-${process.pid}`);
     writeFileSync(secret, 'server=192.0.2.1\n');
     const linked = write('e.conf', 'conf-file=/etc/link.conf\n');
-    symlinkSync(secret, join(root, 'link.conf'));
+    symlinkSync(secret, join(tree.root, 'link.conf'));
     try {
-      expect(() => loadDnsmasqConfig(linked, root, filesRoot(root, true))).toThrow(/lies outside/);
+      expect(() => loadDnsmasqConfig(linked, tree.root, filesRoot(tree.root, true))).toThrow(/lies outside/);
     } finally {
       rmSync(secret, { force: true });
     }
@@ -119,19 +100,19 @@ describe("reading dnsmasq's config", () => {
     const byDefault = load(write('a.conf', 'cache-size=100\n'));
     expect(dnsmasq.routes(byDefault, RESOLV)).toEqual([{ zone: '', addresses: ['169.254.169.253'], how: 'forward' }]);
     expect(dnsmasq.routes(load(write('b.conf', 'no-resolv\nserver=/internal.example.io/169.254.169.253\n')), RESOLV)).toEqual([
-      { zone: 'internal.example.io', addresses: ['169.254.169.253'], how: 'forward', file: join(root, 'b.conf'), line: 2 },
+      { zone: 'internal.example.io', addresses: ['169.254.169.253'], how: 'forward', file: join(tree.root, 'b.conf'), line: 2 },
     ]);
     write('resolv.dnsmasq', 'nameserver 8.8.8.8\n');
-    expect(dnsmasq.routes(load(write('c.conf', 'resolv-file=/etc/resolv.dnsmasq\n')), RESOLV)).toEqual([{ zone: '', addresses: ['8.8.8.8'], how: 'forward', file: join(root, 'resolv.dnsmasq') }]);
+    expect(dnsmasq.routes(load(write('c.conf', 'resolv-file=/etc/resolv.dnsmasq\n')), RESOLV)).toEqual([{ zone: '', addresses: ['8.8.8.8'], how: 'forward', file: join(tree.root, 'resolv.dnsmasq') }]);
   });
 
   it('names what would read files of this machine or run code', () => {
     write('hosts.extra', '10.0.0.1 a\n');
     const c = load(write('a.conf', 'dhcp-script=/bin/evil\nhostsdir=/etc/hosts.d\nread-ethers\naddn-hosts=/etc/hosts.extra\n'));
     expect(dnsmasq.hostEffects(c)).toEqual([
-      { file: join(root, 'a.conf'), line: 1, option: 'dhcp-script', value: '/bin/evil', kind: 'runs code' },
-      { file: join(root, 'a.conf'), line: 2, option: 'hostsdir', value: '/etc/hosts.d', kind: 'reads a file' },
-      { file: join(root, 'a.conf'), line: 3, option: 'read-ethers', value: '/etc/ethers', kind: 'reads a file' },
+      { file: join(tree.root, 'a.conf'), line: 1, option: 'dhcp-script', value: '/bin/evil', kind: 'runs code' },
+      { file: join(tree.root, 'a.conf'), line: 2, option: 'hostsdir', value: '/etc/hosts.d', kind: 'reads a file' },
+      { file: join(tree.root, 'a.conf'), line: 3, option: 'read-ethers', value: '/etc/ethers', kind: 'reads a file' },
     ]);
     // addn-hosts under /etc is the image's file, copied like the config.
     expect(dnsmasq.prepare(c, CTX).files.map((f) => f.path)).toContain('/run/x/host/etc/hosts.extra');
@@ -155,7 +136,7 @@ describe('preparing a dnsmasq config', () => {
       ['user', 'dnsmasq', main, 2],
       ['pid-file', '/run/dnsmasq/dnsmasq.pid', main, 3],
       ['conf-dir', '/etc/dnsmasq.d/,*.conf', main, 4],
-      ['log-queries', null, join(root, 'dnsmasq.d/up.conf'), 2],
+      ['log-queries', null, join(tree.root, 'dnsmasq.d/up.conf'), 2],
       ['log-async', null, main, 6],
     ]);
     expect(p.substitutions.map((s) => s.option)).toEqual(expect.arrayContaining(['group', 'log-facility', 'no-hosts', 'keep-in-foreground']));
@@ -184,7 +165,7 @@ describe('preparing a dnsmasq config', () => {
     expect(text(debian, debian.main).split('\n')[1]).toMatch(/^# dnsparity substitution .*conf-file=\/usr\/share\/dnsmasq-base\/trust-anchors\.conf$/);
     expect(debian.substitutions.find((s) => s.option === 'conf-file')).toMatchObject({ line: 2, replacement: 'trust-anchor=.,12345,13,2,ABCDEF0123' });
     const { trustAnchor: _, ...unsigned } = CTX;
-    expect(() => dnsmasq.prepare(load(join(root, 'a.conf')), unsigned)).toThrow(/a\.conf:2: trust-anchor: this config validates DNSSEC/);
+    expect(() => dnsmasq.prepare(load(join(tree.root, 'a.conf')), unsigned)).toThrow(/a\.conf:2: trust-anchor: this config validates DNSSEC/);
   });
 
   it('leaves the query log as the image has it when the run does not trace', () => {
@@ -197,7 +178,7 @@ describe('preparing a dnsmasq config', () => {
     const main = write('dnsmasq.conf', 'conf-file=/etc/x.conf\n');
     write('x.conf', 'bogus\n');
     const p = dnsmasq.prepare(load(main), CTX);
-    expect(mapDnsmasqMessage('dnsmasq: bad option at line 1 of /run/x/host/etc/x.conf', p)).toEqual({ file: join(root, 'x.conf'), line: 1, message: 'dnsmasq: bad option' });
+    expect(mapDnsmasqMessage('dnsmasq: bad option at line 1 of /run/x/host/etc/x.conf', p)).toEqual({ file: join(tree.root, 'x.conf'), line: 1, message: 'dnsmasq: bad option' });
     expect(mapDnsmasqMessage('dnsmasq: syntax check OK.', p)).toBeUndefined();
   });
 });

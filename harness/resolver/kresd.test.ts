@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configTree, inputErrorOf } from '../../test/config-tree.js';
 import { InputError } from '../errors.js';
 import { blankLuaComments, calls, kresdImageConfig, loadKresdConfig, luaStrings } from './kresd-config.js';
 import { kresdServer, parseKresdLog } from './kresd-log.js';
@@ -11,30 +11,10 @@ import type { PrepareContext } from './types.js';
 const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 abcdef'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA'] };
 const CTX: PrepareContext = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host', trustAnchor: TA };
 
-let root: string;
-const write = (rel: string, text: string): string => {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-};
-const load = (main: string) => loadKresdConfig(main, root);
-const loadError = (main: string): InputError => {
-  try {
-    load(main);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected loadKresdConfig to throw');
-};
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'dnsparity-kresd-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const tree = configTree('kresd');
+const { write } = tree;
+const load = (main: string) => loadKresdConfig(main, tree.root);
+const loadError = (main: string): InputError => inputErrorOf(() => load(main), 'loadKresdConfig');
 
 describe("reading kresd's Lua config", () => {
   it('blanks comments, keeps strings and lines', () => {
@@ -65,7 +45,7 @@ describe("reading kresd's Lua config", () => {
     expect(loadError(write('d.conf', "dofile('/etc/knot-resolver/missing.lua')\n")).message).toMatch(/d\.conf:1: dofile: cannot read config file .*ENOENT/);
     write('e.conf', "dofile('/etc/knot-resolver/f.conf')\n");
     write('f.conf', "dofile('/etc/knot-resolver/e.conf')\n");
-    expect(loadError(join(root, 'e.conf')).message).toMatch(/include cycle/);
+    expect(loadError(join(tree.root, 'e.conf')).message).toMatch(/include cycle/);
     expect(() => kresdImageConfig("dofile('/etc/knot-resolver/x.lua')\n", 'img:/etc/knot-resolver/kresd.conf', { file: 's.yaml' })).toThrow(/runs other files \(dofile, line 1\)/);
   });
 
@@ -90,10 +70,10 @@ describe("reading kresd's Lua config", () => {
       '',
     ].join('\n')));
     expect(kresd.routes(c)).toEqual([
-      { zone: 'internal.example.io', addresses: ['169.254.169.253'], how: 'stub', file: join(root, 'kresd.conf'), line: 1 },
-      { zone: '', addresses: ['8.8.8.8', '8.8.4.4'], how: 'forward', file: join(root, 'kresd.conf'), line: 2 },
-      { zone: 'a.example', addresses: ['1.1.1.1'], how: 'forward', file: join(root, 'kresd.conf'), line: 3 },
-      { zone: 'b.example', addresses: ['1.1.1.1'], how: 'forward', file: join(root, 'kresd.conf'), line: 3 },
+      { zone: 'internal.example.io', addresses: ['169.254.169.253'], how: 'stub', file: join(tree.root, 'kresd.conf'), line: 1 },
+      { zone: '', addresses: ['8.8.8.8', '8.8.4.4'], how: 'forward', file: join(tree.root, 'kresd.conf'), line: 2 },
+      { zone: 'a.example', addresses: ['1.1.1.1'], how: 'forward', file: join(tree.root, 'kresd.conf'), line: 3 },
+      { zone: 'b.example', addresses: ['1.1.1.1'], how: 'forward', file: join(tree.root, 'kresd.conf'), line: 3 },
     ]);
   });
 
@@ -119,7 +99,7 @@ describe('preparing a kresd config', () => {
     expect(copy.original).toBe(main);
     // The same lines, but for the dofile() path, pointed at the copy.
     expect(copy.text.split('\n')).toEqual(["user('knot-resolver', 'knot-resolver')", "dofile('/run/x/host/etc/knot-resolver/local.lua')", "cache.storage = 'lmdb:///var/cache/knot-resolver'", '']);
-    expect(p.files.find((f) => f.path === '/run/x/host/etc/knot-resolver/local.lua')!.text).toBe(readFileSync(join(root, 'local.lua'), 'utf8'));
+    expect(p.files.find((f) => f.path === '/run/x/host/etc/knot-resolver/local.lua')!.text).toBe(readFileSync(join(tree.root, 'local.lua'), 'utf8'));
     const wrapper = p.files.find((f) => f.path === p.main)!.text;
     expect(wrapper).toContain("trust_anchors.remove('.')");
     expect(wrapper).toContain("dofile('/run/x/host/etc/knot-resolver/kresd.conf')");
@@ -132,9 +112,9 @@ describe('preparing a kresd config', () => {
     expect(p.substitutions.filter((s) => s.line !== undefined).map((s) => [s.option, s.file, s.line])).toEqual([
       ['user()', main, 1],
       ['cache.storage', main, 3],
-      ['trust_anchors.add_file()', join(root, 'local.lua'), 1],
-      ['hints.root()', join(root, 'local.lua'), 2],
-      ['log_target()', join(root, 'local.lua'), 3],
+      ['trust_anchors.add_file()', join(tree.root, 'local.lua'), 1],
+      ['hints.root()', join(tree.root, 'local.lua'), 2],
+      ['log_target()', join(tree.root, 'local.lua'), 3],
       ['dofile()', main, 2],
     ]);
     expect(p.substitutions.filter((s) => s.line === undefined).map((s) => s.option)).toEqual(['root hints', 'trust anchor', 'rundir', 'log_target()', 'user()', 'log_groups()']);
@@ -161,12 +141,12 @@ describe('preparing a kresd config', () => {
     write('local.lua', 'x = 1\nfoo.bar()\n');
     const p = kresd.prepare(load(main), CTX);
     expect(mapKresdMessage("[system] error while loading config: /run/x/host/etc/knot-resolver/local.lua:2: attempt to index global 'foo' (a nil value) (workdir '/run/x/kresd-check')", p)).toEqual({
-      file: join(root, 'local.lua'),
+      file: join(tree.root, 'local.lua'),
       line: 2,
       message: "kresd: attempt to index global 'foo' (a nil value)",
     });
     // Lua shortens a long chunk name to its tail.
-    expect(mapKresdMessage("[system] error while loading config: ...un/x/host/etc/knot-resolver/local.lua:2: boom (workdir '/w')", p)).toMatchObject({ file: join(root, 'local.lua'), line: 2, message: 'kresd: boom' });
+    expect(mapKresdMessage("[system] error while loading config: ...un/x/host/etc/knot-resolver/local.lua:2: boom (workdir '/w')", p)).toMatchObject({ file: join(tree.root, 'local.lua'), line: 2, message: 'kresd: boom' });
     expect(mapKresdMessage('[system] nothing wrong', p)).toBeUndefined();
   });
 });

@@ -1,35 +1,17 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { configTree, fileText, PREPARE_CONTEXT } from '../../test/config-tree.js';
 import { effective, loadPdnsConfig, parsePdnsSettings } from './pdns-config.js';
 import { parsePdnsTrace } from './pdns-log.js';
 import { isStockLua, pdnsCheckError, pdnsHostEffects, pdnsListen, pdnsRoutes, pdnsValidates, preparePdnsConfig } from './pdns.js';
 import type { PrepareContext } from './types.js';
 
-const TA = {
-  ds: ['.\t3600\tIN\tDS\t12345 13 2 abcdef'],
-  dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA BBBB'],
-};
-const CTX: PrepareContext = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host', trustAnchor: TA };
+const CTX = PREPARE_CONTEXT;
 
-let root: string;
-const write = (rel: string, text: string): string => {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-};
-const load = (main: string) => loadPdnsConfig(main, root);
+const tree = configTree('pdns');
+const { write } = tree;
+const load = (main: string) => loadPdnsConfig(main, tree.root);
 const prepare = (main: string, ctx: PrepareContext = CTX) => preparePdnsConfig(load(main), ctx);
-const fileText = (p: ReturnType<typeof prepare>, path: string) => p.files.find((f) => f.path === path)!.text;
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'dnsparity-pdns-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
 
 describe('recursor.conf reading', () => {
   it('reads key=value, += and continued lines, and drops comments', () => {
@@ -47,7 +29,7 @@ describe('recursor.conf reading', () => {
     write('recursor.d/a.conf', 'dnssec=log-fail\n');
     write('recursor.d/notes.txt', 'dnssec=off\n');
     const c = load(main);
-    expect(c.files.map((f) => f.path.slice(root.length))).toEqual(['/recursor.conf', '/recursor.d/a.conf', '/recursor.d/b.conf']);
+    expect(c.files.map((f) => f.path.slice(tree.root.length))).toEqual(['/recursor.conf', '/recursor.d/a.conf', '/recursor.d/b.conf']);
     expect(effective(c, 'dnssec')?.value).toBe('validate');
     expect(() => load(write('x.conf', 'include-dir=/usr/share/x\n'))).toThrow('include-dir: /usr/share/x lies outside /etc/powerdns');
   });

@@ -1,34 +1,15 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configTree, inputErrorOf } from '../../test/config-tree.js';
 import { InputError } from '../errors.js';
 import { filesRoot } from '../scenario/confine.js';
 import { loadUnboundConfig, parseStatement } from './unbound-config.js';
 
-let root: string;
-const write = (rel: string, text: string): string => {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-};
-const loadError = (main: string): InputError => {
-  try {
-    loadUnboundConfig(main, root);
-  } catch (e) {
-    expect(e).toBeInstanceOf(InputError);
-    return e as InputError;
-  }
-  throw new Error('expected loadUnboundConfig to throw');
-};
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-config-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const tree = configTree('unbound-config');
+const { write } = tree;
+const loadError = (main: string): InputError => inputErrorOf(() => loadUnboundConfig(main, tree.root), 'loadUnboundConfig');
 
 describe('parseStatement', () => {
   it('reads clauses, settings with comments and quotes, and skips comments', () => {
@@ -48,30 +29,30 @@ describe('loadUnboundConfig', () => {
     write('unbound.conf.d/a.conf', 'server:\n    verbosity: 1\n');
     write('unbound.conf.d/ignored.txt', 'not a match\n');
     write('unbound.conf.d/.hidden.conf', 'glob(7) does not match a leading dot\n');
-    const c = loadUnboundConfig(main, root);
-    expect(c.files.map((f) => f.path)).toEqual([main, join(root, 'unbound.conf.d/a.conf'), join(root, 'unbound.conf.d/b.conf')]);
+    const c = loadUnboundConfig(main, tree.root);
+    expect(c.files.map((f) => f.path)).toEqual([main, join(tree.root, 'unbound.conf.d/a.conf'), join(tree.root, 'unbound.conf.d/b.conf')]);
     expect(c.files[0]!.includes).toEqual([
-      { line: 1, toplevel: true, imagePattern: '/etc/unbound/unbound.conf.d/*.conf', files: [join(root, 'unbound.conf.d/a.conf'), join(root, 'unbound.conf.d/b.conf')] },
+      { line: 1, toplevel: true, imagePattern: '/etc/unbound/unbound.conf.d/*.conf', files: [join(tree.root, 'unbound.conf.d/a.conf'), join(tree.root, 'unbound.conf.d/b.conf')] },
     ]);
   });
 
   it('includes nothing for a glob that matches nothing, as unbound does', () => {
     const main = write('unbound.conf', 'server:\ninclude: "/etc/unbound/conf.d/*.conf"\n');
-    expect(loadUnboundConfig(main, root).files).toHaveLength(1);
+    expect(loadUnboundConfig(main, tree.root).files).toHaveLength(1);
   });
 
   it('resolves relative includes against the last directory: (unbound changes there at once), else /etc/unbound', () => {
     const main = write('main.conf', 'include: "first.conf"\nserver:\n    directory: "/etc/unbound/sub"\ninclude: "second.conf"\n');
     write('first.conf', '');
     write('sub/second.conf', '');
-    const c = loadUnboundConfig(main, root);
-    expect(c.files.map((f) => f.path)).toEqual([main, join(root, 'first.conf'), join(root, 'sub/second.conf')]);
+    const c = loadUnboundConfig(main, tree.root);
+    expect(c.files.map((f) => f.path)).toEqual([main, join(tree.root, 'first.conf'), join(tree.root, 'sub/second.conf')]);
   });
 
   it('names the file and line of an include that cannot be read', () => {
     const main = write('unbound.conf', 'server:\n    verbosity: 1\ninclude: "/etc/unbound/missing.conf"\n');
     const err = loadError(main);
-    expect(err.message).toContain(`${main}:3: include: cannot read config file ${join(root, 'missing.conf')}: ENOENT`);
+    expect(err.message).toContain(`${main}:3: include: cannot read config file ${join(tree.root, 'missing.conf')}: ENOENT`);
   });
 
   it('refuses an include outside /etc/unbound, which the config root cannot stand for', () => {
@@ -91,12 +72,12 @@ describe('loadUnboundConfig: confined to the scenario files root', () => {
     const elsewhere = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-elsewhere-'));
     try {
       writeFileSync(join(elsewhere, 'secret.conf'), 'server:\n    secret-token-xyz: 1\n');
-      mkdirSync(join(root, 'conf.d'));
-      symlinkSync(join(elsewhere, 'secret.conf'), join(root, 'conf.d/a.conf'));
+      mkdirSync(join(tree.root, 'conf.d'));
+      symlinkSync(join(elsewhere, 'secret.conf'), join(tree.root, 'conf.d/a.conf'));
       const main = write('unbound.conf', 'server:\n    include: "/etc/unbound/conf.d/*.conf"\n');
       let e: InputError | undefined;
       try {
-        loadUnboundConfig(main, root, filesRoot(root, true));
+        loadUnboundConfig(main, tree.root, filesRoot(tree.root, true));
       } catch (x) {
         e = x as InputError;
       }
@@ -105,7 +86,7 @@ describe('loadUnboundConfig: confined to the scenario files root', () => {
       expect(e!.message).toMatch(/resolves to .*secret\.conf\) lies outside the scenario's files root/);
       expect(e!.message).not.toContain('secret-token-xyz');
       // Without confinement (a caller that has no scenario) the same tree loads.
-      expect(loadUnboundConfig(main, root).files).toHaveLength(2);
+      expect(loadUnboundConfig(main, tree.root).files).toHaveLength(2);
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }

@@ -1,34 +1,16 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { configTree, fileText, PREPARE_CONTEXT } from '../../test/config-tree.js';
 import { InputError } from '../errors.js';
 import type { PrepareContext } from './types.js';
 import { listenOf, mapToOriginal, prepareUnboundConfig } from './unbound.js';
 import { loadUnboundConfig } from './unbound-config.js';
 
-const TA = {
-  ds: ['.\t3600\tIN\tDS\t12345 13 2 abcdef'],
-  dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA BBBB'],
-};
-const CTX: PrepareContext = { rootHintsFile: '/run/x/root.hints', workDir: '/run/x', configDir: '/run/x/host', trustAnchor: TA };
+const CTX = PREPARE_CONTEXT;
 
-let root: string;
-const write = (rel: string, text: string): string => {
-  const p = join(root, rel);
-  mkdirSync(dirname(p), { recursive: true });
-  writeFileSync(p, text);
-  return p;
-};
-const prepare = (main: string, ctx: PrepareContext = CTX) => prepareUnboundConfig(loadUnboundConfig(main, root), ctx);
-const fileText = (p: ReturnType<typeof prepare>, path: string) => p.files.find((f) => f.path === path)!.text;
-
-beforeEach(() => {
-  root = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-'));
-});
-afterEach(() => {
-  rmSync(root, { recursive: true, force: true });
-});
+const tree = configTree('unbound');
+const { write } = tree;
+const prepare = (main: string, ctx: PrepareContext = CTX) => prepareUnboundConfig(loadUnboundConfig(main, tree.root), ctx);
 
 describe('prepareUnboundConfig', () => {
   it('copies an included tree into the run directory, edits in place, and lists every edit with file and line', () => {
@@ -108,13 +90,13 @@ describe('listenOf', () => {
   it('agrees with prepare: the first IPv4 interface of the server clause, includes read in place', () => {
     write('conf.d/listen.conf', 'server:\n    interface: ::1\n    interface: 127.0.0.2\n');
     const main = write('unbound.conf', 'server:\n    include: "/etc/unbound/conf.d/*.conf"\n    interface: 127.0.0.3\n');
-    const config = loadUnboundConfig(main, root);
+    const config = loadUnboundConfig(main, tree.root);
     expect(listenOf(config)).toEqual({ address: '127.0.0.2', port: 53 });
     expect(listenOf(config)).toEqual(prepareUnboundConfig(config, CTX).listen);
   });
 
   it('defaults to 127.0.0.1, and reads 0.0.0.0 as loopback', () => {
-    expect(listenOf(loadUnboundConfig(write('a.conf', 'server:\n    verbosity: 1\n'), root))).toEqual({ address: '127.0.0.1', port: 53 });
-    expect(listenOf(loadUnboundConfig(write('b.conf', 'server:\n    interface: 0.0.0.0\n    port: 5353\n'), root)).address).toBe('127.0.0.1');
+    expect(listenOf(loadUnboundConfig(write('a.conf', 'server:\n    verbosity: 1\n'), tree.root))).toEqual({ address: '127.0.0.1', port: 53 });
+    expect(listenOf(loadUnboundConfig(write('b.conf', 'server:\n    interface: 0.0.0.0\n    port: 5353\n'), tree.root)).address).toBe('127.0.0.1');
   });
 });
