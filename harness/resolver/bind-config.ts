@@ -10,10 +10,11 @@
 // the image's text in place and named-checkconf's line numbers stay the
 // image's. It is lenient where named is strict (a missing semicolon): the
 // checker names those errors, with named's own words.
-import { readFileSync, realpathSync } from 'node:fs';
+
 import { posix } from 'node:path';
-import { InputError } from '../errors.js';
-import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
+import { InputError, type Location } from '../errors.js';
+import { readConfigFile, refuseCycle } from './config-read.js';
+import { outside, type FilesRoot } from '../scenario/confine.js';
 
 /** What the config root stands for in the image: named's own config directory (Debian's). */
 export const BIND_CONFIG_DIR = '/etc/bind';
@@ -262,28 +263,9 @@ export function subValue(s: Statement, name: string): Statement | undefined {
  */
 export function loadBindConfig(main: string, root: string, confineTo?: FilesRoot): BindConfig {
   const files = new Map<string, BindConfigFile>();
-  const confined = (path: string, from?: { file: string; line: number; field: string }): void => {
-    if (confineTo === undefined) return;
-    let real = path;
-    try {
-      real = realpathSync(path);
-    } catch {
-      // Missing: reported as unreadable by the caller.
-    }
-    if (!isWithin(real, confineTo.dir)) throw outside(path, real, confineTo, from ?? { file: path });
-  };
-  const read = (path: string, from?: { file: string; line: number; field: string }): string => {
-    confined(path, from);
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new InputError(from ?? { file: path }, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `paths under ${BIND_CONFIG_DIR} resolve against resolver.configRoot (${root})`);
-    }
-  };
+  const read = (path: string, from?: Location): string => readConfigFile(path, { root, imageDir: BIND_CONFIG_DIR, confineTo }, from);
   const visit = (path: string, stack: readonly string[], from?: { file: string; line: number; field: string }): void => {
-    if (stack.includes(path)) {
-      throw new InputError(from, `include cycle: ${[...stack.slice(stack.indexOf(path)), path].join(' -> ')}`, 'remove the include that leads back to a file already being read');
-    }
+    refuseCycle(path, stack, from, 'include');
     const text = read(path, from);
     const stmts = parseStatements(text, path);
     const includes: IncludeDirective[] = [];

@@ -7,10 +7,11 @@
 // too when they lie under the image's /etc, which resolver.configRoot stands
 // for. Loaded while planning: a missing file is bad input reported before
 // anything starts.
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { InputError, type Location } from '../errors.js';
-import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
+import { readConfigFile, refuseCycle } from './config-read.js';
+import { outside, type FilesRoot } from '../scenario/confine.js';
 import type { ConfigText, ResolverConfig } from './types.js';
 
 /** What resolver.configRoot stands for in a dnsmasq image: /etc (dnsmasq.conf, dnsmasq.d/, resolv files, hosts). */
@@ -122,27 +123,10 @@ export function loadDnsmasqConfig(main: string, root: string, confineTo?: FilesR
   const files = new Map<string, DnsmasqFile>();
   const order: string[] = [];
 
-  const readText = (path: string, from: Location | undefined): string => {
-    if (confineTo !== undefined) {
-      let real = path;
-      try {
-        real = realpathSync(path);
-      } catch {
-        // Missing: reported as unreadable below.
-      }
-      if (!isWithin(real, confineTo.dir)) throw outside(path, real, confineTo, from ?? { file: path });
-    }
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new InputError(from ?? { file: path }, `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `paths under ${DNSMASQ_IMAGE_DIR} resolve against resolver.configRoot (${root})`);
-    }
-  };
+  const readText = (path: string, from: Location | undefined): string => readConfigFile(path, { root, imageDir: DNSMASQ_IMAGE_DIR, confineTo }, from);
 
   const visit = (path: string, imagePath: string, role: DnsmasqFile['role'], stack: readonly string[], from?: Location): void => {
-    if (stack.includes(path)) {
-      throw new InputError(from, `include cycle: ${[...stack.slice(stack.indexOf(path)), path].join(' -> ')}`, 'remove the conf-file or conf-dir that leads back to a file already being read');
-    }
+    refuseCycle(path, stack, from, 'conf-file or conf-dir');
     const text = readText(path, from);
     if (files.has(path)) return;
     const options = role === 'config' || role === 'servers-file' ? parseDnsmasqOptions(text) : [];

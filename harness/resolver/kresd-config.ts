@@ -5,10 +5,11 @@
 // apart, for the calls it needs to know of (where it listens, what it sends
 // where, what it would read or run on this machine, what the harness
 // replaces). Lua built at run time escapes such a scan; see hostEffects.
-import { readFileSync, realpathSync } from 'node:fs';
+
 import { join, posix } from 'node:path';
 import { InputError, type Location } from '../errors.js';
-import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
+import { readConfigFile, refuseCycle } from './config-read.js';
+import { outside, type FilesRoot } from '../scenario/confine.js';
 import type { ConfigText, ResolverConfig } from './types.js';
 
 export const KRESD_IMAGE_DIR = '/etc/knot-resolver';
@@ -142,24 +143,8 @@ export function loadKresdConfig(main: string, root: string, confineTo?: FilesRoo
   const files = new Map<string, KresdFile>();
   const order: string[] = [];
   const visit = (path: string, imagePath: string, stack: readonly string[], from?: Location): void => {
-    if (stack.includes(path)) {
-      throw new InputError(from, `include cycle: ${[...stack.slice(stack.indexOf(path)), path].join(' -> ')}`, 'remove the dofile() that leads back to a file already being run');
-    }
-    if (confineTo !== undefined) {
-      let real = path;
-      try {
-        real = realpathSync(path);
-      } catch {
-        // Missing: reported as unreadable below.
-      }
-      if (!isWithin(real, confineTo.dir)) throw outside(path, real, confineTo, from ?? { file: path });
-    }
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new InputError(from ?? { file: path }, `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `paths under ${KRESD_IMAGE_DIR} resolve against resolver.configRoot (${root})`);
-    }
+    refuseCycle(path, stack, from, 'dofile()');
+    const text = readConfigFile(path, { root, imageDir: KRESD_IMAGE_DIR, confineTo }, from);
     if (files.has(path)) return;
     const code = blankLuaComments(text);
     const includes: { line: number; written: string; file: string }[] = [];

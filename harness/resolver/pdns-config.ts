@@ -4,9 +4,10 @@
 // adding to it, with +=). The image's /etc/powerdns is a local directory the
 // scenario names (resolver.configRoot). A Lua config file (lua-config-file)
 // under /etc/powerdns is read too, so a run can copy it.
-import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, type Location } from '../errors.js';
+import { readConfigFile } from './config-read.js';
 import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
 
 export const PDNS_CONFIG_DIR = '/etc/powerdns';
@@ -95,22 +96,7 @@ export function effective(config: Pick<PdnsConfig, 'files'>, key: string): { val
 }
 
 export function loadPdnsConfig(main: string, root: string, confineTo?: FilesRoot): PdnsConfig {
-  const read = (path: string, from?: { file: string; line: number; field: string }): string => {
-    if (confineTo !== undefined) {
-      let real = path;
-      try {
-        real = realpathSync(path);
-      } catch {
-        // Missing: reported as unreadable below.
-      }
-      if (!isWithin(real, confineTo.dir)) throw outside(path, real, confineTo, from ?? { file: path });
-    }
-    try {
-      return readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new InputError(from ?? { file: path }, `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `paths under ${PDNS_CONFIG_DIR} resolve against resolver.configRoot (${root})`);
-    }
-  };
+  const read = (path: string, from?: Location): string => readConfigFile(path, { root, imageDir: PDNS_CONFIG_DIR, confineTo }, from);
   const mainText = read(main);
   const files: PdnsConfigFile[] = [{ path: main, text: mainText }];
   // include-dir is read from the main file only, as pdns does.

@@ -4,11 +4,12 @@
 // directory the scenario names (resolver.configRoot), so an absolute include
 // such as "/etc/unbound/unbound.conf.d/*.conf" maps into it. Loaded while
 // planning, so a missing include is bad input reported before anything starts.
-import { readFileSync, realpathSync } from 'node:fs';
+
 import { isAbsolute, join, posix, relative } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { InputError } from '../errors.js';
-import { isWithin, outside, type FilesRoot } from '../scenario/confine.js';
+import { readConfigFile, refuseCycle } from './config-read.js';
+import { outside, type FilesRoot } from '../scenario/confine.js';
 import type { ConfigText, ResolverConfig } from './types.js';
 
 /** What the config root stands for in the image: unbound's own config directory. */
@@ -95,24 +96,8 @@ export function loadUnboundConfig(main: string, root: string, confineTo?: FilesR
   let directory = IMAGE_CONFIG_DIR;
 
   const visit = (path: string, stack: readonly string[], from?: { file: string; line: number; field: string }): void => {
-    if (stack.includes(path)) {
-      throw new InputError(from, `include cycle: ${[...stack.slice(stack.indexOf(path)), path].join(' -> ')}`, 'remove the include that leads back to a file already being read');
-    }
-    if (confineTo !== undefined) {
-      let real = path;
-      try {
-        real = realpathSync(path);
-      } catch {
-        // Missing: reported as unreadable below.
-      }
-      if (!isWithin(real, confineTo.dir)) throw outside(path, real, confineTo, from ?? { file: path });
-    }
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new InputError(from ?? { file: path }, `cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, `include paths under ${IMAGE_CONFIG_DIR} resolve against resolver.configRoot (${root})`);
-    }
+    refuseCycle(path, stack, from, 'include');
+    const text = readConfigFile(path, { root, imageDir: IMAGE_CONFIG_DIR, confineTo }, from);
     const includes: IncludeDirective[] = [];
     const lines = text.split('\n');
     for (let i = 0; i < lines.length; i++) {
