@@ -3,11 +3,11 @@
 // a resolver that tries a server the scenario does not know is caught.
 import { execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { skipNetns } from './env.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
@@ -67,6 +67,7 @@ describe.skipIf(!!skipNetns)('no escape', () => {
   it('a full run of every shipped scenario sends nothing out of the sandbox', async () => {
     const before = counted();
     const out = mkdtempSync(join(tmpdir(), 'dnsparity-escape-'));
+    onTestFinished(() => rmSync(out, { recursive: true, force: true }));
     const r = await execa(CLI, ['run', 'scenarios', '--reporter', 'json', '--out', out], { reject: false });
     expect([0, 1], r.stderr).toContain(r.exitCode);
     expect(counted() - before).toBe(0);
@@ -81,6 +82,7 @@ describe.skipIf(!!skipNetns)('no escape', () => {
 
   it('a resolver that forwards to a server the scenario does not have is reported as a leak', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-leak-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const file = join(dir, 'leak.yaml');
     const text = readFileSync('scenarios/incident-2024-11-05.yaml', 'utf8')
       .replace('../fixtures/images/incident/unbound.conf', resolve('fixtures/images/public-forwarder/unbound.conf'))

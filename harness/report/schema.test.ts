@@ -1,10 +1,10 @@
 // report.json against its schema: a hand-built report, a real one (written by
 // a run of the incident on the netns backend and kept as a fixture), and
 // reports broken on purpose. The end-to-end suite validates a fresh one too.
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { sampleGathered, sampleResult } from '../../test/sample-result.js';
 import { reassess } from '../assess.js';
 import { DIFFERENCE_CLASSES, QUERY_TYPES } from '../model.js';
@@ -85,6 +85,7 @@ describe('report.json schema', () => {
 
   it('reads a report back, refusing another version or shape with the file and field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-schema-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const write = (name: string, data: unknown) => {
       writeFileSync(join(dir, name), typeof data === 'string' ? data : JSON.stringify(data));
       return join(dir, name);

@@ -1,11 +1,13 @@
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect, it } from 'vitest';
+import { expect, it, onTestFinished } from 'vitest';
 import { LogReader } from './log-reader.js';
 
 it('returns the whole lines written since the last read, keeping a partial line for later', () => {
-  const file = join(mkdtempSync(join(tmpdir(), 'dnsparity-log-')), 'unbound.log');
+  const dir = mkdtempSync(join(tmpdir(), 'dnsparity-log-'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'unbound.log');
   writeFileSync(file, 'one\ntwo\nthr');
   const r = new LogReader(file);
   expect(r.next()).toBe('one\ntwo\n');

@@ -1,10 +1,10 @@
 // Properties of the zone loader: any text gives records or an InputError.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { InputError } from '../errors.js';
 import { formatRecord, loadZone, parseCanonical } from './zonefile.js';
 
@@ -39,6 +39,7 @@ describe('zone loading never crashes', () => {
 
   it.skipIf(!hasTools)('loadZone gives records or an InputError for random master files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-zfuzz-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     let n = 0;
     await fc.assert(
       fc.asyncProperty(fc.boolean(), fc.array(line, { maxLength: 8 }), async (withSoa, lines) => {

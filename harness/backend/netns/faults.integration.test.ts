@@ -1,10 +1,10 @@
 // Faults in the simulated network, injected into a real run by ending one of
 // its processes (by the pid the run recorded): each is classified, and none
 // makes the run hang past its timeouts.
-import { mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { skipNetns } from '../../../test/env.js';
 import { compare } from '../../compare/index.js';
 import { BackendError } from '../../errors.js';
@@ -71,6 +71,7 @@ describe.skipIf(!!skipNetns)('faults in the simulated network', () => {
 
   it('a truncated answer is retried over TCP at both layers', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-tc-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     cpSync('fixtures', join(dir, 'fixtures'), { recursive: true });
     cpSync('scenarios', join(dir, 'scenarios'), { recursive: true });
     // 80 A records do not fit in 1232 bytes of UDP.

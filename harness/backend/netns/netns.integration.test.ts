@@ -1,9 +1,9 @@
 // The netns backend against the real thing: unbound, nsd, kernel namespaces
 // and nftables. Each test checks that nothing of its run remains.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { leftovers, orphans, runIdsOf, skipNetns } from '../../../test/env.js';
 import { InputError } from '../../errors.js';
 import type { Query } from '../../model.js';
@@ -72,6 +72,7 @@ describe.skipIf(!!skipNetns)('netns backend', () => {
 
   it('rejects a config unbound-checkconf rejects, naming the image file and line, with nothing left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-test-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     const conf = join(dir, 'unbound.conf');
     writeFileSync(conf, 'server:\n    interface: 127.0.0.1\n    num-threads: lots\n');
     const text = readFileSync('scenarios/stub-zone-fix.yaml', 'utf8').replace('../fixtures/images/stub-zone-fix/unbound.conf', conf);
