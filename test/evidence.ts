@@ -61,7 +61,10 @@ export function essence(path: string): string {
 export function evidenceOf(s: ScenarioResult): Evidence {
   const paths: Record<string, string> = {};
   const unexplained: string[] = [];
-  for (const f of s.findings) {
+  // An unstable finding is one that asking again did not reproduce: load on the machine decides
+  // whether a run has it, so two runs (or two backends) are compared on the confirmed ones alone.
+  const confirmed = s.findings.filter((f) => f.status !== 'unstable');
+  for (const f of confirmed) {
     const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
     for (const env of [s.reference, f.environment]) {
       const traced = s.upstream?.[env] ? resolverPathOf(s, env, i) : undefined;
@@ -72,7 +75,7 @@ export function evidenceOf(s: ScenarioResult): Evidence {
   }
   return {
     verdict: s.verdict,
-    findings: s.findings.map((f) => `${queryKey(f.query)} ${f.environment} ${f.difference.class} ${f.status}`).sort(),
+    findings: confirmed.map((f) => `${queryKey(f.query)} ${f.environment} ${f.difference.class} ${f.status}`).sort(),
     // How many queries a resolver sent is its retries' timing, not evidence.
     leaks: s.leaks.map((l) => `${l.environment} ${l.server} ${l.zone} ${[...l.qnames].sort().join(',')}`).sort(),
     resolverPaths: paths,

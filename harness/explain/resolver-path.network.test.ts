@@ -64,3 +64,24 @@ describe('explanations on a network with public resolvers, delay and loss', () =
     expect(leakText(stray!)).not.toContain('publicResolvers');
   });
 });
+
+describe('the servers that gave the final word come last', () => {
+  const plain: NetworkMap = { ...net, shaping: [] };
+  const fetch = (server: string, zone: string, qname: string, qtype: string, outcome: UpstreamExchange['outcome']): UpstreamExchange => ({ about, qname, qtype, zone, server, outcome });
+
+  it("names the servers whose NXDOMAIN it was last, though a parent's servers were first asked later (a DS fetch)", () => {
+    const xs = [
+      fetch('198.51.100.53', 'example.io', 'example.io', 'DNSKEY', { status: 'reply', rcode: 'NOERROR', kind: 'answer' }),
+      fetch('198.51.100.2', 'io', 'example.io', 'DS', { status: 'reply', rcode: 'NOERROR', kind: 'answer' }),
+      fetch('198.51.100.53', 'example.io', q.name, 'A', { status: 'reply', rcode: 'NXDOMAIN', kind: 'nxdomain' }),
+      fetch('198.51.100.2', 'io', 'example.io', 'NS', { status: 'reply', rcode: 'NOERROR', kind: 'answer' }),
+    ];
+    // First contact put the example.io. servers first; the sentence must still end with them, and say what they said.
+    expect(describeResolverPath(xs, q, production, plain)).toBe('unbound asked the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN');
+  });
+
+  it('takes the last reply when none was to the question itself (a minimised name)', () => {
+    const xs = [fetch('198.51.100.53', 'example.io', 'internal.example.io', 'NS', { status: 'reply', rcode: 'NXDOMAIN', kind: 'nxdomain' })];
+    expect(describeResolverPath(xs, q, production, plain)).toBe('unbound asked the example.io. servers (198.51.100.53), which answered NXDOMAIN');
+  });
+});

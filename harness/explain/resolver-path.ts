@@ -43,12 +43,18 @@ function label(who: Who, addresses: readonly string[], net: NetworkMap): string 
 
 const joinAnd = (xs: readonly string[]): string => (xs.length <= 1 ? (xs[0] ?? '') : `${xs.slice(0, -1).join(', ')} and ${xs[xs.length - 1]}`);
 
+/** Which group of servers an address is named in: a zone's servers, the provider, the public resolvers, or itself. */
+function groupKey(a: string, net: NetworkMap): string {
+  const who = whoIs(a, net);
+  return who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'unknown' ? `unknown:${a}` : who.kind;
+}
+
 /** Groups addresses by the server they belong to, in the order first contacted. */
 function groups(addresses: readonly string[], net: NetworkMap): string[] {
   const out = new Map<string, { who: Who; addresses: string[] }>();
   for (const a of addresses) {
     const who = whoIs(a, net);
-    const key = who.kind === 'zone' ? `zone:${who.zone}` : who.kind === 'unknown' ? `unknown:${a}` : who.kind;
+    const key = groupKey(a, net);
     const g = out.get(key) ?? { who, addresses: [] };
     if (!g.addresses.includes(a)) g.addresses.push(a);
     out.set(key, g);
@@ -80,14 +86,22 @@ function finalWord(x: UpstreamExchange, net: NetworkMap): string {
   return `gave the answer${after}`;
 }
 
-function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject: string, resolver: string): string {
+function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject: string, resolver: string, q?: { readonly name: string; readonly type: string }): string {
   const order = [...new Set(exchanges.map((x) => x.server))];
   const answered = order.filter((a) => exchanges.some((x) => x.server === a && x.outcome.status === 'reply'));
   const silent = order.filter((a) => !answered.includes(a));
   const parts: string[] = [];
   if (answered.length) {
-    const last = [...exchanges].reverse().find((x) => x.outcome.status === 'reply')!;
-    parts.push(`${subject} asked ${joinAnd(groups(answered, net))}, which ${finalWord(last, net)}`);
+    // The reply that decided: the last one to the question itself, else the last one (a minimised
+    // name, a forwarder's answer); a parent's DS or NS fetched after it does not decide anything.
+    const replies = exchanges.filter((x) => x.outcome.status === 'reply');
+    const own = q ? replies.filter((x) => x.qname.toLowerCase() === q.name.toLowerCase() && x.qtype === q.type) : [];
+    const last = (own.length ? own : replies).at(-1)!;
+    // "which answered ..." reads as the last servers named: those whose reply it was come last,
+    // whatever the resolver asked after sending that query (a DS or NS fetch of a parent).
+    const same = (a: string) => groupKey(a, net) === groupKey(last.server, net);
+    const ordered = [...answered.filter((a) => !same(a)), ...answered.filter(same)];
+    parts.push(`${subject} asked ${joinAnd(groups(ordered, net))}, which ${finalWord(last, net)}`);
   }
   if (silent.length) {
     parts.push(`${answered.length || subject !== resolver ? 'its' : `${resolver}'s`} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
@@ -102,7 +116,7 @@ function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy
  */
 export function describeResolverPath(all: readonly UpstreamExchange[], q: { readonly name: string; readonly type: string }, env: EnvironmentPolicy, net: NetworkMap, resolver = 'unbound'): string {
   const own = all.filter((x) => x.about === `${q.name} ${q.type}`);
-  if (own.length) return describe(own, env, net, resolver, resolver);
+  if (own.length) return describe(own, env, net, resolver, resolver, q);
   const priming = all.filter((x) => x.about === '. NS');
   if (priming.length && priming.every((x) => x.outcome.status === 'no-answer')) {
     return `${resolver} could not prime the root: ${describe(priming, env, net, 'it', resolver)}`;
