@@ -69,12 +69,6 @@ async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend>
   return new NetnsBackend();
 }
 
-/** Whether chooseBackend may pick docker for the plan: such scenarios take turns on the engine. */
-function wantsDocker(requested: string, plan: RunPlan): boolean {
-  const want = requested === 'auto' ? plan.scenario.backend : requested;
-  return want === 'docker' || (want === 'auto' && !!plan.scenario.image);
-}
-
 function ensureOutDir(out: string | undefined): string | undefined {
   if (!out) return undefined;
   const dir = resolve(out);
@@ -195,8 +189,7 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       {
         jobs,
         signal: controller.signal,
-        // Runs on one Docker engine take turns (the simulated Internet's subnets are fixed): one at a time among them.
-        lane: (plan) => (wantsDocker(flags.backend, plan) ? 'docker' : undefined),
+        // No lane: docker runs share nothing but the engine (every subnet is the engine's pick), so they run side by side too.
         onResult: (result) => {
           progress.clear();
           for (const r of reporters) r.onScenarioResult?.(result);
