@@ -14,14 +14,10 @@ import { loadScenario } from '../../scenario/load.js';
 import { requireEngine } from './engine.js';
 import { DockerBackend } from './index.js';
 import { LABEL_RUN } from './resources.js';
+import { inSubnet } from './topology.js';
 
 const q = (name: string, type: Query['type'] = 'A'): Query => ({ name, type, source: 'explicit' });
-const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-const inSubnet = (addr: string, cidr: string): boolean => {
-  const [net, bits] = cidr.split('/') as [string, string];
-  const mask = Number(bits) === 0 ? 0 : ~(2 ** (32 - Number(bits)) - 1) >>> 0;
-  return ((toInt(addr) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
-};
+
 
 describe.skipIf(!!skipDocker)('docker backend', () => {
   it('realises the incident in internal networks only: NXDOMAIN where egress is allowed, the VPC resolver after the stub timeout where it is not', async () => {

@@ -1,8 +1,9 @@
 // The docker backend: the host under test is a container of the candidate
 // image itself (its own resolver, its own C library and getent, its own files),
 // started in environments made of internal Docker networks (topology.ts).
-// nsd containers serve the simulated Internet, an unbound container plays the
-// provider's resolver. Each environment's namespaces are held by a helper
+// nsd containers serve the simulated Internet from one helper container's
+// namespace (the "internet pod"), an unbound container plays the provider's
+// resolver. Each environment's namespaces are held by a helper
 // container (a "pod") that sets their route and NAT rules before the host
 // under test joins them, and that runs the probe worker: dns-packet queries
 // (resolver layer) and the image's own getent in the image's own filesystem
@@ -33,7 +34,7 @@ import { debianImageTag, ensureDebianImage } from './debian-images.js';
 import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
 import { RunResources } from './resources.js';
 import { ContainerLog } from './container-log.js';
-import { envRuleset, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetRouteBatch, planDockerTopology, setElements, WATCH, watchRuleset, type EnvSpec } from './topology.js';
+import { addressesInSubnet, envRuleset, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetRouteBatch, planDockerTopology, setElements, WATCH, watchRuleset, type DockerTopology, type EnvSpec } from './topology.js';
 
 /** Where the harness mounts a container's generated files. */
 const MOUNT = '/etc/dnsparity';
@@ -107,6 +108,22 @@ function readJson(p: string): { name?: string } | undefined {
     return JSON.parse(readFileSync(p, 'utf8')) as { name?: string };
   } catch {
     return undefined;
+  }
+}
+
+/** A subnet the engine picked must hold no scenario address: it could be a container's, or this machine's own on the bridge. */
+async function assertSubnetsClear(engine: Engine, topo: DockerTopology, plan: RunPlan): Promise<void> {
+  for (const n of topo.networks) {
+    const info = (await engine.docker.getNetwork(n.name).inspect()) as { IPAM?: { Config?: { Subnet?: string }[] } };
+    for (const subnet of (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : []))) {
+      const held = addressesInSubnet(topo, plan.internet.provider.address, subnet);
+      if (held.length) {
+        throw new BackendError(
+          `the engine gave network ${n.name} the subnet ${subnet}, which holds the scenario's ${held.join(', ')}`,
+          'renumber the scenario\'s servers outside the engine\'s address pools (the documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 are outside the default ones), or change default-address-pools in the engine\'s daemon.json',
+        );
+      }
+    }
   }
 }
 
@@ -262,6 +279,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // 2. Internal networks, at subnets the engine picks: no run holds one another needs.
   await Promise.all(topo.networks.map((n) => res.network(n, log)));
   checkAbort(signal);
+  await assertSubnetsClear(engine, topo, plan);
 
   // 3. The namespaces: the simulated Internet's, the provider's, the environments'.
   const keepalive = [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'];

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedInternet } from '../../network/simulated-internet.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { envRuleset, INTERNET_PORT_BASE, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetPorts, internetRouteBatch, planDockerTopology, setElements, watchRuleset } from './topology.js';
+import { addressesInSubnet, envRuleset, inSubnet, INTERNET_PORT_BASE, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetPorts, internetRouteBatch, planDockerTopology, setElements, watchRuleset } from './topology.js';
 
 const server = (id: string, ...addresses: string[]) => ({ id, nameServers: addresses.map((address, i) => ({ name: `ns${i}.${id}`, address })), zones: [] });
 const internet: SimulatedInternet = {
@@ -112,6 +112,15 @@ describe('the simulated Internet in its pod', () => {
   it('refuses a pod address that is not one', () => {
     expect(() => internetClientRuleset(t, '')).toThrow(/not an IPv4 address: \(none\)/);
     expect(() => internetPodRuleset(t, '198.51.100.53')).toThrow(/one of the simulated Internet's/);
+  });
+
+  it('finds the scenario addresses an engine subnet would hold, and only those', () => {
+    expect(addressesInSubnet(t, '169.254.169.253', '172.17.0.0/16')).toEqual([]);
+    expect(addressesInSubnet(t, '169.254.169.253', '198.51.100.0/25')).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.53']);
+    expect(addressesInSubnet(t, '169.254.169.253', '169.254.0.0/16')).toEqual(['169.254.169.253']);
+    expect(addressesInSubnet(t, '169.254.169.253', '203.0.113.53/32')).toEqual(['203.0.113.53']);
+    expect(inSubnet('198.51.100.128', '198.51.100.0/25')).toBe(false);
+    expect(inSubnet('10.1.2.3', '0.0.0.0/0')).toBe(true);
   });
 
   it('orders addresses numerically', () => {

@@ -112,6 +112,23 @@ export function internetRouteBatch(topo: Pick<DockerTopology, 'internet'>, via: 
   return topo.internet.addresses.map((a) => `route replace ${a}/32 via ${via}\n`).join('');
 }
 
+/** Whether an IPv4 address lies in a subnet ("a.b.c.d/n"). */
+export function inSubnet(address: string, subnet: string): boolean {
+  const [network, bits] = subnet.split('/') as [string, string | undefined];
+  const n = Number(bits ?? 32);
+  const mask = n === 0 ? 0 : (~(2 ** (32 - n) - 1)) >>> 0;
+  return ((toInt(address) & mask) >>> 0) === ((toInt(network) & mask) >>> 0);
+}
+
+/**
+ * The scenario addresses (the simulated Internet's and the provider's) that lie
+ * in a subnet the engine gave one of the run's networks: such an address could
+ * be a container's, or this machine's own on the bridge.
+ */
+export function addressesInSubnet(topo: Pick<DockerTopology, 'internet'>, providerAddress: string, subnet: string): string[] {
+  return [...topo.internet.addresses, providerAddress].filter((a) => inSubnet(a, subnet));
+}
+
 /** The first port, on the internet pod's address, that stands for an address of the simulated Internet (its port 53). */
 export const INTERNET_PORT_BASE = 10053;
 
