@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { autoConfirm, defaultJobs, MAX_DEFAULT_JOBS, runPool, SCENARIO_MEMORY_BYTES } from './jobs.js';
+import { autoConfirm, defaultDockerJobs, defaultJobs, MAX_DEFAULT_JOBS, runPool, SCENARIO_MEMORY_BYTES } from './jobs.js';
 
 const never = new AbortController().signal;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -11,6 +11,12 @@ describe('defaultJobs', () => {
     expect(defaultJobs({ cores: 2, freeBytes: 2.5 * SCENARIO_MEMORY_BYTES })).toBe(2);
     expect(defaultJobs({ cores: 2, freeBytes: 0 })).toBe(1);
     expect(defaultJobs({ cores: 64, freeBytes: 1024 * SCENARIO_MEMORY_BYTES })).toBe(MAX_DEFAULT_JOBS);
+  });
+  it('runs docker scenarios one per core, within the default --jobs, never below one', () => {
+    expect(defaultDockerJobs({ cores: 2, freeBytes: 64 * SCENARIO_MEMORY_BYTES })).toBe(2);
+    expect(defaultDockerJobs({ cores: 8, freeBytes: 64 * SCENARIO_MEMORY_BYTES })).toBe(8);
+    expect(defaultDockerJobs({ cores: 8, freeBytes: 3 * SCENARIO_MEMORY_BYTES })).toBe(3);
+    expect(defaultDockerJobs({ cores: 0, freeBytes: 0 })).toBe(1);
   });
 });
 
@@ -83,10 +89,31 @@ describe('runPool', () => {
         log.push(`-${x}`);
         return x;
       },
-      { jobs: 4, signal: never, lane: (x) => (x.startsWith('d') ? 'docker' : undefined) },
+      { jobs: 4, signal: never, lane: (x) => (x.startsWith('d') ? { name: 'docker', jobs: 1 } : undefined) },
     );
     expect(log.indexOf('+d2')).toBeGreaterThan(log.indexOf('-d1'));
     expect(log.indexOf('+n2')).toBeLessThan(log.indexOf('-d1'));
+  });
+
+  it('runs up to a lane\'s jobs of its items at a time, and the next as soon as one ends', async () => {
+    const log: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    await runPool(
+      ['d1', 'd2', 'd3', 'd4', 'd5'],
+      async (x) => {
+        most = Math.max(most, ++inFlight);
+        log.push(`+${x}`);
+        await sleep(10);
+        log.push(`-${x}`);
+        inFlight--;
+        return x;
+      },
+      { jobs: 8, signal: never, lane: () => ({ name: 'docker', jobs: 2 }) },
+    );
+    expect(most).toBe(2);
+    expect(log.slice(0, 2)).toEqual(['+d1', '+d2']);
+    expect(log.indexOf('+d3')).toBeGreaterThan(Math.min(log.indexOf('-d1'), log.indexOf('-d2')));
   });
 });
 

@@ -32,6 +32,18 @@ export function defaultJobs(basis: JobsBasis = machineBasis()): number {
 }
 
 /**
+ * A docker scenario starts about a dozen containers, and the engine's share of
+ * that is CPU work: side by side beyond a core each, their latencies grow
+ * past the thresholds the findings are read against.
+ */
+export const DOCKER_JOBS_PER_CORE = 1;
+
+/** The default number of docker scenarios side by side: one per core, within the default --jobs. */
+export function defaultDockerJobs(basis: JobsBasis = machineBasis()): number {
+  return Math.max(1, Math.min(defaultJobs(basis), Math.max(1, basis.cores) * DOCKER_JOBS_PER_CORE));
+}
+
+/**
  * A twin doubles a scenario's set-up and probing work (about a third more CPU
  * in all) to save a stub budget of waiting. That pays where cores would
  * otherwise idle: while every scenario in flight and its twin have a core.
@@ -46,10 +58,16 @@ export interface PoolOptions<T, R> {
   readonly jobs: number;
   /** Checked before each item starts: once it is aborted, nothing more starts. */
   readonly signal: AbortSignal;
-  /** Items that must not run beside another of the same lane (e.g. one Docker engine's runs) name it. */
-  readonly lane?: (item: T, index: number) => string | undefined;
+  /** Items that share something scarcer than the pool's slots (e.g. one Docker engine) name a lane: at most its jobs of them at a time. */
+  readonly lane?: (item: T, index: number) => Lane | undefined;
   /** Called in the items' order, each as soon as it and every item before it have ended. */
   readonly onResult?: (result: R, index: number) => void;
+}
+
+export interface Lane {
+  readonly name: string;
+  /** How many of the lane's items may run at a time (at least one). */
+  readonly jobs: number;
 }
 
 export type Settled<R> = { readonly ok: true; readonly value: R } | { readonly ok: false; readonly error: unknown } | undefined;
@@ -71,7 +89,7 @@ export async function runPool<T, R>(items: readonly T[], fn: (item: T, index: nu
       emitted++;
     }
   };
-  const busyLanes = new Set<string>();
+  const inLane = new Map<string, number>();
   const waiting = items.map((_, i) => i);
   const running = new Set<Promise<void>>();
   let wake: (() => void) | undefined;
@@ -79,7 +97,7 @@ export async function runPool<T, R>(items: readonly T[], fn: (item: T, index: nu
   const take = (): number | undefined => {
     const k = waiting.findIndex((i) => {
       const lane = opts.lane?.(items[i]!, i);
-      return lane === undefined || !busyLanes.has(lane);
+      return lane === undefined || (inLane.get(lane.name) ?? 0) < Math.max(1, lane.jobs);
     });
     return k < 0 ? undefined : waiting.splice(k, 1)[0];
   };
@@ -89,12 +107,12 @@ export async function runPool<T, R>(items: readonly T[], fn: (item: T, index: nu
       const i = take();
       if (i === undefined) break;
       const lane = opts.lane?.(items[i]!, i);
-      if (lane !== undefined) busyLanes.add(lane);
+      if (lane !== undefined) inLane.set(lane.name, (inLane.get(lane.name) ?? 0) + 1);
       const p: Promise<void> = fn(items[i]!, i).then(
         (value) => void (settled[i] = { ok: true, value }),
         (error: unknown) => void (settled[i] = { ok: false, error }),
       ).finally(() => {
-        if (lane !== undefined) busyLanes.delete(lane);
+        if (lane !== undefined) inLane.set(lane.name, inLane.get(lane.name)! - 1);
         done[i] = true;
         running.delete(p);
         emit();

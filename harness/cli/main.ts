@@ -10,7 +10,7 @@ import { NetnsBackend, resolverDoctor } from '../backend/netns/index.js';
 import type { Backend } from '../backend/types.js';
 import { staleRuns, sweep } from '../cleanup.js';
 import { DnsparityError, EXIT, InputError, InterruptedError, PrerequisiteError } from '../errors.js';
-import { autoConfirm, defaultJobs, runPool } from '../jobs.js';
+import { autoConfirm, defaultDockerJobs, defaultJobs, runPool } from '../jobs.js';
 import { planScenario, type ImageFileReader, type RunPlan } from '../plan.js';
 import { makeReporters } from '../report/index.js';
 import { readReport } from '../report/stored.js';
@@ -69,7 +69,7 @@ async function chooseBackend(requested: string, plan: RunPlan): Promise<Backend>
   return new NetnsBackend();
 }
 
-/** Whether chooseBackend may pick docker for the plan: such scenarios take turns on the engine. */
+/** Whether chooseBackend may pick docker for the plan: such scenarios share the engine. */
 function wantsDocker(requested: string, plan: RunPlan): boolean {
   const want = requested === 'auto' ? plan.scenario.backend : requested;
   return want === 'docker' || (want === 'auto' && !!plan.scenario.image);
@@ -195,8 +195,8 @@ async function runCommand(paths: string[], flags: RunFlags): Promise<number> {
       {
         jobs,
         signal: controller.signal,
-        // Runs on one Docker engine take turns (the simulated Internet's subnets are fixed): one at a time among them.
-        lane: (plan) => (wantsDocker(flags.backend, plan) ? 'docker' : undefined),
+        // Docker runs share nothing but the engine (every subnet is its pick) and run side by side, a core each by default.
+        lane: (plan) => (wantsDocker(flags.backend, plan) ? { name: 'docker', jobs: flags.jobs ?? defaultDockerJobs() } : undefined),
         onResult: (result) => {
           progress.clear();
           for (const r of reporters) r.onScenarioResult?.(result);

@@ -1,8 +1,9 @@
 // The docker backend: the host under test is a container of the candidate
 // image itself (its own resolver, its own C library and getent, its own files),
 // started in environments made of internal Docker networks (topology.ts).
-// nsd containers serve the simulated Internet, an unbound container plays the
-// provider's resolver. Each environment's namespaces are held by a helper
+// nsd containers serve the simulated Internet from one helper container's
+// namespace (the "internet pod"), an unbound container plays the provider's
+// resolver. Each environment's namespaces are held by a helper
 // container (a "pod") that sets their route and NAT rules before the host
 // under test joins them, and that runs the probe worker: dns-packet queries
 // (resolver layer) and the image's own getent in the image's own filesystem
@@ -33,7 +34,7 @@ import { debianImageTag, ensureDebianImage } from './debian-images.js';
 import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
 import { RunResources } from './resources.js';
 import { ContainerLog } from './container-log.js';
-import { envRuleset, overlaps, parseRoutes, planDockerTopology, setElements, WATCH, watchRuleset, type DockerTopology, type EnvSpec } from './topology.js';
+import { addressesInSubnet, envRuleset, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetRouteBatch, planDockerTopology, setElements, WATCH, watchRuleset, type DockerTopology, type EnvSpec } from './topology.js';
 
 /** Where the harness mounts a container's generated files. */
 const MOUNT = '/etc/dnsparity';
@@ -110,24 +111,18 @@ function readJson(p: string): { name?: string } | undefined {
   }
 }
 
-/** The simulated Internet's subnets become bridges on this machine: none may shadow its own routes. */
-function assertNoRouteConflict(topo: DockerTopology): void {
-  let routes: ReturnType<typeof parseRoutes> = [];
-  try {
-    routes = parseRoutes(readFileSync('/proc/net/route', 'utf8'));
-  } catch {
-    return;
-  }
+/** A subnet the engine picked must hold no scenario address: it could be a container's, or this machine's own on the bridge. */
+async function assertSubnetsClear(engine: Engine, topo: DockerTopology, plan: RunPlan): Promise<void> {
   for (const n of topo.networks) {
-    if (!n.subnet) continue;
-    const [network, prefix] = n.subnet.split('/') as [string, string];
-    // Docker's own bridges are the engine's to arbitrate (it refuses overlapping pools).
-    const clash = routes.find((r) => !/^(br-|docker)/.test(r.iface) && overlaps(r, { network, prefix: Number(prefix) }));
-    if (clash) {
-      throw new BackendError(
-        `the simulated Internet's ${n.subnet} overlaps this machine's own network ${clash.network}/${clash.prefix} (${clash.iface}); the docker backend would put it on a bridge here`,
-        'renumber the scenario\'s public servers, or use --backend netns',
-      );
+    const info = (await engine.docker.getNetwork(n.name).inspect()) as { IPAM?: { Config?: { Subnet?: string }[] } };
+    for (const subnet of (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : []))) {
+      const held = addressesInSubnet(topo, plan.internet.provider.address, subnet);
+      if (held.length) {
+        throw new BackendError(
+          `the engine gave network ${n.name} the subnet ${subnet}, which holds the scenario's ${held.join(', ')}`,
+          'renumber the scenario\'s servers outside the engine\'s address pools (the documentation ranges 192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24 are outside the default ones), or change default-address-pools in the engine\'s daemon.json',
+        );
+      }
     }
   }
 }
@@ -246,7 +241,6 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   const resolver = resolverOf(plan.resolverConfig);
   const { internet, trustAnchor } = resolver.validates(plan.resolverConfig) ? await signInternet(plan.internet, join(r.state.dir, 'dnssec')) : { internet: plan.internet, trustAnchor: undefined };
   const topo = planDockerTopology((role) => `dnsparity-${r.runId}-${role}`, internet, plan.environments);
-  assertNoRouteConflict(topo);
 
   // 1. Files, with the paths they have inside the containers.
   const hints = rootHints(internet);
@@ -271,9 +265,10 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   r.file('provider/unbound.conf', providerConfig({ ...internet, provider: { ...internet.provider, address: '0.0.0.0' } }, MOUNT, `${MOUNT}/root.hints`));
   r.file('provider/root.hints', hints);
   for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
-  for (const n of topo.nsd) for (const [name, text] of nsdFiles(n.config, MOUNT)) r.file(`nsd/${n.name}/${name}`, text);
+  // nsd and the public resolvers share the internet pod's namespace: each listens on its own addresses alone.
+  for (const n of topo.nsd) for (const [name, text] of nsdFiles(n.server, MOUNT)) r.file(`nsd/${n.name}/${name}`, text);
   for (const p of topo.publicResolvers) {
-    r.file(`public/${p.address}/unbound.conf`, publicResolverConfig({ listen: '0.0.0.0', port: 53, dir: MOUNT, rootHintsFile: `${MOUNT}/root.hints` }));
+    r.file(`public/${p.address}/unbound.conf`, publicResolverConfig({ listen: p.address, port: 53, dir: MOUNT, rootHintsFile: `${MOUNT}/root.hints` }));
     r.file(`public/${p.address}/root.hints`, hints);
   }
   r.substitutions = [...prepared.substitutions];
@@ -281,15 +276,15 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   const dir = (rel: string) => join(r.state.dir, rel);
   checkAbort(signal);
 
-  // 2. Internal networks.
-  await res.holdSubnets(topo.networks.flatMap((n) => (n.subnet ? [n.subnet] : [])), signal, log);
-  await Promise.all(topo.networks.map((n) => res.network(n, signal, log)));
+  // 2. Internal networks, at subnets the engine picks: no run holds one another needs.
+  await Promise.all(topo.networks.map((n) => res.network(n, log)));
   checkAbort(signal);
+  await assertSubnetsClear(engine, topo, plan);
 
-  // 3. The simulated Internet, the provider's namespace, the environments' namespaces.
+  // 3. The namespaces: the simulated Internet's, the provider's, the environments'.
   const keepalive = [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'];
-  // Nothing is routed through a helper: the environments differ only by their attachments and rules.
-  // No forwarding; and ::1 on loopback, which unbound's default interfaces include
+  // Nothing is forwarded by a helper, the internet pod included: the environments differ only by their
+  // attachments, routes and rules. No forwarding; and ::1 on loopback, which unbound's default interfaces include
   // (Docker disables IPv6 in containers of IPv4-only networks; netns keeps it).
   const noForwarding = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.lo.disable_ipv6': '0' };
   const pod = (name: string, networks: readonly string[], filesDir: string) => {
@@ -308,12 +303,21 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   };
   // Everything of one phase starts at once, and nothing is left unawaited: a
   // failed start rejects the phase, and teardown waits for the rest.
-  const [, providerPod, refuserC, envPods] = await Promise.all([
-    Promise.all(
-      topo.nsd.map((n) =>
-        res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: n.network, address: n.address, binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] }),
-      ),
-    ),
+  r.file('pods/internet/addresses.batch', internetAddressBatch(topo));
+  const inInternet = (pod: StartedTestContainer) => `container:${pod.getId()}`;
+  const [internetPod, providerPod, refuserC, envPods] = await Promise.all([
+    // The simulated Internet: every address on its pod's loopback and each one's port mapped to it, then its
+    // servers in that namespace, each on its own addresses.
+    pod(topo.internet.pod, [topo.internetNetwork], dir('pods/internet')).then(async (p) => {
+      r.file('pods/internet/rules.nft', internetPodRuleset(topo, p.getIpAddress(topo.internetNetwork)));
+      await execOk(p, ['ip', '-batch', `${MOUNT}/addresses.batch`], 'addresses of the simulated Internet in its pod');
+      await execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], 'the simulated Internet\'s port mapping in its pod');
+      await Promise.all([
+        ...topo.nsd.map((n) => res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: inInternet(p), binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] })),
+        ...topo.publicResolvers.map((x) => res.container({ name: x.name, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: inInternet(p), binds: [{ source: dir(`public/${x.address}`), target: MOUNT, mode: 'ro' }] })),
+      ]);
+      return p;
+    }),
     pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc')),
     // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
     // icmp_ratelimit 0: the kernel limits ICMP errors per destination and starts with no tokens, so a refusal would first look like silence.
@@ -321,35 +325,36 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
     Promise.all(topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)))),
   ]);
   checkAbort(signal);
-  // The public resolvers: unbound on the Internet networks, at addresses the engine picks.
-  const firstInternet = topo.internetNetworks[0]!;
-  const publicCs = await Promise.all(
-    topo.publicResolvers.map((p) =>
-      res.container({ name: p.name, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: firstInternet, moreNetworks: topo.internetNetworks.slice(1), binds: [{ source: dir(`public/${p.address}`), target: MOUNT, mode: 'ro' }] }),
-    ),
-  );
-  checkAbort(signal);
-  const publicTargets = Object.fromEntries(topo.publicResolvers.map((p, i) => [p.address, publicCs[i]!.getIpAddress(firstInternet)]));
-  const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}), publicResolvers: publicTargets };
-  const internetGateway = topo.networks.find((n) => n.name === firstInternet)!.gateway!;
+  const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}) };
+  const internetVia = internetPod.getIpAddress(topo.internetNetwork);
   const providerGateway = (await engine.docker.getNetwork(topo.providerNetwork).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
   if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
   const providerAddress = plan.internet.provider.address;
   // Unknown destinations are recorded in every namespace that sends: the environments' and the provider's.
-  // The public resolvers belong to the simulated Internet: their scenario addresses (the environments' NAT
-  // sends them on) and their containers' own (the provider's readiness check asks those).
-  const watch = watchRuleset(internet, providerAddress, [...topo.publicResolvers.map((p) => p.address), ...Object.values(publicTargets)]);
+  const watch = watchRuleset(internet, providerAddress);
+  const routes = internetRouteBatch(topo, internetVia);
+  const toInternet = internetClientRuleset(topo, internetVia);
   r.file('pods/vpc/watch.nft', watch);
+  r.file('pods/vpc/routes.batch', routes);
+  r.file('pods/vpc/internet.nft', toInternet);
   await Promise.all([
+    // The provider recurses into the simulated Internet: its addresses, via the internet pod.
+    execOk(providerPod, ['ip', '-batch', `${MOUNT}/routes.batch`], 'routes of the provider to the simulated Internet'),
+    execOk(providerPod, ['nft', '-f', `${MOUNT}/internet.nft`], 'the provider\'s DNS to the simulated Internet'),
     execOk(providerPod, ['nft', '-f', `${MOUNT}/watch.nft`], 'unknown-destination set of the provider'),
     ...topo.envs.map(async (e, i) => {
       r.file(`pods/${e.env.name}/rules.nft`, envRuleset(e.env, providerAddress, targets));
       r.file(`pods/${e.env.name}/watch.nft`, watch);
       // Asked for on the provider network, so the address the DNAT picks answers the right source.
       await execOk(envPods[i]!, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
-      // A public resolver's address, routed out of the Internet network, so the DNAT keeps an address the resolver can answer.
-      if (e.env.egress === 'allow') {
-        for (const p of topo.publicResolvers) await execOk(envPods[i]!, ['ip', 'route', 'replace', `${p.address}/32`, 'via', internetGateway], `route to the public resolver ${p.address} in ${e.env.name}`);
+      // With egress, the simulated Internet's addresses (public resolvers' included) via the internet pod, and their
+      // DNS to their ports there; anything else, and everything without egress, keeps the default route to the
+      // engine's gateway, which drops it.
+      if (e.routesInternet) {
+        r.file(`pods/${e.env.name}/routes.batch`, routes);
+        r.file(`pods/${e.env.name}/internet.nft`, toInternet);
+        await execOk(envPods[i]!, ['ip', '-batch', `${MOUNT}/routes.batch`], `routes to the simulated Internet in ${e.env.name}`);
+        await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/internet.nft`], `DNS to the simulated Internet in ${e.env.name}`);
       }
       await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
       await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/watch.nft`], `unknown-destination set of ${e.env.name}`);
@@ -394,7 +399,9 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // 5. Readiness, checked by queries; and each environment's isolation, checked by silence.
   const [getents] = await Promise.all([
     Promise.all(topo.envs.map((e, i) => hostReady(res, e, envPods[i]!, hosts[i]!, r.localResolver, plan, resolver, prepared, signal))),
-    ready(providerPod, [...topo.nsd.map((n) => `${n.address}#53`), ...Object.values(publicTargets).map((a) => `${a}#53`), '127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver, ...topo.publicResolvers.map((p) => p.name), ...topo.nsd.map((n) => n.name)])),
+    // The servers, asked in their own namespace at every address they serve; the provider's, in its own.
+    ready(internetPod, topo.internet.addresses.map((a) => `${a}#53`), signal, () => describeFailure(res, [...topo.publicResolvers.map((p) => p.name), ...topo.nsd.map((n) => n.name)])),
+    ready(providerPod, ['127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver])),
     ...topo.envs.map((e, i) => assertIsolated(e, envPods[i]!, plan, signal)),
   ]);
 

@@ -1,10 +1,11 @@
-// Public resolvers on the docker backend: containers on the Internet
-// networks, reached at their public address by DNAT only where egress is
-// allowed, and never a subnet of a bridge on this machine.
+// Public resolvers on the docker backend: unbound containers in the internet
+// pod's namespace, at their public address on its loopback, routed like the
+// rest of the simulated Internet only where egress is allowed, and never a
+// subnet of a bridge on this machine (the engine picks every subnet).
 import { describe, expect, it } from 'vitest';
 import type { SimulatedInternet } from '../../network/simulated-internet.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { envRuleset, overlaps, planDockerTopology } from './topology.js';
+import { envRuleset, internetAddressBatch, internetRouteBatch, planDockerTopology } from './topology.js';
 
 const internet: SimulatedInternet = {
   root: [{ name: 'a.root-servers.test', address: '198.51.100.1' }],
@@ -17,27 +18,26 @@ const internet: SimulatedInternet = {
 };
 const env = (name: string, egress: EnvironmentData['egress']): EnvironmentData => ({ name, egress, provider: 'reachable', reference: egress === 'allow' });
 const name = (role: string) => `dnsparity-abc123-${role}`;
-const targets = { provider: '172.30.0.2', refuser: '172.30.0.3', publicResolvers: { '8.8.8.8': '198.51.100.192', '1.1.1.1': '198.51.100.193' } };
+const targets = { provider: '172.30.0.2', refuser: '172.30.0.3' };
 
 describe('docker topology with public resolvers', () => {
   const t = planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
 
-  it('makes a container per public resolver, and no network whose subnet holds its address', () => {
+  it('makes a container per public resolver, its address in the internet pod, and no network with a subnet of its own', () => {
     expect(t.publicResolvers).toEqual([
       { name: name('public-8-8-8-8'), address: '8.8.8.8' },
       { name: name('public-1-1-1-1'), address: '1.1.1.1' },
     ]);
-    for (const n of t.networks) {
-      if (!n.subnet) continue;
-      const [network, prefix] = n.subnet.split('/') as [string, string];
-      for (const a of ['8.8.8.8', '1.1.1.1']) expect(overlaps({ network, prefix: Number(prefix) }, { network: a, prefix: 32 }), `${n.subnet} holds ${a}`).toBe(false);
-    }
+    expect(t.internet.addresses).toEqual(['1.1.1.1', '8.8.8.8', '198.51.100.1']);
+    expect(internetAddressBatch(t)).toContain('address add 8.8.8.8/32 dev lo\n');
+    for (const n of t.networks) expect(n).not.toHaveProperty('subnet');
   });
 
-  it('sends a public resolver\'s address to its container only where egress is allowed', () => {
+  it('routes a public resolver\'s address via the internet pod only where egress is allowed, and never rewrites it', () => {
+    expect(internetRouteBatch(t, '172.30.1.2')).toContain('route replace 8.8.8.8/32 via 172.30.1.2\n');
+    expect(t.envs.filter((e) => e.routesInternet).map((e) => e.env.name)).toEqual(['production']);
     const production = envRuleset(env('production', 'allow'), '169.254.169.253', targets);
-    expect(production).toContain('ip daddr 8.8.8.8 counter dnat to 198.51.100.192');
-    expect(production).toContain('ip daddr 1.1.1.1 counter dnat to 198.51.100.193');
+    expect(production).not.toContain('8.8.8.8');
     // Dropped: the address goes where the rest of the Internet goes (the engine's isolation).
     expect(envRuleset(env('staging', 'drop'), '169.254.169.253', targets)).not.toContain('8.8.8.8');
     // Rejected: to the refuser, with everything else outside the environment.

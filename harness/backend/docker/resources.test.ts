@@ -1,60 +1,74 @@
-// How runs of one process share the simulated Internet's fixed subnets on one
-// engine: all of a run's subnets at once, given back when its teardown is over.
-// The engine is a stand-in that holds nothing (the real one is in the
+// A run's networks and containers on one engine: every network at a subnet the
+// engine picks, what a killed run left removed when the engine's pools are used
+// up, and no image pulled. The engine is a stand-in (the real one is in the
 // integration tests); the state is a run id alone.
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { BackendError } from '../../errors.js';
 import type { RunState } from '../../run-state.js';
 import type { Engine } from './engine.js';
-import { RunResources } from './resources.js';
+import { POOLS_USED_UP, RunResources } from './resources.js';
 
-const emptyEngine = { docker: { listContainers: async () => [], listNetworks: async () => [] } } as unknown as Engine;
-const run = (runId: string) => new RunResources(emptyEngine, { runId } as unknown as RunState);
-const settled = async (p: Promise<unknown>): Promise<boolean> => {
-  let done = false;
-  void p.then(() => (done = true), () => (done = true));
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
-  return done;
-};
+describe('networks of a run', () => {
+  const poolsUsedUp = Object.assign(new Error('(HTTP code 400) unexpected - could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network'), { statusCode: 400 });
+  /** An engine whose pools are used up until what a given run holds is removed; it records what it is asked. */
+  const engineWith = (nets: { Id: string; Name: string; Labels: Record<string, string> }[], freedBy?: string) => {
+    const asked: string[] = [];
+    let networks = [...nets];
+    const engine = {
+      docker: {
+        createNetwork: async (o: { Name: string; Internal: boolean; IPAM?: unknown }) => {
+          asked.push(`create ${o.Name} internal=${o.Internal} ipam=${o.IPAM === undefined ? 'engine' : 'fixed'}`);
+          if (freedBy === undefined || networks.some((n) => n.Labels['dnsparity.run'] === freedBy)) throw poolsUsedUp;
+          return { id: `id-${o.Name}` };
+        },
+        listNetworks: async (o: { filters: string }) => {
+          const label = (JSON.parse(o.filters) as { label: string[] }).label[0]!;
+          const [k, v] = label.split('=') as [string, string];
+          return networks.filter((n) => n.Labels[k] === v);
+        },
+        listContainers: async () => [],
+        getNetwork: (id: string) => ({
+          remove: async () => {
+            asked.push(`remove ${id}`);
+            networks = networks.filter((n) => n.Id !== id);
+          },
+        }),
+      },
+    } as unknown as Engine;
+    return { engine, asked };
+  };
+  const dead = spawnSync('true').pid!; // a process that has exited: a killed run's owner
+  const labels = (run: string, pid: number) => ({ dnsparity: '1', 'dnsparity.run': run, 'dnsparity.pid': String(pid) });
+  const state = (runId: string) => ({ runId, addNetwork: () => undefined }) as unknown as RunState;
 
-describe('fixed subnets shared by the runs of one process', () => {
-  it('makes a run that needs any subnet another run holds wait for that run\'s teardown, and tells why', async () => {
-    const signal = new AbortController().signal;
+  it('asks the engine for an internal network at a subnet of its choosing', async () => {
+    const { engine, asked } = engineWith([], 'nobody');
+    await new RunResources(engine, state('a1a1a1')).network({ name: 'dnsparity-a1a1a1-internet' }, () => undefined);
+    expect(asked).toEqual(['create dnsparity-a1a1a1-internet internal=true ipam=engine']);
+  });
+
+  it('removes what a killed run left when the engine has no address pool left, says so, and asks again', async () => {
+    const { engine, asked } = engineWith([{ Id: 'n1', Name: 'dnsparity-dead01-internet', Labels: labels('dead01', dead) }, { Id: 'n2', Name: 'dnsparity-live01-internet', Labels: labels('live01', process.pid) }], 'dead01');
     const lines: string[] = [];
-    const a = run('aaaaaa');
-    await a.holdSubnets(['198.51.100.0/24', '203.0.113.0/24'], signal, () => undefined);
-    const b = run('bbbbbb');
-    const waiting = b.holdSubnets(['203.0.113.0/24'], signal, (l) => lines.push(l));
-    const free = run('cccccc').holdSubnets(['192.0.2.0/24'], signal, () => undefined);
-    expect(await settled(free)).toBe(true); // a subnet nobody holds: no wait
-    expect(await settled(waiting)).toBe(false);
-    expect(lines).toEqual(['waiting for run aaaaaa of this process, which holds 203.0.113.0/24']);
-    await a[Symbol.asyncDispose]();
-    expect(await settled(waiting)).toBe(true);
-    await b[Symbol.asyncDispose]();
+    await new RunResources(engine, state('b2b2b2')).network({ name: 'dnsparity-b2b2b2-internet' }, (l) => lines.push(l));
+    // The live run's network is never touched.
+    expect(asked).toEqual(['create dnsparity-b2b2b2-internet internal=true ipam=engine', 'remove n1', 'create dnsparity-b2b2b2-internet internal=true ipam=engine']);
+    expect(lines).toEqual([`removed what run dead01 (pid ${dead}, no longer running) left on this Docker engine: the engine had no address pool left`]);
   });
 
-  it('takes every subnet of a run together: two runs wanting the same two in opposite orders both finish', async () => {
-    const signal = new AbortController().signal;
-    const [x, y] = [run('dddddd'), run('eeeeee')];
-    const first = x.holdSubnets(['10.1.0.0/24', '10.2.0.0/24'], signal, () => undefined);
-    const second = y.holdSubnets(['10.2.0.0/24', '10.1.0.0/24'], signal, () => undefined);
-    await first;
-    expect(await settled(second)).toBe(false);
-    await x[Symbol.asyncDispose]();
-    await second;
-    await y[Symbol.asyncDispose]();
+  it('fails with advice, touching nothing, when the pools are used up and no killed run holds a network', async () => {
+    const { engine, asked } = engineWith([{ Id: 'n2', Name: 'dnsparity-live01-internet', Labels: labels('live01', process.pid) }]);
+    const e = await new RunResources(engine, state('c3c3c3')).network({ name: 'dnsparity-c3c3c3-internet' }, () => undefined).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(BackendError);
+    expect((e as BackendError).message).toContain('cannot create internal network dnsparity-c3c3c3-internet: (HTTP code 400) unexpected - could not find an available, non-overlapping IPv4 address pool');
+    expect((e as BackendError).hint).toMatch(/default-address-pools/);
+    expect(asked).toEqual(['create dnsparity-c3c3c3-internet internal=true ipam=engine']);
   });
 
-  it('gives up waiting when the run is aborted, and holds nothing afterwards', async () => {
-    const holder = run('ffffff');
-    await holder.holdSubnets(['10.3.0.0/24'], new AbortController().signal, () => undefined);
-    const ac = new AbortController();
-    const waiting = run('abcdef').holdSubnets(['10.3.0.0/24'], ac.signal, () => undefined);
-    ac.abort(new Error('interrupted'));
-    await expect(waiting).rejects.toThrow('interrupted');
-    await holder[Symbol.asyncDispose]();
-    // Nothing of the aborted run stayed behind: the subnet is free.
-    expect(await settled(run('fedcba').holdSubnets(['10.3.0.0/24'], new AbortController().signal, () => undefined))).toBe(true);
+  it('recognises what the engine says when its pools are used up, and nothing else', () => {
+    expect(POOLS_USED_UP.test(poolsUsedUp.message)).toBe(true);
+    expect(POOLS_USED_UP.test('network with name dnsparity-x-internet already exists')).toBe(false);
   });
 });
 

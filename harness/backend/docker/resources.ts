@@ -3,7 +3,8 @@
 // id> and dnsparity.pid=<owner pid>, and is recorded in the run's state file
 // as soon as it exists, so teardown removes exactly the run's own things and
 // "dnsparity cleanup" can remove what a killed run left without touching
-// anything else. Every network is created internal; there is no other kind.
+// anything else. Every network is created internal, at a subnet the engine
+// picks; there is no other kind.
 import type Dockerode from 'dockerode';
 import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { BackendError } from '../../errors.js';
@@ -15,22 +16,8 @@ export const LABEL = 'dnsparity';
 export const LABEL_RUN = 'dnsparity.run';
 export const LABEL_PID = 'dnsparity.pid';
 
-/** How long a run waits for another live run's simulated Internet to go. */
-const SUBNET_WAIT_MS = 10 * 60_000;
-
 /** How long teardown waits for creations still in flight on the engine before removing what exists. */
 const PENDING_WAIT_MS = 60_000;
-
-/**
- * Fixed subnets held by the runs of this process. Scenarios run side by side
- * (run --jobs) share one engine, and the simulated Internet's subnets are the
- * same in every scenario: a run takes all of its fixed subnets before it
- * creates a network, in one order, and gives them back once its teardown is
- * over. Runs of one process so take turns without polling the engine, and
- * never hold one subnet while waiting for another (no deadlock), and one run's
- * set-up never races another's teardown on the same addresses.
- */
-const heldHere = new Map<string, { runId: string; released: Promise<void> }>();
 
 export const runLabels = (runId: string): Record<string, string> => ({ [LABEL]: '1', [LABEL_RUN]: runId, [LABEL_PID]: String(process.pid) });
 
@@ -45,8 +32,6 @@ export interface ContainerOptions {
   readonly pidMode?: string;
   /** Further networks, connected before the container starts. */
   readonly moreNetworks?: readonly string[];
-  /** A fixed address on networkMode's network. */
-  readonly address?: string;
   readonly binds?: readonly { source: string; target: string; mode: 'ro' | 'rw' }[];
   readonly sysctls?: Readonly<Record<string, string>>;
   readonly capAdd?: readonly string[];
@@ -67,7 +52,6 @@ class RunContainer extends GenericContainer {
     if (opts.capAdd?.length) this.withAddedCapabilities(...opts.capAdd);
     if (opts.sysctls) this.hostConfig.Sysctls = { ...opts.sysctls };
     if (opts.pidMode) this.hostConfig.PidMode = opts.pidMode;
-    if (opts.address) this.createOpts.NetworkingConfig = { EndpointsConfig: { [opts.networkMode]: { IPAMConfig: { IPv4Address: opts.address } } } };
   }
 
   protected override async containerCreated(id: string): Promise<void> {
@@ -86,92 +70,54 @@ export class RunResources implements AsyncDisposable {
     readonly state: RunState,
   ) {}
 
-  private release: (() => void) | undefined;
-
-  /** Takes this run's fixed subnets from the other runs of this process (see heldHere); waits for them in turn. */
-  async holdSubnets(subnets: readonly string[], signal: AbortSignal, log: (line: string) => void): Promise<void> {
-    const wanted = [...new Set(subnets)].sort();
-    for (;;) {
-      const busy = wanted.map((x) => heldHere.get(x)).find((h) => h !== undefined);
-      if (!busy) break;
-      log(`waiting for run ${busy.runId} of this process, which holds ${wanted.filter((x) => heldHere.get(x) === busy).join(', ')}`);
-      await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(signal.reason);
-        if (signal.aborted) return onAbort();
-        signal.addEventListener('abort', onAbort, { once: true });
-        void busy.released.then(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
-    }
-    let done!: () => void;
-    const hold = { runId: this.state.runId, released: new Promise<void>((r) => (done = r)) };
-    for (const x of wanted) heldHere.set(x, hold);
-    this.release = () => {
-      for (const x of wanted) if (heldHere.get(x) === hold) heldHere.delete(x);
-      done();
-    };
-  }
-
   /**
-   * Creates an internal network. A fixed subnet held by another live run on
-   * this engine (the simulated Internet's /24s are the same in every run) is
-   * waited for, up to SUBNET_WAIT_MS: runs on one engine take turns.
+   * Creates an internal network at a subnet the engine picks. Runs on one
+   * engine so never wait for each other; only the engine's address pools are
+   * shared. When they are used up and a run whose process is gone (killed,
+   * or on a machine that stopped) still holds networks, that run's things go,
+   * by its label, and the creation is asked again; nothing of a live run, nor
+   * anything that is not dnsparity's, is ever touched.
    */
-  network(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
-    return this.track(this.createNetwork(spec, signal, log));
+  network(spec: { readonly name: string }, log: (line: string) => void): Promise<void> {
+    return this.track(this.createNetwork(spec.name, log));
   }
 
-  private async createNetwork(spec: { name: string; subnet?: string; gateway?: string; ipRange?: string }, signal: AbortSignal, log: (line: string) => void): Promise<void> {
-    const { name, subnet, gateway, ipRange } = spec;
-    const deadline = Date.now() + SUBNET_WAIT_MS;
-    let told = false;
-    const reclaimed = new Set<string>();
-    for (;;) {
-      try {
-        const n = await this.engine.docker.createNetwork({
-          Name: name,
-          Driver: 'bridge',
-          Internal: true,
-          CheckDuplicate: true,
-          Labels: runLabels(this.state.runId),
-          ...(subnet ? { IPAM: { Driver: 'default', Config: [{ Subnet: subnet, ...(gateway ? { Gateway: gateway } : {}), ...(ipRange ? { IPRange: ipRange } : {}) }] } } : {}),
-        });
-        this.state.addNetwork(n.id);
-        return;
-      } catch (e) {
-        const msg = dockerMessage(e);
-        const what = `cannot create internal network ${name}${subnet ? ` (${subnet})` : ''}: ${msg}`;
-        if (!subnet || !/overlap/i.test(msg)) throw new BackendError(what);
-        const holder = await this.holderOf(subnet);
-        if (!holder) throw new BackendError(what, `a network that is not dnsparity's uses ${subnet} on this engine: renumber the scenario`);
-        if (!holder.live && !reclaimed.has(holder.runId)) {
-          reclaimed.add(holder.runId);
-          // A run that was killed (SIGKILL, a machine that stopped) left it: its owner is gone, so nothing
-          // else will ever remove it. That run's things alone go, by its label, and this run goes on.
-          const errors = await removeRun(this.engine, holder.runId);
-          if (errors.length) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, holds it and could not be removed (${errors.join('; ')}): run "dnsparity cleanup"`);
-          log(`removed what run ${holder.runId} (pid ${holder.ownerPid}, no longer running) left on this Docker engine: it held ${subnet}`);
-          continue;
-        }
-        if (!holder.live) throw new BackendError(what, `network ${holder.name} of run ${holder.runId}, whose process is gone, still holds it after its removal: run "dnsparity cleanup"`);
-        if (Date.now() > deadline) throw new BackendError(what, `run ${holder.runId} (pid ${holder.ownerPid}) has held it for ${SUBNET_WAIT_MS / 1000} s; runs on one engine take turns`);
-        if (!told) log(`waiting for run ${holder.runId} (pid ${holder.ownerPid}), which holds ${subnet} on this Docker engine`);
-        told = true;
-        await new Promise((r) => setTimeout(r, 500));
-        if (signal.aborted) throw signal.reason;
+  private async createNetwork(name: string, log: (line: string) => void): Promise<void> {
+    const create = async () => {
+      const n = await this.engine.docker.createNetwork({ Name: name, Driver: 'bridge', Internal: true, CheckDuplicate: true, Labels: runLabels(this.state.runId) });
+      this.state.addNetwork(n.id);
+    };
+    try {
+      return await create();
+    } catch (e) {
+      const msg = dockerMessage(e);
+      const what = `cannot create internal network ${name}: ${msg}`;
+      if (!POOLS_USED_UP.test(msg)) throw new BackendError(what);
+      const dead = await this.deadRuns();
+      if (dead.length === 0) throw new BackendError(what, 'the engine\'s address pools are used up by other networks: remove networks that are not needed (dnsparity cleanup removes what killed runs left), or widen default-address-pools in the engine\'s daemon.json');
+      for (const d of dead) {
+        const errors = await removeRun(this.engine, d.runId);
+        if (errors.length) throw new BackendError(what, `run ${d.runId}, whose process (pid ${d.ownerPid}) is gone, holds networks that could not be removed (${errors.join('; ')}): run "dnsparity cleanup"`);
+        log(`removed what run ${d.runId} (pid ${d.ownerPid}, no longer running) left on this Docker engine: the engine had no address pool left`);
       }
     }
+    try {
+      await create();
+    } catch (e) {
+      throw new BackendError(`cannot create internal network ${name}: ${dockerMessage(e)}`, 'the engine\'s address pools are used up by other networks, even with what killed runs left removed: widen default-address-pools in the engine\'s daemon.json');
+    }
   }
 
-  /** The dnsparity network that holds a subnet, if any, and whether its run is alive. */
-  private async holderOf(subnet: string): Promise<(LabelledThing & { live: boolean }) | undefined> {
+  /** The runs other than this one that hold dnsparity networks, and whose owner process is gone. */
+  private async deadRuns(): Promise<{ runId: string; ownerPid: number }[]> {
     const nets = await this.engine.docker.listNetworks({ filters: JSON.stringify({ label: [`${LABEL}=1`] }) }).catch(() => []);
-    const n = nets.find((x) => x.IPAM?.Config?.some((c) => c.Subnet === subnet));
-    if (!n) return undefined;
-    const ownerPid = Number(n.Labels?.[LABEL_PID] ?? 0);
-    return { kind: 'network', id: n.Id, name: n.Name, runId: n.Labels?.[LABEL_RUN] ?? '', ownerPid, live: processAlive(ownerPid) };
+    const runs = new Map<string, number>();
+    for (const n of nets) {
+      const runId = n.Labels?.[LABEL_RUN] ?? '';
+      const ownerPid = Number(n.Labels?.[LABEL_PID] ?? 0);
+      if (runId && runId !== this.state.runId && !processAlive(ownerPid)) runs.set(runId, ownerPid);
+    }
+    return [...runs].map(([runId, ownerPid]) => ({ runId, ownerPid }));
   }
 
   container(opts: ContainerOptions): Promise<StartedTestContainer> {
@@ -217,19 +163,16 @@ export class RunResources implements AsyncDisposable {
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
-    try {
-      // Creations in flight finish first (nothing is created after teardown has looked); one the engine
-      // never answers does not hold teardown up for ever.
-      let timer: NodeJS.Timeout | undefined;
-      const bound = new Promise((r) => (timer = setTimeout(r, PENDING_WAIT_MS)));
-      await Promise.race([Promise.allSettled([...this.pending]), bound]);
-      clearTimeout(timer);
-      const errors = await removeRun(this.engine, this.state.runId);
-      if (errors.length) throw new BackendError(`teardown of run ${this.state.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
-    } finally {
-      this.release?.();
-    }
+    // Creations in flight finish first (nothing is created after teardown has looked); one the engine
+    // never answers does not hold teardown up for ever.
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise((r) => (timer = setTimeout(r, PENDING_WAIT_MS)));
+    await Promise.race([Promise.allSettled([...this.pending]), bound]);
+    clearTimeout(timer);
+    const errors = await removeRun(this.engine, this.state.runId);
+    if (errors.length) throw new BackendError(`teardown of run ${this.state.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
   }
+
 }
 
 /** Docker's log stream interleaves stdout and stderr in 8-byte-headed frames. */
@@ -245,6 +188,9 @@ export function demux(buf: Buffer): string {
 }
 
 const ENDPOINT_TRIES = 6;
+
+/** What the engine says when no address pool is left for a network without a fixed subnet. */
+export const POOLS_USED_UP = /non-overlapping IPv4 address pool|no available network|address pools? (have been|are) (fully )?(subnetted|exhausted)/i;
 
 /** Removes a run's containers, then its networks, by label; returns what failed. */
 export async function removeRun(engine: Engine, runId: string): Promise<string[]> {

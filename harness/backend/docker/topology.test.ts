@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedInternet } from '../../network/simulated-internet.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { envRuleset, freeRange, overlaps, parseRoutes, planDockerTopology, setElements, watchRuleset } from './topology.js';
+import { addressesInSubnet, envRuleset, inSubnet, INTERNET_PORT_BASE, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetPorts, internetRouteBatch, planDockerTopology, setElements, watchRuleset } from './topology.js';
 
 const server = (id: string, ...addresses: string[]) => ({ id, nameServers: addresses.map((address, i) => ({ name: `ns${i}.${id}`, address })), zones: [] });
 const internet: SimulatedInternet = {
@@ -20,43 +20,112 @@ const name = (role: string) => `dnsparity-abc123-${role}`;
 describe('docker topology', () => {
   const t = planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
 
-  it('puts each /24 of the simulated Internet on its own network, gateway and dynamic range clear of every server', () => {
-    const inet = t.networks.filter((n) => n.role === 'internet');
-    expect(inet.map((n) => n.subnet)).toEqual(['198.51.100.0/24', '203.0.113.0/24']);
-    for (const n of inet) {
-      expect(internet.addresses).not.toContain(n.gateway);
-      const [base, bits] = n.ipRange!.split('/') as [string, string];
-      const start = Number(base.split('.')[3]);
-      const inRange = (a: string) => a.startsWith(base.split('.').slice(0, 3).join('.') + '.') && Number(a.split('.')[3]) >= start && Number(a.split('.')[3]) < start + 2 ** (32 - Number(bits));
-      expect(internet.addresses.filter(inRange)).toEqual([]);
-      expect(inRange(n.gateway!)).toBe(false);
-    }
-    expect(t.networks.find((n) => n.role === 'provider')).toEqual({ role: 'provider', name: name('provider') });
+  it('makes one Internet network and one provider network, both at subnets the engine picks', () => {
+    expect(t.networks).toEqual([
+      { role: 'internet', name: name('internet') },
+      { role: 'provider', name: name('provider') },
+    ]);
+    for (const n of t.networks) expect(Object.keys(n).sort()).toEqual(['name', 'role']);
+    expect([t.internetNetwork, t.providerNetwork]).toEqual([name('internet'), name('provider')]);
   });
 
-  it('runs one nsd container per server address, on the network of that address', () => {
-    expect(t.nsd.map((n) => [n.name, n.address, n.network])).toEqual([
-      [name('nsd-root'), '198.51.100.1', name('internet0')],
-      [name('nsd-io'), '198.51.100.2', name('internet0')],
-      [name('nsd-example-io-0'), '198.51.100.53', name('internet0')],
-      [name('nsd-example-io-1'), '203.0.113.53', name('internet1')],
-    ]);
-    expect(t.nsd[2]!.config.nameServers).toEqual([{ name: 'ns0.example-io', address: '198.51.100.53' }]);
+  it('holds every server address in the internet pod, once each, whatever its /24', () => {
+    expect(t.internet).toEqual({ pod: name('inet'), addresses: ['198.51.100.1', '198.51.100.2', '198.51.100.53', '203.0.113.53'] });
   });
 
-  it('attaches only environments with egress to the Internet networks; every one to the provider network', () => {
-    expect(t.envs.map((e) => [e.env.name, e.networks])).toEqual([
-      ['production', [name('provider'), name('internet0'), name('internet1')]],
-      ['staging', [name('provider')]],
-      ['preprod', [name('provider')]],
+  it('runs one nsd container per server, with all of its addresses', () => {
+    expect(t.nsd.map((n) => [n.name, n.server.nameServers.map((x) => x.address)])).toEqual([
+      [name('nsd-root'), ['198.51.100.1']],
+      [name('nsd-io'), ['198.51.100.2']],
+      [name('nsd-example-io'), ['198.51.100.53', '203.0.113.53']],
     ]);
-    expect(t.provider.networks).toEqual([name('provider'), name('internet0'), name('internet1')]);
+  });
+
+  it('attaches only environments with egress to the Internet network, and routes the Internet in those alone; every one to the provider network', () => {
+    expect(t.envs.map((e) => [e.env.name, e.networks, e.routesInternet])).toEqual([
+      ['production', [name('provider'), name('internet')], true],
+      ['staging', [name('provider')], false],
+      ['preprod', [name('provider')], false],
+    ]);
+    expect(t.provider.networks).toEqual([name('provider'), name('internet')]);
   });
 
   it('has a refuser only when an environment rejects', () => {
     expect(t.refuser).toBe(name('refuser'));
     expect(planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop')]).refuser).toBeUndefined();
     expect(planDockerTopology(name, internet, [env('production', 'allow'), env('vpcless', 'allow', 'reject')]).refuser).toBe(name('refuser'));
+  });
+
+  it('names everything of a run after its id alone: two runs of one scenario share no name', () => {
+    const other = planDockerTopology((role) => `dnsparity-def456-${role}`, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
+    const names = (x: typeof t) => [...x.networks.map((n) => n.name), x.internet.pod, ...x.nsd.map((n) => n.name), x.provider.pod, x.provider.resolver, x.refuser!, ...x.envs.flatMap((e) => [e.pod, e.host])];
+    expect(names(t).filter((n) => names(other).includes(n))).toEqual([]);
+    expect(new Set(names(t)).size).toBe(names(t).length);
+  });
+});
+
+describe('the simulated Internet in its pod', () => {
+  const t = planDockerTopology(name, internet, [env('production', 'allow')]);
+
+  it('puts each address on the pod\'s loopback as a /32', () => {
+    expect(internetAddressBatch(t)).toBe(['address add 198.51.100.1/32 dev lo', 'address add 198.51.100.2/32 dev lo', 'address add 198.51.100.53/32 dev lo', 'address add 203.0.113.53/32 dev lo', ''].join('\n'));
+  });
+
+  it('routes each address, and no wider prefix, via the pod\'s engine-assigned address', () => {
+    const lines = internetRouteBatch(t, '172.20.0.2').split('\n').filter(Boolean);
+    expect(lines).toEqual(['route replace 198.51.100.1/32 via 172.20.0.2', 'route replace 198.51.100.2/32 via 172.20.0.2', 'route replace 198.51.100.53/32 via 172.20.0.2', 'route replace 203.0.113.53/32 via 172.20.0.2']);
+    expect(lines.some((l) => /default|\/(?!32\b)\d+/.test(l))).toBe(false);
+  });
+
+  it('refuses a route via one of the simulated Internet\'s own addresses', () => {
+    expect(() => internetRouteBatch(t, '198.51.100.2')).toThrow(/internet pod's own address 198.51.100.2/);
+  });
+
+  it('gives each address its own port on the internet pod, and maps that port back to the address\'s port 53 there', () => {
+    expect(internetPorts(t)).toEqual([
+      { address: '198.51.100.1', port: INTERNET_PORT_BASE },
+      { address: '198.51.100.2', port: INTERNET_PORT_BASE + 1 },
+      { address: '198.51.100.53', port: INTERNET_PORT_BASE + 2 },
+      { address: '203.0.113.53', port: INTERNET_PORT_BASE + 3 },
+    ]);
+    const client = internetClientRuleset(t, '172.20.0.2');
+    const pod = internetPodRuleset(t, '172.20.0.2');
+    expect(client).toContain('type nat hook output priority -100;');
+    expect(pod).toContain('type nat hook prerouting priority -100;');
+    for (const { address, port } of internetPorts(t)) {
+      for (const l4 of ['udp', 'tcp']) {
+        expect(client).toContain(`ip daddr ${address} ${l4} dport 53 counter dnat to 172.20.0.2:${port}\n`);
+        expect(pod).toContain(`ip daddr 172.20.0.2 ${l4} dport ${port} counter dnat to ${address}:53\n`);
+      }
+    }
+    // DNS alone crosses: nothing else of an address is rewritten, and nothing that is not the simulated Internet's.
+    expect(client.split('\n').filter((l) => l.includes('dnat'))).toHaveLength(8);
+    expect(pod.split('\n').filter((l) => l.includes('dnat'))).toHaveLength(8);
+  });
+
+  it('runs after the unknown-destination set, which so sees the address as sent', () => {
+    const watchPriority = Number(/hook output priority (-?\d+)/.exec(watchRuleset(internet, '169.254.169.253'))![1]);
+    const natPriority = Number(/hook output priority (-?\d+)/.exec(internetClientRuleset(t, '172.20.0.2'))![1]);
+    expect(watchPriority).toBeLessThan(natPriority);
+  });
+
+  it('refuses a pod address that is not one', () => {
+    expect(() => internetClientRuleset(t, '')).toThrow(/not an IPv4 address: \(none\)/);
+    expect(() => internetPodRuleset(t, '198.51.100.53')).toThrow(/one of the simulated Internet's/);
+  });
+
+  it('finds the scenario addresses an engine subnet would hold, and only those', () => {
+    expect(addressesInSubnet(t, '169.254.169.253', '172.17.0.0/16')).toEqual([]);
+    expect(addressesInSubnet(t, '169.254.169.253', '198.51.100.0/25')).toEqual(['198.51.100.1', '198.51.100.2', '198.51.100.53']);
+    expect(addressesInSubnet(t, '169.254.169.253', '169.254.0.0/16')).toEqual(['169.254.169.253']);
+    expect(addressesInSubnet(t, '169.254.169.253', '203.0.113.53/32')).toEqual(['203.0.113.53']);
+    expect(inSubnet('198.51.100.128', '198.51.100.0/25')).toBe(false);
+    expect(inSubnet('10.1.2.3', '0.0.0.0/0')).toBe(true);
+  });
+
+  it('orders addresses numerically', () => {
+    const t2 = planDockerTopology(name, { ...internet, servers: [server('a', '10.0.0.10'), server('b', '10.0.0.9'), server('c', '9.0.0.1')], addresses: ['10.0.0.10', '10.0.0.9', '9.0.0.1'] }, []);
+    expect(t2.internet.addresses).toEqual(['9.0.0.1', '10.0.0.9', '10.0.0.10']);
   });
 });
 
@@ -87,47 +156,6 @@ describe('environment NAT rules', () => {
   });
 });
 
-describe('free address ranges', () => {
-  it('never hands out a used address, .0 or .255', () => {
-    fc.assert(
-      fc.property(fc.uniqueArray(fc.integer({ min: 1, max: 254 }), { maxLength: 60 }), (used) => {
-        const set = new Set(used.map((u) => `10.0.0.${u}`));
-        const [base, bits] = freeRange('10.0.0', set).split('/') as [string, string];
-        const start = Number(base.split('.')[3]);
-        for (let a = start; a < start + 2 ** (32 - Number(bits)); a++) {
-          expect(a === 0 || a === 255 || set.has(`10.0.0.${a}`)).toBe(false);
-        }
-      }),
-    );
-  });
-  it('fails with advice when the /24 is full', () => {
-    const full = new Set(Array.from({ length: 254 }, (_, i) => `10.0.0.${i + 1}`));
-    expect(() => freeRange('10.0.0', full)).toThrow(/nearly every address/);
-  });
-});
-
-describe('routes of this machine', () => {
-  const table = [
-    'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT',
-    'eth0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0',
-    'eth0\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0',
-    'docker0\t000011AC\t00000000\t0001\t0\t0\t0\t0000FFFF\t0\t0\t0',
-  ].join('\n');
-  it('reads /proc/net/route', () => {
-    expect(parseRoutes(table)).toEqual([
-      { iface: 'eth0', network: '0.0.0.0', prefix: 0 },
-      { iface: 'eth0', network: '192.0.2.0', prefix: 24 },
-      { iface: 'docker0', network: '172.17.0.0', prefix: 16 },
-    ]);
-  });
-  it('finds overlaps, and never with a default route', () => {
-    expect(overlaps({ network: '192.0.2.0', prefix: 24 }, { network: '192.0.2.0', prefix: 24 })).toBe(true);
-    expect(overlaps({ network: '172.16.0.0', prefix: 12 }, { network: '172.18.5.0', prefix: 24 })).toBe(true);
-    expect(overlaps({ network: '198.51.100.0', prefix: 24 }, { network: '192.0.2.0', prefix: 24 })).toBe(false);
-    expect(overlaps({ network: '0.0.0.0', prefix: 0 }, { network: '198.51.100.0', prefix: 24 })).toBe(false);
-  });
-});
-
 describe('the unknown-destination set of each pod', () => {
   const text = watchRuleset(internet, '169.254.169.253');
   const rule = text.split('\n').find((l) => l.includes('update @unknown'))!;
@@ -141,13 +169,13 @@ describe('the unknown-destination set of each pod', () => {
   });
 
   it('knows every server address and the provider\'s, once each', () => {
-    const dup = watchRuleset({ addresses: ['198.51.100.1', '198.51.100.1', '169.254.169.253'] }, '169.254.169.253');
+    const dup = watchRuleset({ addresses: ['198.51.100.1', '198.51.100.1', '169.254.169.253'], publicResolvers: [] }, '169.254.169.253');
     expect(dup).toContain('ip daddr != { 169.254.169.253, 198.51.100.1, 127.0.0.0/8,');
   });
 
-  it('knows the public resolvers, at their scenario addresses and their containers\' own', () => {
-    const withPublic = watchRuleset(internet, '169.254.169.253', ['8.8.8.8', '198.51.100.130']);
-    expect(withPublic).toContain('ip daddr != { 169.254.169.253, 198.51.100.1, 198.51.100.130, 198.51.100.2, 198.51.100.53, 203.0.113.53, 8.8.8.8, 127.0.0.0/8,');
+  it('knows the public resolvers at their own addresses, and nothing else of theirs', () => {
+    const withPublic = watchRuleset({ ...internet, publicResolvers: [{ address: '8.8.8.8' }] }, '169.254.169.253');
+    expect(withPublic).toContain('ip daddr != { 169.254.169.253, 198.51.100.1, 198.51.100.2, 198.51.100.53, 203.0.113.53, 8.8.8.8, 127.0.0.0/8,');
   });
 
   it('reads the addresses of nft\'s JSON listing, bare and with timeouts', () => {

@@ -1,50 +1,52 @@
 // The docker topology as data: which internal networks a run creates, which
-// containers sit on them at which addresses, and the netfilter ruleset of
-// each environment. Pure, so it can be printed and tested without an engine.
+// containers sit on them, and the routes and netfilter rules of each
+// namespace. Pure, so it can be printed and tested without an engine.
 //
-// Every network is internal: the engine carries only traffic within its
-// subnet and forwards nothing between networks or to the machine's own. So:
-//  - the simulated Internet is one network per /24 its servers use, each nsd
-//    container at its server's own address;
-//  - the provider's resolver sits on a provider network at an address the
-//    engine assigns; environments reach it at the scenario's provider address
-//    (169.254.169.253) through a DNAT rule in their own namespace, because a
-//    subnet holding 169.254.169.253 would also take 169.254.169.254 (cloud
-//    metadata) from the machine's own routing table;
-//  - an environment with outbound access is attached to the Internet networks
-//    and the provider network, one without it to the provider network alone.
+// Every network is internal, and the engine picks every subnet: no address of
+// the scenario is ever a network's, so none is ever on this machine's own
+// interfaces or in its routes, and runs on one engine never compete for one.
+//  - the simulated Internet lives in one "internet pod": a helper container
+//    whose namespace holds every server address and every public resolver's
+//    (8.8.8.8) as a /32 on its loopback. nsd containers (one per server, at
+//    all of its addresses) and the public resolvers' unbound join that
+//    namespace. The pod is on one internal Internet network and forwards
+//    nothing;
+//  - the engine carries on an internal network only packets whose addresses
+//    are both in its subnet (its isolation rules see bridged packets too), so
+//    a packet to 198.51.100.1 cannot cross it as it is. A namespace that may
+//    reach the Internet (an environment with egress, the provider's, which
+//    recurses) is attached to the Internet network, routes each of those
+//    addresses (/32) via the internet pod, and rewrites DNS to each (port 53,
+//    UDP and TCP) to a port of its own on the internet pod's address; the
+//    internet pod rewrites that port back to the address and port 53. Replies
+//    are rewritten back by connection tracking on both sides, so the resolver
+//    under test sends to and hears from 198.51.100.1:53 as on netns.
+//    Anything else keeps the default route to the engine's gateway, where the
+//    engine's isolation of internal networks drops it;
+//  - the provider's resolver sits on a provider network; environments reach
+//    it at the scenario's provider address (169.254.169.253) through a DNAT
+//    rule in their own namespace, because a subnet holding 169.254.169.253
+//    would also take 169.254.169.254 (cloud metadata) from the machine's own
+//    routing table;
+//  - an environment without outbound access is on the provider network alone.
 //    "drop": its packets to the Internet leave through the engine's gateway,
 //    where the engine's isolation of internal networks drops them in silence.
 //    "reject": they are redirected to a "refuser" container with nothing
 //    listening, whose kernel answers as a rejecting firewall would (ICMP port
-//    unreachable, TCP reset), from outside the environment, as on netns;
-//  - a public resolver (8.8.8.8) is an unbound container on the Internet
-//    networks at an address the engine assigns; environments with outbound
-//    access reach it at its public address through a DNAT rule, as the
-//    provider's. Its address is never a network's subnet: a bridge for
-//    8.8.8.0/24 would take the machine's own traffic to 8.8.8.8.
-import { InputError } from '../../errors.js';
+//    unreachable, TCP reset), from outside the environment, as on netns.
 import type { EnvironmentData } from '../../scenario/schema.js';
-import type { AuthServer, SimulatedInternet } from '../../network/simulated-internet.js';
+import { internetDestinations, type AuthServer, type SimulatedInternet } from '../../network/simulated-internet.js';
 
+/** An internal network; the engine picks its subnet. */
 export interface NetworkSpec {
   readonly role: 'internet' | 'provider';
   readonly name: string;
-  /** Fixed for the Internet (its servers' own addresses); the engine picks the provider's. */
-  readonly subnet?: string;
-  readonly gateway?: string;
-  /** Where the engine may pick addresses for containers without a fixed one: clear of every server's. */
-  readonly ipRange?: string;
 }
 
 export interface NsdSpec {
   readonly name: string;
+  /** The server, all of its addresses: they are all on the internet pod's loopback. */
   readonly server: AuthServer;
-  /** One container per address: an internal network gives a container one address. */
-  readonly address: string;
-  readonly network: string;
-  /** The server with only this address, for its nsd.conf. */
-  readonly config: AuthServer;
 }
 
 export interface EnvSpec {
@@ -54,74 +56,117 @@ export interface EnvSpec {
   /** The host under test, in the pod's namespace. */
   readonly host: string;
   readonly networks: readonly string[];
+  /** Whether it routes the simulated Internet's addresses via the internet pod (egress allowed). */
+  readonly routesInternet: boolean;
 }
 
 export interface DockerTopology {
   readonly networks: readonly NetworkSpec[];
-  readonly internetNetworks: readonly string[];
+  readonly internetNetwork: string;
   readonly providerNetwork: string;
+  /** The namespace of the simulated Internet, and every address it holds (servers' and public resolvers'). */
+  readonly internet: { readonly pod: string; readonly addresses: readonly string[] };
   readonly nsd: readonly NsdSpec[];
   readonly provider: { readonly pod: string; readonly resolver: string; readonly networks: readonly string[] };
   /** Only when an environment rejects. */
   readonly refuser?: string;
-  /** One container per public resolver, on the Internet networks; reached at its public address by DNAT. */
+  /** One unbound container per public resolver, in the internet pod's namespace at its public address. */
   readonly publicResolvers: readonly { readonly name: string; readonly address: string }[];
   readonly envs: readonly EnvSpec[];
 }
 
-const slash24 = (a: string) => a.split('.').slice(0, 3).join('.');
-
 export function planDockerTopology(name: (role: string) => string, internet: SimulatedInternet, envs: readonly EnvironmentData[]): DockerTopology {
-  const prefixes = [...new Set(internet.addresses.map(slash24))].sort();
-  const internetNets: NetworkSpec[] = prefixes.map((p, i) => {
-    // A public resolver's address inside one of these /24s must not be handed to a container either.
-    const used = new Set([...internet.addresses, ...internet.publicResolvers.map((r) => r.address)].filter((a) => slash24(a) === p));
-    // The engine puts the gateway on this machine's side of the bridge; any free address will do.
-    let g = 254;
-    while (used.has(`${p}.${g}`)) g--;
-    used.add(`${p}.${g}`);
-    return { role: 'internet', name: name(`internet${prefixes.length > 1 ? i : ''}`), subnet: `${p}.0/24`, gateway: `${p}.${g}`, ipRange: freeRange(p, used) };
-  });
-  const netOf = (a: string) => internetNets[prefixes.indexOf(slash24(a))]!.name;
+  const internetNet: NetworkSpec = { role: 'internet', name: name('internet') };
   const providerNet: NetworkSpec = { role: 'provider', name: name('provider') };
-  const nsd = internet.servers.flatMap((s) =>
-    s.nameServers.map((ns, i) => ({
-      name: name(`nsd-${s.id}${s.nameServers.length > 1 ? `-${i}` : ''}`),
-      server: s,
-      address: ns.address,
-      network: netOf(ns.address),
-      config: { ...s, nameServers: [ns] },
-    })),
-  );
-  const inetNames = internetNets.map((n) => n.name);
   const rejects = envs.some((e) => e.egress === 'reject' || e.provider === 'reject');
   return {
-    networks: [...internetNets, providerNet],
-    internetNetworks: inetNames,
+    networks: [internetNet, providerNet],
+    internetNetwork: internetNet.name,
     providerNetwork: providerNet.name,
-    nsd,
-    provider: { pod: name('vpc'), resolver: name('vpc-resolver'), networks: [providerNet.name, ...inetNames] },
+    internet: { pod: name('inet'), addresses: [...new Set(internetDestinations(internet))].sort(byAddress) },
+    nsd: internet.servers.map((s) => ({ name: name(`nsd-${s.id}`), server: s })),
+    provider: { pod: name('vpc'), resolver: name('vpc-resolver'), networks: [providerNet.name, internetNet.name] },
     ...(rejects ? { refuser: name('refuser') } : {}),
     publicResolvers: internet.publicResolvers.map((p) => ({ name: name(`public-${p.address.replace(/\./g, '-')}`), address: p.address })),
     envs: envs.map((env) => ({
       env,
       pod: name(`e-${env.name}`),
       host: name(`host-${env.name}`),
-      networks: env.egress === 'allow' ? [providerNet.name, ...inetNames] : [providerNet.name],
+      networks: env.egress === 'allow' ? [providerNet.name, internetNet.name] : [providerNet.name],
+      routesInternet: env.egress === 'allow',
     })),
   };
 }
 
-/** The largest aligned block of a /24 (at most a /26) that holds no used address, nor .0 or .255. */
-export function freeRange(prefix: string, used: ReadonlySet<string>): string {
-  for (const size of [64, 32, 16, 8, 4]) {
-    for (let start = 256 - size; start >= 0; start -= size) {
-      let free = true;
-      for (let a = start; a < start + size && free; a++) free = a !== 0 && a !== 255 && !used.has(`${prefix}.${a}`);
-      if (free) return `${prefix}.${start}/${32 - Math.log2(size)}`;
-    }
-  }
-  throw new InputError(undefined, `the simulated Internet uses nearly every address of ${prefix}.0/24`, 'leave a few addresses of each /24 free for the docker backend\'s own containers');
+const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
+const byAddress = (a: string, b: string) => toInt(a) - toInt(b);
+
+/** `ip -batch` lines that put the simulated Internet's addresses on the internet pod's loopback, each a /32. */
+export function internetAddressBatch(topo: Pick<DockerTopology, 'internet'>): string {
+  return topo.internet.addresses.map((a) => `address add ${a}/32 dev lo\n`).join('');
+}
+
+/** `ip -batch` lines that route each of the simulated Internet's addresses via the internet pod, and nothing more. */
+export function internetRouteBatch(topo: Pick<DockerTopology, 'internet'>, via: string): string {
+  assertVia(topo, via);
+  return topo.internet.addresses.map((a) => `route replace ${a}/32 via ${via}\n`).join('');
+}
+
+/** Whether an IPv4 address lies in a subnet ("a.b.c.d/n"). */
+export function inSubnet(address: string, subnet: string): boolean {
+  const [network, bits] = subnet.split('/') as [string, string | undefined];
+  const n = Number(bits ?? 32);
+  const mask = n === 0 ? 0 : (~(2 ** (32 - n) - 1)) >>> 0;
+  return ((toInt(address) & mask) >>> 0) === ((toInt(network) & mask) >>> 0);
+}
+
+/**
+ * The scenario addresses (the simulated Internet's and the provider's) that lie
+ * in a subnet the engine gave one of the run's networks: such an address could
+ * be a container's, or this machine's own on the bridge.
+ */
+export function addressesInSubnet(topo: Pick<DockerTopology, 'internet'>, providerAddress: string, subnet: string): string[] {
+  return [...topo.internet.addresses, providerAddress].filter((a) => inSubnet(a, subnet));
+}
+
+/** The first port, on the internet pod's address, that stands for an address of the simulated Internet (its port 53). */
+export const INTERNET_PORT_BASE = 10053;
+
+/** Each address of the simulated Internet with the port on the internet pod's address that carries its DNS. */
+export function internetPorts(topo: Pick<DockerTopology, 'internet'>): readonly { readonly address: string; readonly port: number }[] {
+  if (INTERNET_PORT_BASE + topo.internet.addresses.length > 65535) throw new Error(`the simulated Internet has ${topo.internet.addresses.length} addresses, more than the internet pod has ports for`);
+  return topo.internet.addresses.map((address, i) => ({ address, port: INTERNET_PORT_BASE + i }));
+}
+
+/**
+ * The rules of a namespace that reaches the simulated Internet (an environment
+ * with egress, the provider's): DNS to each of its addresses, to that
+ * address's port on the internet pod. Its own table, at the priority of the
+ * environment's NAT, after the unknown-destination set has seen the address.
+ */
+export function internetClientRuleset(topo: Pick<DockerTopology, 'internet'>, via: string): string {
+  assertVia(topo, via);
+  const rules = internetPorts(topo).flatMap(({ address, port }) => ['udp', 'tcp'].map((l4) => `ip daddr ${address} ${l4} dport 53 counter dnat to ${via}:${port}`));
+  return natTable('output', rules);
+}
+
+/** The internet pod's rules: each address's port on its own address, back to that address and port 53, where its server listens. */
+export function internetPodRuleset(topo: Pick<DockerTopology, 'internet'>, via: string): string {
+  assertVia(topo, via);
+  const rules = internetPorts(topo).flatMap(({ address, port }) => ['udp', 'tcp'].map((l4) => `ip daddr ${via} ${l4} dport ${port} counter dnat to ${address}:53`));
+  return natTable('prerouting', rules);
+}
+
+/** The table that carries DNS across the Internet network, in every namespace on it. */
+export const INTERNET_TABLE = 'dnsparity_internet';
+
+function natTable(hook: 'output' | 'prerouting', rules: readonly string[]): string {
+  return [`table ip ${INTERNET_TABLE} {`, `  chain ${hook} {`, `    type nat hook ${hook} priority -100; policy accept;`, ...rules.map((r) => `    ${r}`), '  }', '}', ''].join('\n');
+}
+
+function assertVia(topo: Pick<DockerTopology, 'internet'>, via: string): void {
+  if (!/^\d+\.\d+\.\d+\.\d+$/.test(via)) throw new Error(`the internet pod's address is not an IPv4 address: ${via || '(none)'}`);
+  if (topo.internet.addresses.includes(via)) throw new Error(`the internet pod's own address ${via} is one of the simulated Internet's`);
 }
 
 /** Docker's embedded DNS server, in every container on a user-defined network; it forwards to this machine's resolvers. */
@@ -138,7 +183,7 @@ export const DOCKER_DNS = '127.0.0.11';
 export function envRuleset(
   env: EnvironmentData,
   providerAddress: string,
-  targets: { readonly provider: string; readonly refuser?: string; readonly publicResolvers?: Readonly<Record<string, string>> },
+  targets: { readonly provider: string; readonly refuser?: string },
 ): string {
   const rules: string[] = [];
   const refuser = () => {
@@ -148,8 +193,8 @@ export function envRuleset(
   if (env.provider === 'reachable') rules.push(`ip daddr ${providerAddress} counter dnat to ${targets.provider}`);
   if (env.provider === 'reject') rules.push(`ip daddr ${providerAddress} counter dnat to ${refuser()}`);
   if (env.egress === 'reject') rules.push(`ip daddr != { ${providerAddress}, 127.0.0.0/8 } counter dnat to ${refuser()}`);
-  // Without egress a public resolver's address goes where the rest of the Internet goes: dropped or refused.
-  if (env.egress === 'allow') for (const [publicAddress, container] of Object.entries(targets.publicResolvers ?? {})) rules.push(`ip daddr ${publicAddress} counter dnat to ${container}`);
+  // A public resolver is routed as the rest of the simulated Internet (internetRouteBatch), at its own
+  // address: without egress it goes where the rest goes, dropped or refused.
   return [
     'table ip dnsparity {',
     '  chain guard {',
@@ -165,26 +210,6 @@ export function envRuleset(
   ].join('\n');
 }
 
-/** IPv4 routes of this machine, from /proc/net/route's text. */
-export function parseRoutes(text: string): { iface: string; network: string; prefix: number }[] {
-  const hexIp = (h: string) => [0, 2, 4, 6].map((i) => parseInt(h.slice(i, i + 2), 16)).reverse().join('.');
-  return text
-    .split('\n')
-    .slice(1)
-    .map((l) => l.trim().split(/\s+/))
-    .filter((f) => f.length >= 8)
-    .map((f) => ({ iface: f[0]!, network: hexIp(f[1]!), prefix: hexIp(f[7]!).split('.').reduce((n, o) => n + (Number(o).toString(2).match(/1/g)?.length ?? 0), 0) }));
-}
-
-const toInt = (a: string) => a.split('.').reduce((n, o) => n * 256 + Number(o), 0);
-
-export function overlaps(a: { network: string; prefix: number }, b: { network: string; prefix: number }): boolean {
-  const p = Math.min(a.prefix, b.prefix);
-  if (p === 0) return false; // a default route overlaps everything and conflicts with nothing
-  const mask = p === 32 ? 0xffffffff : ~(0xffffffff >>> p) >>> 0;
-  return ((toInt(a.network) & mask) >>> 0) === ((toInt(b.network) & mask) >>> 0);
-}
-
 /** The nftables set, in each environment's and the provider's namespace, of destinations the simulated network does not have. */
 export const WATCH = { table: 'dnsparity_watch', set: 'unknown' } as const;
 
@@ -195,8 +220,9 @@ export const WATCH = { table: 'dnsparity_watch', set: 'unknown' } as const;
  * picks) to a destination outside the simulated network. Its own table,
  * apart from the environment's rules, so every pod gets the same one.
  */
-export function watchRuleset(internet: Pick<SimulatedInternet, 'addresses'>, providerAddress: string, alsoKnown: readonly string[] = []): string {
-  const known = [...new Set([...internet.addresses, providerAddress, ...alsoKnown])].sort();
+export function watchRuleset(internet: Pick<SimulatedInternet, 'addresses' | 'publicResolvers'>, providerAddress: string): string {
+  // The public resolvers belong to the simulated Internet, at their own addresses: nothing sends to a container's.
+  const known = [...new Set([...internetDestinations(internet), providerAddress])].sort();
   return [
     `table ip ${WATCH.table} {`,
     `  set ${WATCH.set} { type ipv4_addr; flags dynamic; size 4096; }`,
