@@ -17,7 +17,16 @@ const CLI = 'node_modules/.bin/dnsparity';
 const FIXTURE = 'test/fixtures/reports/incident-2024-11-05.report.json';
 const LEAKY = 'test/fixtures/scenarios/stray-forwarder.yaml';
 const dnsparity = (args: string[]) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
-const tmp = () => mkdtempSync(join(tmpdir(), 'dnsparity-reports-'));
+const made: string[] = [];
+const tmp = () => {
+  const d = mkdtempSync(join(tmpdir(), 'dnsparity-reports-'));
+  made.push(d);
+  return d;
+};
+// Every directory the tests made goes when the file's tests are over (the describes' own checks first).
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+});
 const readJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as StoredReport;
 /** What a finding is, without how long anything took: scenario, query, environment, class, layer, status. */
 const identities = (r: StoredReport, keep: (f: StoredReport['scenarios'][number]['findings'][number]) => boolean = () => true) =>
