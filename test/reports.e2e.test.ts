@@ -3,12 +3,12 @@
 // its schema, baselines, shards and their merge. The runs happen once, side by
 // side as CI workers would, and every assertion reads their files; report,
 // merge and baseline also work from a stored report without a network.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { create } from 'xmlbuilder2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDirs } from './temp-dirs.js';
 import { gateFindings } from '../harness/baseline.js';
 import { schemaProblem, type StoredReport } from '../harness/report/stored.js';
 import { leftovers, skipNetns } from './env.js';
@@ -17,16 +17,7 @@ const CLI = 'node_modules/.bin/dnsparity';
 const FIXTURE = 'test/fixtures/reports/incident-2024-11-05.report.json';
 const LEAKY = 'test/fixtures/scenarios/stray-forwarder.yaml';
 const dnsparity = (args: string[]) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1' }, stdin: 'ignore' });
-const made: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'dnsparity-reports-'));
-  made.push(d);
-  return d;
-};
-// Every directory the tests made goes when the file's tests are over (the describes' own checks first).
-afterAll(() => {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('reports');
 const readJson = (dir: string) => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as StoredReport;
 /** What a finding is, without how long anything took: scenario, query, environment, class, layer, status. */
 const identities = (r: StoredReport, keep: (f: StoredReport['scenarios'][number]['findings'][number]) => boolean = () => true) =>

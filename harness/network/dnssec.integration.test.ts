@@ -3,10 +3,10 @@
 // stay unsigned, and the trust anchor is the root's key, new for every run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/temp-dirs.js';
 import { zoneText, planSimulatedInternet } from './simulated-internet.js';
 import { signInternet } from './dnssec.js';
 import type { LoadedZone } from '../zone/zonefile.js';
@@ -42,15 +42,7 @@ function dsDigest(owner: string, dnskey: string): string {
   return createHash('sha256').update(Buffer.concat([name, rdata])).digest('hex');
 }
 
-const dirs: string[] = [];
-const workDir = () => {
-  const d = mkdtempSync(join(tmpdir(), 'dnsparity-dnssec-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const workDir = tempDirs('dnssec');
 
 describe.skipIf(!!skip)('signInternet', () => {
   const plan = planSimulatedInternet([zone('example.io'), { ...zone('example.net'), signed: false }], { address: '169.254.169.253', zones: [] });

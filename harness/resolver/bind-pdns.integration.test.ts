@@ -4,10 +4,10 @@
 // file and line, not at the copy in the run directory.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { checkBind, prepareBindConfig } from './bind.js';
 import { loadBindConfig } from './bind-config.js';
@@ -33,15 +33,7 @@ const TA = {
   ds: ['.\t3600\tIN\tDS\t16015 13 2 3c12be4e5396f6f7449dd0e83bf9334827dde12c2e03ecc0bbaa822a78921d33'],
   dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 0zEawGnVi6GyO9Qdr3Xk7XxvtajGRV5CAboxM8EfD2voDWkiGigVVF+zJ3GlClSWFZfhdVxyaFJLR8Sdh1ONxg=='],
 };
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'dnsparity-bind-pdns-it-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('bind-pdns-it');
 function writePrepared(p: PreparedConfig, run: string): void {
   for (const f of p.files) {
     mkdirSync(dirname(f.path), { recursive: true });

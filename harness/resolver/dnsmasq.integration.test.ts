@@ -2,10 +2,10 @@
 // pass with the substitutions (a repeated option would not), and an error in
 // an included file is reported at the image's file and line, not at the copy.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { dnsmasq } from './dnsmasq.js';
 
@@ -22,15 +22,7 @@ if (skip) console.warn(`SKIPPED dnsmasq config checks: ${skip}`);
 
 const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA'] };
 const RESOLV = { text: 'nameserver 127.0.0.1\nnameserver 169.254.169.253\n', source: 'fixtures/stub/resolv.conf' };
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'dnsparity-dnsmasq-it-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('dnsmasq-it');
 const prepareIn = (main: string, root: string, run = tmp()) => {
   const p = dnsmasq.prepare(dnsmasq.load(main, root), { rootHintsFile: join(run, 'root.hints'), workDir: run, configDir: join(run, 'host'), trustAnchor: TA, resolvConf: RESOLV });
   for (const f of p.files) {

@@ -3,10 +3,10 @@
 // then quitting) accepts the shipped images, and an error in a file the
 // config runs is reported at the image's file and line, not at the copy.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { kresd } from './kresd.js';
 
@@ -22,15 +22,7 @@ const skip = !has('kresd') ? 'needs kresd (Debian package knot-resolver)' : proc
 if (skip) console.warn(`SKIPPED kresd config checks: ${skip}`);
 
 const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA'] };
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'dnsparity-kresd-it-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('kresd-it');
 const prepareIn = (main: string, root: string, run = tmp()) => {
   writeFileSync(join(run, 'root.hints'), '.\t3600000\tIN\tNS\ta.root-servers.test.\na.root-servers.test.\t3600000\tIN\tA\t198.51.100.1\n');
   const p = kresd.prepare(kresd.load(main, root), { rootHintsFile: join(run, 'root.hints'), workDir: run, configDir: join(run, 'host'), trustAnchor: TA });

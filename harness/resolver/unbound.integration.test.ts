@@ -3,10 +3,10 @@
 // at the image's file and line, not at the copy in the run directory.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { unbound } from './unbound.js';
 import { loadUnboundConfig } from './unbound-config.js';
@@ -24,15 +24,7 @@ if (skip) console.warn(`SKIPPED unbound config checks: ${skip}`);
 
 const DEBIAN = resolve('fixtures/images/debian-default/etc/unbound');
 const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA'] };
-const dirs: string[] = [];
-const tmp = () => {
-  const d = mkdtempSync(join(tmpdir(), 'dnsparity-unbound-it-'));
-  dirs.push(d);
-  return d;
-};
-afterAll(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirs('unbound-it');
 
 function writePrepared(files: readonly { path: string; text: string }[]): void {
   for (const f of files) {
