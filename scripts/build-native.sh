@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Builds the stub-lookup helpers (harness/probe/native/stub-lookup.c) into
 # dist/native/: against this machine's glibc (dynamic, and static so it runs
-# chrooted into an image's files) and against musl (static, musl-gcc). Runs
+# chrooted into an image's files) and against musl (static, musl-gcc); and
+# the resolver layer's UDP pump (harness/probe/native/udp-pump.c, static, so
+# it runs in any container the worker runs in; without it the worker sends
+# through Node's dgram). Runs
 # from "npm run build" and "npm ci"; a missing compiler skips its helpers
 # with one line naming the Debian package, and never fails the build.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-src="$root/harness/probe/native/stub-lookup.c"
 out="$root/dist/native"
 mkdir -p "$out"
 CFLAGS=(-O2 -Wall -Wextra -std=c11)
@@ -18,6 +20,7 @@ hints=()
 build() { # name compiler args...
   local name=$1 cc=$2
   shift 2
+  local src=${SRC:-$root/harness/probe/native/stub-lookup.c}
   local log
   log=$("$cc" "${CFLAGS[@]}" -o "$out/.$name.tmp" "$src" "$@" 2>&1)
   local rc=$?
@@ -37,6 +40,7 @@ build() { # name compiler args...
 if command -v gcc >/dev/null 2>&1 && [ -e /usr/include/resolv.h ]; then
   build stub-lookup-glibc gcc -lresolv
   build stub-lookup-glibc-static gcc -static -lresolv
+  SRC="$root/harness/probe/native/udp-pump.c" build udp-pump gcc -static
 else
   hints+=("gcc libc6-dev")
 fi

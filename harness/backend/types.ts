@@ -22,6 +22,16 @@ export interface StartOptions {
   readonly signal: AbortSignal;
   /** Keep the run directory (configs, zone files, logs) after teardown. */
   readonly keep?: boolean;
+  /**
+   * The probe's in-flight bound, where known at start: a backend may start
+   * each environment's probe worker for it while the servers come up.
+   */
+  readonly concurrency?: number;
+  /**
+   * The run twins another started at the same time from the same plan, which
+   * checks the configs (resolver checkconf and the like): this one need not.
+   */
+  readonly twin?: boolean;
 }
 
 export interface ProbeRunOptions {

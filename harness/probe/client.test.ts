@@ -3,14 +3,18 @@
 // every query's observation is its own, in the queries' order, whatever
 // worker asked it; a worker that fails fails the whole probe.
 import { createSocket, type Socket } from 'node:dgram';
+import { utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tempDirs } from '../../test/temp-dirs.js';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Query } from '../model.js';
-import { probeEnvironment, SECOND_WORKER_FROM, workersFor, type Launcher } from './client.js';
+import { pickWorker, PrestartedWorker, probeEnvironment, SECOND_WORKER_FROM, workersFor, type Launcher } from './client.js';
 
 let server: Socket;
 let port = 0;
 const workers: string[] = [];
+const tempDir = tempDirs('worker');
 
 beforeAll(async () => {
   server = createSocket('udp4');
@@ -56,5 +60,52 @@ describe('probeEnvironment', () => {
     let n = 0;
     const failing: Launcher = (argv) => (n++ === 1 ? [process.execPath, '-e', 'process.stderr.write("broken\\n"); process.exit(3)'] : argv);
     await expect(probeEnvironment(failing, [{ address: '127.0.0.1', port, roles: ['local-resolver'] }], queries(50), { ...opts, workers: 2 })).rejects.toThrow(/probe worker exited 3: broken/);
+  });
+
+  it('takes a worker started ahead of time instead of starting one, once', async () => {
+    workers.length = 0;
+    const ahead = new PrestartedWorker(launch, opts.concurrency);
+    expect(workers).toHaveLength(1);
+    const servers = [{ address: '127.0.0.1', port, roles: ['local-resolver' as const] }];
+    const first = await probeEnvironment(launch, servers, queries(20), { ...opts, prestarted: ahead });
+    expect(workers).toHaveLength(1); // the prestarted one asked them
+    expect(first[19]!.resolver[0]!.outcome).toMatchObject({ status: 'response', answers: [{ data: '10.0.0.19' }] });
+    await probeEnvironment(launch, servers, queries(5), { ...opts, prestarted: ahead });
+    expect(workers).toHaveLength(2); // used up: the second probe starts its own
+  });
+
+  it('leaves a worker started for another in-flight bound, and ends it when disposed', async () => {
+    workers.length = 0;
+    const ahead = new PrestartedWorker(launch, 500);
+    expect(ahead.take(opts.concurrency)).toBeUndefined();
+    const w = ahead.take(500)!;
+    expect(w).toBeDefined();
+    expect(ahead.take(500)).toBeUndefined();
+    w.child.kill('SIGKILL');
+    await w.exited;
+    const unused = new PrestartedWorker(launch, 16);
+    unused.dispose();
+    await expect(unused.take(16)).toBeUndefined();
+  });
+
+  it('reports a worker that died while waiting for its first probe as the probe failing', async () => {
+    const dying: Launcher = () => [process.execPath, '-e', 'process.stderr.write("gone early\\n"); process.exit(4)'];
+    const ahead = new PrestartedWorker(dying, opts.concurrency);
+    await new Promise((r) => setTimeout(r, 300)); // it has exited by now, before anyone listened for a probe
+    await expect(probeEnvironment(launch, [{ address: '127.0.0.1', port, roles: ['local-resolver'] }], queries(3), { ...opts, prestarted: ahead })).rejects.toThrow(/probe worker exited 4: gone early/);
+  });
+
+  it('runs the one-file bundle of the worker only where it was made after the worker was compiled', () => {
+    const dir = tempDir();
+    const compiled = join(dir, 'worker.js');
+    const bundle = join(dir, 'worker.bundle.mjs');
+    writeFileSync(compiled, '');
+    expect(pickWorker(compiled, bundle)).toBe(compiled); // no bundle
+    writeFileSync(bundle, '');
+    utimesSync(compiled, 1000, 1000);
+    utimesSync(bundle, 2000, 2000);
+    expect(pickWorker(compiled, bundle)).toBe(bundle);
+    utimesSync(compiled, 3000, 3000); // compiled again since: the bundle is stale
+    expect(pickWorker(compiled, bundle)).toBe(compiled);
   });
 });

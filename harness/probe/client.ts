@@ -1,8 +1,8 @@
 // The harness side of the probe: starts the worker inside an environment
 // through the backend's launcher, streams the queries in and the
 // observations out.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
@@ -12,13 +12,25 @@ import { searchCandidates, type SearchConf } from '../resolver/search.js';
 import { Compactor, type SharedOutcomes } from './compact.js';
 import type { Deadlines, ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
 
-/** The compiled worker, also when the harness runs from its TypeScript sources (tests). */
+/**
+ * The compiled worker, also when the harness runs from its TypeScript sources
+ * (tests): its one-file bundle (scripts/bundle-worker.mjs) where that was made
+ * from the worker as it is now, else the worker's own modules.
+ */
 export function workerPath(): string {
   const here = fileURLToPath(new URL('./worker.js', import.meta.url));
-  if (existsSync(here)) return here;
-  const compiled = here.replace(/\/harness\/probe\/worker\.js$/, '/dist/harness/probe/worker.js');
-  if (existsSync(compiled)) return compiled;
-  throw new BackendError(`probe worker not found at ${compiled}`, 'run "npm run build" first');
+  const compiled = existsSync(here) ? here : here.replace(/\/harness\/probe\/worker\.js$/, '/dist/harness/probe/worker.js');
+  if (!existsSync(compiled)) throw new BackendError(`probe worker not found at ${compiled}`, 'run "npm run build" first');
+  return pickWorker(compiled, compiled.replace(/worker\.js$/, 'worker.bundle.mjs'));
+}
+
+/** The bundle where it exists and was made after the worker's last compile; a stale one would run old code. */
+export function pickWorker(compiled: string, bundle: string): string {
+  try {
+    return statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs ? bundle : compiled;
+  } catch {
+    return compiled;
+  }
 }
 
 /** Runs a command inside an environment; the backend decides how (ip netns exec, docker exec). */
@@ -42,8 +54,83 @@ export interface ProbeOptions {
   readonly native?: ProbeConfig['native'];
   /** See ProbeConfig.getentLibrary. */
   readonly getentLibrary?: ProbeConfig['getentLibrary'];
+  /**
+   * A worker the backend started ahead of time, while its servers came up:
+   * taken by the first worker this probe needs, when it was started for the
+   * same in-flight bound (see PrestartedWorker).
+   */
+  readonly prestarted?: PrestartedWorker;
   /** The environment's resolv.conf: its search list makes the candidates every layer asks, its timeout tells a fallback. */
   readonly resolvConf: SearchConf & { readonly timeoutS: number; readonly nameservers: readonly string[] };
+}
+
+/** A started probe worker, listened to from its spawn on, so an early exit is not missed. */
+export interface WorkerProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly exited: Promise<number | null>;
+  /**
+   * Its stdout's lines, read from the spawn on: a worker that exits before
+   * anyone reads would otherwise have its output (and its end) discarded.
+   */
+  readonly lines: AsyncIterableIterator<string>;
+  /** The tail of its stderr. */
+  stderr(): string;
+}
+
+/** getaddrinfo runs on libuv's thread pool: one thread per lookup in flight. */
+const threadPoolSize = (concurrency: number) => Math.min(1024, Math.max(4, concurrency));
+
+/** Starts the worker through the launcher; it waits for its config on stdin. */
+export function startWorker(launch: Launcher, concurrency: number): WorkerProcess {
+  const argv = launch([process.execPath, workerPath(), 'probe']);
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true, // out of the terminal's process group: Ctrl-C reaches the harness, which cleans up
+    env: { ...process.env, UV_THREADPOOL_SIZE: String(threadPoolSize(concurrency)) },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', (e) => reject(new BackendError(`cannot start the probe worker: ${e.message}`)));
+    child.on('exit', (code) => resolve(code));
+  });
+  exited.catch(() => undefined); // reported where the worker is used
+  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity })[Symbol.asyncIterator]();
+  return { child, exited, lines, stderr: () => stderr };
+}
+
+/**
+ * One worker started before the environment's first probe, so that Node's
+ * start-up (a few hundred milliseconds of CPU per worker) overlaps with the
+ * servers' instead of delaying the first query. Used once; disposing kills it
+ * if no probe took it.
+ */
+export class PrestartedWorker {
+  private worker: WorkerProcess | undefined;
+
+  constructor(
+    launch: Launcher,
+    private readonly concurrency: number,
+    onSpawn?: (pid: number) => void,
+  ) {
+    this.worker = startWorker(launch, concurrency);
+    if (this.worker.child.pid) onSpawn?.(this.worker.child.pid);
+  }
+
+  /** The worker, if it was started for this in-flight bound and is still unused. */
+  take(concurrency: number): WorkerProcess | undefined {
+    if (!this.worker || threadPoolSize(concurrency) !== threadPoolSize(this.concurrency)) return undefined;
+    const w = this.worker;
+    this.worker = undefined;
+    return w;
+  }
+
+  dispose(): void {
+    this.worker?.child.kill('SIGKILL');
+    this.worker = undefined;
+  }
 }
 
 /** How often a library that asks every nameserver at once is asked, to see whether its outcome is a race. */
@@ -70,6 +157,12 @@ export function probeRequest(i: number, q: Query, opts: Pick<ProbeOptions, 'reso
  * sendmsg per query, on one core) bounds the rate.
  */
 export const SECOND_WORKER_FROM = 2000;
+
+/**
+ * From this many queries a worker sends its datagrams through the UDP pump:
+ * below it, a process per server costs more to start than it saves.
+ */
+export const UDP_PUMP_FROM = 500;
 
 /** Workers per environment: one for a scenario's few queries, more for thousands where cores allow. */
 export function workersFor(queries: number, cores: number = availableParallelism()): number {
@@ -127,25 +220,14 @@ async function probeSlice(
   compact: Compactor,
   opts: ProbeOptions,
 ): Promise<void> {
-  const argv = launch([process.execPath, workerPath(), 'probe']);
-  const child = spawn(argv[0]!, argv.slice(1), {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    detached: true, // out of the terminal's process group: Ctrl-C reaches the harness, which cleans up
-    env: { ...process.env, UV_THREADPOOL_SIZE: String(Math.min(1024, Math.max(4, opts.concurrency))) },
-  });
-  if (child.pid) opts.onSpawn?.(child.pid);
+  const prestarted = opts.prestarted?.take(opts.concurrency);
+  const worker = prestarted ?? startWorker(launch, opts.concurrency);
+  const { child, exited } = worker;
+  if (child.pid && !prestarted) opts.onSpawn?.(child.pid);
   const onAbort = () => child.kill('SIGKILL');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', (e) => reject(new BackendError(`cannot start the probe worker: ${e.message}`)));
-    child.on('exit', (code) => resolve(code));
-  });
   const reading = (async () => {
-    for await (const line of createInterface({ input: child.stdout, crlfDelay: Infinity })) {
+    for await (const line of worker.lines) {
       if (!line) continue;
       const r = JSON.parse(line) as ProbeResult;
       results[r.i] = compact.observation(r, queries[r.i]!.name);
@@ -158,11 +240,14 @@ async function probeSlice(
     concurrency: opts.concurrency,
     readyTimeoutMs: opts.readyTimeoutMs ?? 0,
     stubTimeoutMs: opts.resolvConf.timeoutS * 1000,
+    udpPump: indices.length >= UDP_PUMP_FROM,
     ...(opts.getent ? { getent: opts.getent } : {}),
     ...(opts.native ? { native: opts.native } : {}),
     ...(opts.getentLibrary ? { getentLibrary: opts.getentLibrary } : {}),
   };
-  const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : new Promise<void>((r) => child.stdin.once('drain', () => r())));
+  // A worker that has exited drains nothing: its exit ends the wait (and is reported by its exit code).
+  const gone = exited.then(() => undefined, () => undefined);
+  const write = (s: string) => (child.stdin.write(s) ? Promise.resolve() : Promise.race([new Promise<void>((r) => child.stdin.once('drain', () => r())), gone]));
   child.stdin.on('error', () => undefined); // a dead worker is reported by its exit code
   await write(`${JSON.stringify(config)}\n`);
   // Queries go in chunks: one pipe write per few hundred lines, not per line.
@@ -179,5 +264,5 @@ async function probeSlice(
   const [code] = await Promise.all([exited, reading]);
   opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw opts.signal.reason;
-  if (code !== 0) throw new BackendError(`probe worker exited ${code}: ${tail(stderr, 3)}`);
+  if (code !== 0) throw new BackendError(`probe worker exited ${code}: ${tail(worker.stderr(), 3)}`);
 }

@@ -6,8 +6,8 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
-import { afterEach, describe, expect, it } from 'vitest';
-import { query } from './dns-client.js';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { query, udpPumpPath } from './dns-client.js';
 
 type Question = dnsPacket.Question;
 type Reply = (q: { id: number; question: Question }) => { delay?: number; packets: dnsPacket.Packet[] };
@@ -97,7 +97,24 @@ async function responder(udp: Reply, tcp?: Reply): Promise<Responder> {
   }
 }
 
-describe('query (dns-packet over UDP, then TCP)', () => {
+// Both UDP paths: the native pump (where it is built) and Node's dgram socket.
+const paths = [
+  { path: 'udp-pump', env: undefined, built: udpPumpPath() !== undefined },
+  { path: 'dgram', env: 'dgram', built: true },
+];
+if (!paths[0]!.built) console.warn('dns-client: the udp-pump cases are skipped: dist/native/udp-pump is not built (npm run build with gcc)');
+
+describe.each(paths.filter((p) => p.built))('query (over UDP through $path, then TCP)', ({ env }) => {
+  const before = process.env.DNSPARITY_UDP;
+  beforeAll(() => {
+    if (env) process.env.DNSPARITY_UDP = env;
+    else delete process.env.DNSPARITY_UDP;
+  });
+  afterAll(() => {
+    if (before === undefined) delete process.env.DNSPARITY_UDP;
+    else process.env.DNSPARITY_UDP = before;
+  });
+
   it('returns the answer, its rcode and flags, over UDP', async () => {
     const s = await responder(({ id, question }) => ({ packets: [answer(id, question, '203.0.113.80', dnsPacket.AUTHORITATIVE_ANSWER)] }));
     const r = await query({ address: '127.0.0.1', port: s.port }, 'www.example.io', 'A', 2000);
@@ -179,5 +196,25 @@ describe('query (dns-packet over UDP, then TCP)', () => {
     const r = await query({ address: '127.0.0.1', port: s.port }, 'www.example.io', 'A', 1500);
     expect(r.outcome).toMatchObject({ status: 'response' });
     expect(r.latencyMs).toBeGreaterThanOrEqual(140);
+  });
+
+  it('gives each of many queries in flight at once its own answer', async () => {
+    const s = await responder(({ id, question }) => ({ packets: [answer(id, question, `10.0.${Number(question.name.split('.')[0]!.slice(1)) >> 8}.${Number(question.name.split('.')[0]!.slice(1)) & 255}`)] }));
+    const rs = await Promise.all(Array.from({ length: 200 }, (_, i) => query({ address: '127.0.0.1', port: s.port }, `h${i}.example.io`, 'A', 3000)));
+    rs.forEach((r, i) => expect(r.outcome).toMatchObject({ status: 'response', answers: [{ name: `h${i}.example.io`, data: `10.0.${i >> 8}.${i & 255}` }] }));
+    expect(s.seen.udp).toBe(200);
+  }, 10_000);
+
+  it('ends each query at its own deadline, also when a shorter one comes after a longer one', async () => {
+    const s = await responder(() => ({ packets: [] }));
+    const target = { address: '127.0.0.1', port: s.port };
+    const long = query(target, 'long.example.io', 'A', 1200);
+    const short = await query(target, 'short.example.io', 'A', 200);
+    expect(short.outcome).toEqual({ status: 'timeout' });
+    expect(short.latencyMs).toBeGreaterThanOrEqual(190);
+    expect(short.latencyMs).toBeLessThan(1000);
+    const l = await long;
+    expect(l.outcome).toEqual({ status: 'timeout' });
+    expect(l.latencyMs).toBeGreaterThanOrEqual(1190);
   });
 });

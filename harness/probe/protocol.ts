@@ -28,6 +28,8 @@ export interface ProbeConfig {
   readonly native?: Partial<Record<StubLibrary, readonly string[]>>;
   /** resolv.conf's timeout: a lookup that took this long waited out a silent nameserver. */
   readonly stubTimeoutMs: number;
+  /** Send the resolver layer's datagrams through the UDP pump (many queries) rather than Node's socket (a few). */
+  readonly udpPump?: boolean;
 }
 
 export interface ProbeRequest {

@@ -5,11 +5,10 @@
 //   worker ready TIMEOUT_MS ADDR#PORT...   exit 0 once every server answers
 //   worker probe                           JSON lines in (config, then queries), results out
 import { lookup } from 'node:dns/promises';
-import { createInterface } from 'node:readline';
-import { ADDRESS_TYPES, type AppObservation, type AppOutcome, type QueryType } from '../model.js';
+import { ADDRESS_TYPES, type AppObservation, type AppOutcome, type QueryType, type ResolverObservation } from '../model.js';
 import { appKey } from '../compare/normalise.js';
 import { lookupErrorOutcome } from './app-outcome.js';
-import { query } from './dns-client.js';
+import { query, useUdpPump } from './dns-client.js';
 import { getentLookup } from './getent.js';
 import { nativeLookup } from './native.js';
 import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
@@ -63,19 +62,21 @@ async function appObservation(cfg: ProbeConfig, req: ProbeRequest): Promise<AppO
   return counts.size > 1 ? { ...first, tally: [...counts.values()] } : first;
 }
 
+/** One direct query to one server, as the resolver layer reports it. */
+async function ask(s: ProbeConfig['servers'][number], qname: string, own: string, type: string, ms: number): Promise<ResolverObservation> {
+  const r = await query(s, qname, type, ms);
+  return qname !== own ? { server: `${s.address}#${s.port}`, qname, roles: s.roles, outcome: r.outcome, latencyMs: r.latencyMs } : { server: `${s.address}#${s.port}`, roles: s.roles, outcome: r.outcome, latencyMs: r.latencyMs };
+}
+
 async function probeOne(cfg: ProbeConfig, req: ProbeRequest): Promise<ProbeResult> {
   const own = req.name.replace(/\.$/, '');
-  const [application, ...resolver] = await Promise.all([
-    req.app ? appObservation(cfg, req) : Promise.resolve(undefined),
-    // Every name the stub may try, at every server, at once: a walk costs one deadline, not one per candidate.
-    ...req.candidates.flatMap((qname) =>
-      cfg.servers.map(async (s) => {
-        const r = await query(s, qname, req.type, cfg.deadlines.resolverMs);
-        return { server: `${s.address}#${s.port}`, ...(qname !== own ? { qname } : {}), roles: s.roles, ...r };
-      }),
-    ),
-  ]);
-  return application ? { i: req.i, application, resolver } : { i: req.i, resolver };
+  const ms = cfg.deadlines.resolverMs;
+  // Every name the stub may try, at every server, at once: a walk costs one deadline, not one per candidate.
+  const asks: Promise<ResolverObservation>[] = [];
+  for (const qname of req.candidates) for (const s of cfg.servers) asks.push(ask(s, qname, own, req.type, ms));
+  if (!req.app) return { i: req.i, resolver: asks.length === 1 ? [await asks[0]!] : await Promise.all(asks) };
+  const [application, resolver] = await Promise.all([appObservation(cfg, req), Promise.all(asks)]);
+  return { i: req.i, application, resolver };
 }
 
 // Results leave in batches, one write per turn of the event loop: a write per
@@ -91,35 +92,76 @@ function flush(): void {
   batch = [];
 }
 
+/**
+ * Queries are read as they come and started while fewer than
+ * cfg.concurrency are in flight; stdin pauses while many wait their turn.
+ */
 async function probe(): Promise<void> {
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
   let cfg: ProbeConfig | undefined;
+  let configured = false;
+  let partial = '';
+  let waiting: string[] = [];
+  let head = 0;
   let running = 0;
-  const waiters: (() => void)[] = [];
-  const inFlight = new Set<Promise<void>>();
-  for await (const line of lines) {
-    if (!line.trim()) continue;
-    if (!cfg) {
-      cfg = JSON.parse(line) as ProbeConfig;
-      const local = cfg.servers[0];
-      if (cfg.readyTimeoutMs > 0 && local) await ready(cfg.readyTimeoutMs, [`${local.address}#${local.port}`]);
-      continue;
+  let ended = false;
+  let done!: () => void;
+  let failed!: (e: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  const settle = (res: ProbeResult) => {
+    emit(JSON.stringify(res));
+    running--;
+    start();
+  };
+  const start = () => {
+    if (!configured) return;
+    const c = cfg!;
+    while (running < c.concurrency && head < waiting.length) {
+      const req = JSON.parse(waiting[head++]!) as ProbeRequest;
+      running++;
+      probeOne(c, req).then(settle, failed);
     }
-    const req = JSON.parse(line) as ProbeRequest;
-    // Bounded concurrency: wait for a slot before taking the next query.
-    while (running >= cfg.concurrency) await new Promise<void>((r) => waiters.push(r));
-    running++;
-    const c = cfg;
-    const p = probeOne(c, req).then((res) => {
-      emit(JSON.stringify(res));
-    }).finally(() => {
-      running--;
-      inFlight.delete(p);
-      waiters.shift()?.();
-    });
-    inFlight.add(p);
-  }
-  await Promise.all(inFlight);
+    if (head === waiting.length && head > 0) {
+      waiting = [];
+      head = 0;
+    }
+    if (waiting.length - head < 1024 && process.stdin.isPaused()) process.stdin.resume();
+    if (ended && running === 0 && head === waiting.length) done();
+  };
+  const configure = async (line: string) => {
+    cfg = JSON.parse(line) as ProbeConfig;
+    useUdpPump(cfg.udpPump !== false);
+    const local = cfg.servers[0];
+    if (cfg.readyTimeoutMs > 0 && local) await ready(cfg.readyTimeoutMs, [`${local.address}#${local.port}`]);
+    configured = true;
+    start();
+  };
+  process.stdin.setEncoding('utf8');
+  process.stdin.on('data', (chunk: string) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (!line.trim()) continue;
+      if (!cfg) configure(line).catch(failed);
+      else waiting.push(line);
+    }
+    if (waiting.length - head > 4096) process.stdin.pause();
+    start();
+  });
+  process.stdin.on('end', () => {
+    if (partial.trim()) {
+      if (!cfg) configure(partial).catch(failed);
+      else waiting.push(partial);
+    }
+    partial = '';
+    ended = true;
+    if (!cfg) done();
+    start();
+  });
+  process.stdin.on('error', failed);
+  await finished;
   flush();
 }
 
@@ -142,7 +184,10 @@ async function ready(timeoutMs: number, targets: string[]): Promise<void> {
 const [mode, ...args] = process.argv.slice(2);
 try {
   if (mode === 'probe') await probe();
-  else if (mode === 'ready') await ready(Number(args[0]), args.slice(1));
+  else if (mode === 'ready') {
+    useUdpPump(false); // a few queries per server
+    await ready(Number(args[0]), args.slice(1));
+  }
   else throw new Error(`unknown mode ${mode}`);
   // Results may still sit in the pipe's buffer: exit once they are written,
   // without waiting for getaddrinfo threads that outlived their deadline.
