@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { checkConsistency } from './consistency.js';
 import { InputError } from './errors.js';
-import { ADDRESS_TYPES, queryKey, type Query, type QueryType } from './model.js';
+import { ADDRESS_TYPES, type Query, type QueryType } from './model.js';
 import { checkPublicResolvers } from './network/public-resolvers.js';
 import { planSimulatedInternet, type SimulatedInternet } from './network/simulated-internet.js';
 import { parseResolvConf, type ResolvConf } from './resolver/resolvconf.js';
@@ -36,33 +36,50 @@ export interface RunPlan {
 /** Types worth asking for an owner name, in the order a person would. */
 const OWNER_TYPES: readonly QueryType[] = ['A', 'AAAA', 'MX', 'TXT', 'SRV', 'CAA', 'PTR'];
 
+/** Each owner type's bit, for a name's set of types held as one number. */
+const OWNER_BITS: ReadonlyMap<string, number> = new Map(OWNER_TYPES.map((t, k) => [t, 1 << k]));
+
 export function ownerQueries(zone: LoadedZone, source: Query['source']): Query[] {
-  const byName = new Map<string, Set<string>>();
   // Names below a delegation point are glue, not data of this zone.
   const cuts = zone.records.filter((r) => r.type === 'NS' && r.name !== zone.origin).map((r) => r.name);
+  const below = cuts.map((c) => `.${c}`);
+  // Per owner, in the order of its first record, the owner types it has as bits: at 100k names a set per name is garbage the plan does not need.
+  const byName = new Map<string, number>();
   for (const r of zone.records) {
-    if (r.name.startsWith('*') || cuts.some((c) => r.name.endsWith(`.${c}`))) continue;
-    if (!byName.has(r.name)) byName.set(r.name, new Set());
-    byName.get(r.name)!.add(r.type);
+    if (r.name.startsWith('*') || below.some((c) => r.name.endsWith(c))) continue;
+    byName.set(r.name, (byName.get(r.name) ?? 0) | (OWNER_BITS.get(r.type) ?? 0));
   }
   const out: Query[] = [];
   for (const [name, types] of byName) {
     if (cuts.includes(name)) continue;
-    const wanted = OWNER_TYPES.filter((t) => types.has(t));
     // A CNAME or an apex is looked up as an address, as an application would.
-    if (wanted.length === 0) wanted.push('A');
-    for (const type of wanted) out.push({ name, type, source });
+    if (types === 0) out.push({ name, type: 'A', source });
+    else for (let k = 0; k < OWNER_TYPES.length; k++) if (types & (1 << k)) out.push({ name, type: OWNER_TYPES[k]!, source });
   }
   return out;
 }
 
 export function listQueries(scenario: Scenario, privateZones: readonly LoadedZone[], publicZones: readonly LoadedZone[]): Query[] {
-  const queries = new Map<string, Query>();
+  // In the order first listed, one per name and type; found again by name (no key string per query).
+  const base: Query[] = [];
+  const byName = new Map<string, number | number[]>();
+  const indexOf = (q: Query): number => {
+    const had = byName.get(q.name);
+    if (had === undefined) return -1;
+    if (typeof had === 'number') return base[had]!.type === q.type ? had : -1;
+    return had.find((k) => base[k]!.type === q.type) ?? -1;
+  };
   // A name listed explicitly and also owned by a zone keeps its zone as its source.
   const add = (q: Query) => {
-    const had = queries.get(queryKey(q));
-    if (!had) queries.set(queryKey(q), q);
-    else if (had.source === 'explicit' && q.source !== 'explicit') queries.set(queryKey(q), { ...had, source: q.source });
+    const k = indexOf(q);
+    if (k >= 0) {
+      const had = base[k]!;
+      if (had.source === 'explicit' && q.source !== 'explicit') base[k] = { ...had, source: q.source };
+      return;
+    }
+    const i = base.push(q) - 1;
+    const others = byName.get(q.name);
+    byName.set(q.name, others === undefined ? i : typeof others === 'number' ? [others, i] : [...others, i]);
   };
   for (const n of scenario.queries.names) {
     if (typeof n === 'string') add(explicit(n, 'A'));
@@ -71,7 +88,6 @@ export function listQueries(scenario: Scenario, privateZones: readonly LoadedZon
   for (const a of scenario.expect.answers) add(explicit(a.name, a.type));
   if (scenario.queries.privateZones) for (const z of privateZones) ownerQueries(z, 'private-zone').forEach(add);
   if (scenario.queries.publicZones) for (const z of publicZones) ownerQueries(z, 'public-zone').forEach(add);
-  const base = [...queries.values()];
   // One library: the queries as they are. Several: each query once per library, each named by it.
   const libraries = scenario.stub.libraries ?? ['glibc'];
   if (libraries.length === 1 && libraries[0] === 'glibc') return base;

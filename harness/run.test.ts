@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { obs, response, sampleGathered } from '../test/sample-result.js';
 import { assess } from './assess.js';
-import { confirmsByTwin, fromTwin, mergeTraffic, TWIN_MAX_QUERIES } from './run.js';
+import type { Backend, StartedRun, StartOptions } from './backend/types.js';
+import type { RunPlan } from './plan.js';
+import { confirmsByTwin, fromTwin, mergeTraffic, startTwins, TWIN_MAX_QUERIES } from './run.js';
 
 describe('confirmation by a twin', () => {
   it('takes the twin\'s observations of the differing queries only, fresh, naming the twin run', () => {
@@ -55,5 +57,39 @@ describe('confirmation by a twin', () => {
       { source: 'staging', address: '192.0.2.99', protocol: 'udp', port: 53, packets: 5 },
       { source: 'staging', address: '192.0.2.99', protocol: 'tcp', port: 53, packets: 1 },
     ]);
+  });
+
+  describe('starting a run and its twin', () => {
+    const plan = {} as RunPlan;
+    const started = (runId: string, disposed: string[]): StartedRun => ({ runId, backend: 'netns', environments: [], substitutions: [], localResolver: '', [Symbol.asyncDispose]: async () => void disposed.push(runId) }) as unknown as StartedRun;
+    const backend = (start: (o: StartOptions) => Promise<StartedRun>): Backend => ({ name: 'netns', sideBySide: true, start: (_p: RunPlan, o: StartOptions) => start(o), doctor: async () => [] }) as unknown as Backend;
+    const signal = new AbortController().signal;
+
+    it('tells the twin that its run checks the configs', async () => {
+      const seen: StartOptions[] = [];
+      const disposed: string[] = [];
+      const [a, b] = await startTwins(backend(async (o) => (seen.push(o), started(o.twin ? 'twin' : 'run', disposed))), plan, { signal, keep: true });
+      expect([a.runId, b.runId]).toEqual(['run', 'twin']);
+      expect(seen.map((o) => [!!o.twin, o.keep])).toEqual([[false, true], [true, false]]);
+    });
+
+    it('ends the twin\'s set-up when its run fails, and reports the run\'s own failure', async () => {
+      const disposed: string[] = [];
+      const start = (o: StartOptions) =>
+        o.twin
+          ? new Promise<StartedRun>((_r, reject) => o.signal.addEventListener('abort', () => reject(o.signal.reason), { once: true }))
+          : new Promise<StartedRun>((_r, reject) => setTimeout(() => reject(new Error('unbound.conf:3: config rejected')), 10));
+      await expect(startTwins(backend(start), plan, { signal, keep: false })).rejects.toThrow('unbound.conf:3: config rejected');
+    });
+
+    it('tears down the one that started when the other failed', async () => {
+      const disposed: string[] = [];
+      const start = async (o: StartOptions) => {
+        if (o.twin) throw new Error('twin: no namespace');
+        return started('run', disposed);
+      };
+      await expect(startTwins(backend(start), plan, { signal, keep: false })).rejects.toThrow('twin: no namespace');
+      expect(disposed).toEqual(['run']);
+    });
   });
 });

@@ -2,7 +2,7 @@
 // observations -> findings. The backend's started run is disposed on every
 // path, so nothing outlives the scenario.
 import { assess, type Gathered } from './assess.js';
-import type { Backend, BackendName, StartedRun } from './backend/types.js';
+import type { Backend, BackendName, StartedRun, StartOptions } from './backend/types.js';
 import type { Rechecked } from './compare/index.js';
 import { ADDRESS_TYPES, type ExpectationResult, type Finding, type Leak, type Query, type QueryObservation, type Substitution, type UnknownTraffic, type UpstreamExchange } from './model.js';
 import { configuredUpstreams, resolverOf } from './resolver/registry.js';
@@ -14,6 +14,7 @@ import type { ResolvConf, StubConf } from './resolver/resolvconf.js';
 import { searchCandidates } from './resolver/search.js';
 import type { EnvironmentData, ExpectedAnswer, ExpectedDifference } from './scenario/schema.js';
 import type { SuggestedFix } from './suggest-fix.js';
+import { tracer } from './util/trace.js';
 
 export { verdictOf } from './assess.js';
 
@@ -95,7 +96,10 @@ export function stubDeadlines(rc: Pick<ResolvConf, 'timeoutS' | 'attempts' | 'na
 
 /** The longest search walk among the queries: what the application layer's deadline must allow for. */
 export function longestWalk(plan: Pick<RunPlan, 'queries' | 'resolvConf'>): number {
-  return Math.max(1, ...plan.queries.map((q) => searchCandidates(q.name, plan.resolvConf, q.library ?? 'glibc', q.absolute, ADDRESS_TYPES.has(q.type)).length));
+  // A loop, not Math.max(...): 100k queries would be 100k arguments.
+  let longest = 1;
+  for (const q of plan.queries) longest = Math.max(longest, searchCandidates(q.name, plan.resolvConf, q.library ?? 'glibc', q.absolute, ADDRESS_TYPES.has(q.type)).length);
+  return longest;
 }
 
 /**
@@ -121,33 +125,47 @@ export async function runScenario(plan: RunPlan, backend: Backend, opts: RunOpti
   const started = performance.now();
   const n = plan.environments.length;
   const deadlines = opts.timeoutMs ? { appMs: opts.timeoutMs, resolverMs: opts.timeoutMs } : stubDeadlines(plan.resolvConf, longestWalk(plan));
-  const probing: Probing = { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared: new SharedOutcomes() };
+  const probing: Probing = { deadlines, concurrency: opts.concurrency, signal: opts.signal, shared: new SharedOutcomes(plan.queries.length) };
   const twin = confirmsByTwin(plan, backend, opts.confirm);
   opts.onPhase?.(`starting ${n} environments${twin ? ' and their twins' : ''}`);
-  const startOpts = { signal: opts.signal, keep: opts.keep ?? false };
+  const startOpts = { signal: opts.signal, keep: opts.keep ?? false, concurrency: opts.concurrency };
   const [run, twinRun] = twin ? await startTwins(backend, plan, startOpts) : [await backend.start(plan, startOpts), undefined];
   const setupDone = performance.now();
+  const trace = tracer(`run ${run.runId}`);
+  trace(`set-up${twinRun ? ` with twin ${twinRun.runId}` : ''}`);
   let probeDone = setupDone;
   let g: Gathered;
   try {
     g = await gather(run, twinRun, plan, probing, opts);
     probeDone = performance.now();
+    trace('probed and confirmed');
     opts.onPhase?.('stopping');
   } finally {
     await disposeAll([run, twinRun]);
   }
+  trace('torn down');
   const ended = performance.now();
   const timing = { setupMs: Math.round(setupDone - started), probeMs: Math.round(probeDone - setupDone), teardownMs: Math.round(ended - probeDone) };
   return { ...g, ...assess(g), timing, wallMs: Math.round(ended - started) };
 }
 
 /** Two runs of one plan, started at once; if either fails, the other is torn down and the failure stands. */
-async function startTwins(backend: Backend, plan: RunPlan, opts: { signal: AbortSignal; keep: boolean }): Promise<[StartedRun, StartedRun]> {
+export async function startTwins(backend: Backend, plan: RunPlan, opts: StartOptions & { keep: boolean }): Promise<[StartedRun, StartedRun]> {
   // --keep keeps the run's directory; the twin's goes with it (the report names no twin where nothing differed).
-  const [a, b] = await Promise.allSettled([backend.start(plan, opts), backend.start(plan, { ...opts, keep: false })]);
+  // One failing ends the other's set-up at once: the twin does not check the configs its run rejects.
+  const failed = new AbortController();
+  const signal = AbortSignal.any([opts.signal, failed.signal]);
+  const abortOnFailure = (p: Promise<StartedRun>) => p.catch((e: unknown) => {
+    failed.abort(e);
+    throw e;
+  });
+  const [a, b] = await Promise.allSettled([abortOnFailure(backend.start(plan, { ...opts, signal })), abortOnFailure(backend.start(plan, { ...opts, signal, keep: false, twin: true }))]);
   if (a.status === 'fulfilled' && b.status === 'fulfilled') return [a.value, b.value];
   await disposeAll([a.status === 'fulfilled' ? a.value : undefined, b.status === 'fulfilled' ? b.value : undefined]).catch(() => undefined);
-  throw a.status === 'rejected' ? a.reason : (b as PromiseRejectedResult).reason;
+  if (opts.signal.aborted) throw opts.signal.reason;
+  // The first failure, not the abort it caused in the other.
+  const own = [a, b].find((x): x is PromiseRejectedResult => x.status === 'rejected' && x.reason !== failed.signal.reason);
+  throw own?.reason ?? failed.signal.reason;
 }
 
 async function disposeAll(runs: readonly (StartedRun | undefined)[]): Promise<void> {
@@ -158,12 +176,14 @@ async function disposeAll(runs: readonly (StartedRun | undefined)[]): Promise<vo
 
 async function gather(run: StartedRun, twinRun: StartedRun | undefined, plan: RunPlan, probing: Probing, opts: RunOptions): Promise<Gathered> {
   const s = plan.scenario;
+  const trace = tracer(`run ${run.runId}`);
   opts.onPhase?.(`probing ${plan.environments.length} environments${twinRun ? ' and their twins' : ''}`);
   // The twin is asked every query at the same time, with its own fresh resolvers: a confirmation without a second wait.
   const [observations, twinObservations] = await Promise.all([
     probeAll(run, plan.queries, probing),
-    twinRun ? probeAll(twinRun, plan.queries, { ...probing, shared: new SharedOutcomes() }) : undefined,
+    twinRun ? probeAll(twinRun, plan.queries, { ...probing, shared: new SharedOutcomes(plan.queries.length) }) : undefined,
   ]);
+  trace('probed');
   // Above the tracing limit the log holds no upstream queries: an empty list
   // there would read as "unbound sent no query upstream", so none is kept.
   const upstream = traceUpstream(plan) ? await activityOf(run) : undefined;
@@ -197,9 +217,11 @@ async function gather(run: StartedRun, twinRun: StartedRun | undefined, plan: Ru
     wallMs: 0,
     timing: { setupMs: 0, probeMs: 0, teardownMs: 0 },
   };
+  trace('resolver activity read');
   const recheck = twinRun && twinObservations ? fromTwin(twinRun, gathered, twinObservations) : await confirm(run, plan, gathered, probing, opts);
   // Read last: the router has seen every packet of both passes by now. A twin's network saw the same queries: what it saw counts too.
   const [traffic, twinTraffic] = await Promise.all([run.unknownTraffic?.(), twinRun?.unknownTraffic?.()]);
+  trace('unknown traffic read');
   const allTraffic = traffic && twinRun ? mergeTraffic(traffic, twinTraffic ?? []) : traffic;
   const destinations = allTraffic ? [...new Set(allTraffic.map((t) => t.address))].sort() : run.leaks ? [...new Set([...(await run.leaks()), ...((await twinRun?.leaks?.()) ?? [])])].sort() : undefined;
   return { ...gathered, ...(recheck ? { recheck } : {}), ...(destinations ? { unknownDestinations: destinations } : {}), ...(allTraffic ? { unknownTraffic: allTraffic } : {}) };
@@ -252,6 +274,6 @@ async function confirm(run: StartedRun, plan: RunPlan, g: Gathered, probing: Pro
   const fresh = !!run.restartResolvers;
   if (run.restartResolvers) await run.restartResolvers(opts.signal);
   // Outcomes of the second pass are their own: not shared with the first pass's, which are indexed by query.
-  const observations = await probeAll(run, differing.map((i) => plan.queries[i]!), { ...probing, shared: new SharedOutcomes() });
+  const observations = await probeAll(run, differing.map((i) => plan.queries[i]!), { ...probing, shared: new SharedOutcomes(differing.length) });
   return { fresh, queries: differing, observations };
 }

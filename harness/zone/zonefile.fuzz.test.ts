@@ -37,6 +37,23 @@ describe('zone loading never crashes', () => {
     );
   });
 
+  it('parseCanonical reads what splitting the text into lines read', () => {
+    // The reading it replaced, line by line after text.split.
+    const bySplit = (text: string) =>
+      text.split('\n').flatMap((line) => {
+        const m = !line || line.startsWith(';') ? null : /^(\S+)\s+(\d+)\s+IN\s+(\S+)\s*(.*)$/.exec(line);
+        return m ? [{ name: m[1]!.toLowerCase().replace(/\.$/, ''), ttl: Number(m[2]), type: m[3]!.toUpperCase(), data: m[4]!.trim() }] : [];
+      });
+    const line = fc.oneof(fc.constantFrom('', ';x', 'Www.Example.IO.\t300\tIN\ta\t192.0.2.1', '.\t3600\tIN\tNS\ta.root.', 'x 1 IN txt "a b" \r', 'x. 5 IN Aaaa ::1 '), fc.string({ maxLength: 30 }));
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), fc.boolean(), (lines, trailing) => {
+        const text = lines.join('\n') + (trailing ? '\n' : '');
+        expect(parseCanonical(text)).toEqual(bySplit(text));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it.skipIf(!hasTools)('loadZone gives records or an InputError for random master files', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-zfuzz-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
