@@ -8,16 +8,17 @@
 // under test joins them, and that runs the probe worker: dns-packet queries
 // (resolver layer) and the image's own getent in the image's own filesystem
 // (application layer).
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, relative } from 'node:path';
-import type { StartedTestContainer } from 'testcontainers';
+import { RunResources, type RunContainer } from './resources.js';
+import { spans, type Span } from './trace.js';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
 import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../../model.js';
 import { publicResolverConfig } from '../../network/public-resolvers.js';
-import { rootHints, zoneText } from '../../network/simulated-internet.js';
+import { rootHints, zoneTextChunks } from '../../network/simulated-internet.js';
 import { ALL_IMAGE_PATHS, traceUpstream, type ImageFileReader, type RunPlan } from '../../plan.js';
-import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
+import { PrestartedWorker, probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import { stubHelpers } from '../../probe/stubs.js';
 import type { StubLibrary } from '../../resolver/search.js';
 import { resolverOf, RESOLVERS } from '../../resolver/registry.js';
@@ -32,9 +33,9 @@ import { engineState, requireEngine, type Engine } from './engine.js';
 import { readImageFiles, type ImageFile } from './image-files.js';
 import { debianImageTag, ensureDebianImage } from './debian-images.js';
 import { ensureImage, HARNESS_IMAGES, harnessImageTag, imageExists } from './images.js';
-import { RunResources } from './resources.js';
 import { ContainerLog } from './container-log.js';
 import { addressesInSubnet, envRuleset, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetRouteBatch, planDockerTopology, setElements, WATCH, watchRuleset, type DockerTopology, type EnvSpec } from './topology.js';
+import { writeText } from '../../util/write-text.js';
 
 /** Where the harness mounts a container's generated files. */
 const MOUNT = '/etc/dnsparity';
@@ -111,10 +112,13 @@ function readJson(p: string): { name?: string } | undefined {
   }
 }
 
-/** A subnet the engine picked must hold no scenario address: it could be a container's, or this machine's own on the bridge. */
-async function assertSubnetsClear(engine: Engine, topo: DockerTopology, plan: RunPlan): Promise<void> {
-  for (const n of topo.networks) {
-    const info = (await engine.docker.getNetwork(n.name).inspect()) as { IPAM?: { Config?: { Subnet?: string }[] } };
+/**
+ * A subnet the engine picked must hold no scenario address: it could be a container's, or this machine's own on
+ * the bridge. Returns each network's gateway, by name.
+ */
+async function assertSubnetsClear(engine: Engine, topo: DockerTopology, plan: RunPlan): Promise<Map<string, string | undefined>> {
+  const infos = await Promise.all(topo.networks.map(async (n) => ({ n, info: (await engine.docker.getNetwork(n.name).inspect()) as { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] } } })));
+  for (const { n, info } of infos) {
     for (const subnet of (info.IPAM?.Config ?? []).flatMap((c) => (c.Subnet ? [c.Subnet] : []))) {
       const held = addressesInSubnet(topo, plan.internet.provider.address, subnet);
       if (held.length) {
@@ -125,6 +129,7 @@ async function assertSubnetsClear(engine: Engine, topo: DockerTopology, plan: Ru
       }
     }
   }
+  return new Map(infos.map(({ n, info }) => [n.name, info.IPAM?.Config?.[0]?.Gateway]));
 }
 
 function checkAbort(signal: AbortSignal): void {
@@ -137,14 +142,21 @@ class DockerRun implements StartedRun {
   substitutions: Substitution[] = [];
   localResolver = '';
   /** The pods whose namespaces record unknown destinations (watchRuleset). */
-  watched: StartedTestContainer[] = [];
+  watched: RunContainer[] = [];
+  /** Probe workers started during set-up and not yet taken by a probe. */
+  readonly workers: PrestartedWorker[] = [];
+  /** Times the steps of set-up, probing and teardown (DNSPARITY_TRACE). */
+  readonly span: Span;
   private disposed = false;
 
   constructor(
     readonly state: RunState,
     readonly resources: RunResources,
     private readonly keep: boolean,
-  ) {}
+    span: Span,
+  ) {
+    this.span = span;
+  }
 
   get runId(): string {
     return this.state.runId;
@@ -162,19 +174,19 @@ class DockerRun implements StartedRun {
     return [...new Set(perPod.flat())].sort();
   }
 
-  file(rel: string, text: string): string {
+  file(rel: string, text: string | Iterable<string>): string {
     const p = join(this.state.dir, rel);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, text);
+    writeText(p, text);
     return p;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    for (const w of this.workers) w.dispose();
     if (this.keep) await this.saveLogs();
     try {
-      await this.resources[Symbol.asyncDispose]();
+      await this.span('teardown', () => this.resources[Symbol.asyncDispose]());
     } finally {
       if (!this.keep) this.state.remove();
     }
@@ -207,6 +219,7 @@ export class DockerBackend implements Backend {
         'name the candidate image (image: REF), or run this scenario with --backend netns',
       );
     }
+    const t0 = performance.now();
     const engine = await requireEngine();
     const mounts = workerMounts(); // fails before anything exists if the worker is missing
     if (image && !(await imageExists(engine, image))) throw new PrerequisiteError(missingImageMessage(image));
@@ -214,12 +227,13 @@ export class DockerBackend implements Backend {
     const debian = resolver.dockerHost?.debianPackages;
     const hostImage = (): Promise<string> =>
       image ? Promise.resolve(image) : debian ? ensureDebianImage(engine, { name: `host-${resolver.kind}`, packages: debian }, this.log) : ensureImage(engine, 'host', this.log);
-    const [host, nsd, provider, helper] = await Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' ? hostImage() : ensureImage(engine, n, this.log))));
+    const [host, nsd, provider, helper] = await spans('docker', t0)('images', () => Promise.all((['host', 'nsd', 'provider', 'helper'] as const).map((n) => (n === 'host' ? hostImage() : ensureImage(engine, n, this.log)))));
     checkAbort(opts.signal);
     const state = RunState.create('docker', plan.scenario.file);
-    const r = new DockerRun(state, new RunResources(engine, state), !!opts.keep);
+    const span = spans(`docker ${state.runId}`, t0);
+    const r = new DockerRun(state, new RunResources(engine, state, span), !!opts.keep, span);
     try {
-      await build(r, plan, { host: host!, nsd: nsd!, provider: provider!, helper: helper! }, mounts, engine, opts.signal, this.log);
+      await build(r, plan, { host: host!, nsd: nsd!, provider: provider!, helper: helper! }, mounts, engine, opts, this.log);
       return r;
     } catch (e) {
       await r[Symbol.asyncDispose]().catch(() => undefined);
@@ -235,7 +249,8 @@ interface Images {
   readonly helper: string;
 }
 
-async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, signal: AbortSignal, log: (line: string) => void): Promise<void> {
+async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: ReturnType<typeof workerMounts>, engine: Engine, opts: StartOptions, log: (line: string) => void): Promise<void> {
+  const { signal } = opts;
   const res = r.resources;
   // Keys made for this run (in the run directory, never in a container): the root's is the trust anchor.
   const resolver = resolverOf(plan.resolverConfig);
@@ -264,7 +279,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // The provider answers on its own address; environments reach it at the scenario's through DNAT.
   r.file('provider/unbound.conf', providerConfig({ ...internet, provider: { ...internet.provider, address: '0.0.0.0' } }, MOUNT, `${MOUNT}/root.hints`));
   r.file('provider/root.hints', hints);
-  for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
+  for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneTextChunks(z));
   // nsd and the public resolvers share the internet pod's namespace: each listens on its own addresses alone.
   for (const n of topo.nsd) for (const [name, text] of nsdFiles(n.server, MOUNT)) r.file(`nsd/${n.name}/${name}`, text);
   for (const p of topo.publicResolvers) {
@@ -277,19 +292,25 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   checkAbort(signal);
 
   // 2. Internal networks, at subnets the engine picks: no run holds one another needs.
-  await Promise.all(topo.networks.map((n) => res.network(n, log)));
+  const span = r.span;
+  await span('networks', () => Promise.all(topo.networks.map((n) => res.network(n, log))));
   checkAbort(signal);
-  await assertSubnetsClear(engine, topo, plan);
+  const gateways = await span('subnets checked', () => assertSubnetsClear(engine, topo, plan));
+  const providerGateway = gateways.get(topo.providerNetwork);
+  if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
 
   // 3. The namespaces: the simulated Internet's, the provider's, the environments'.
-  const keepalive = [process.execPath, '-e', 'setInterval(() => {}, 1 << 30)'];
+  // A pod's main process only holds its namespaces: `ip monitor nsid` waits on netlink for events that hardly
+  // ever come, with next to no start-up work, where a node process would load a runtime while the run's other
+  // containers start beside it.
+  const keepalive = ['ip', 'monitor', 'nsid'];
   // Nothing is forwarded by a helper, the internet pod included: the environments differ only by their
   // attachments, routes and rules. No forwarding; and ::1 on loopback, which unbound's default interfaces include
   // (Docker disables IPv6 in containers of IPv4-only networks; netns keeps it).
   const noForwarding = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.lo.disable_ipv6': '0' };
   const pod = (name: string, networks: readonly string[], filesDir: string) => {
     mkdirSync(filesDir, { recursive: true });
-    return res.container({
+    return span(`start ${name}`, () => res.container({
       name,
       image: images.helper,
       entrypoint: keepalive,
@@ -299,71 +320,62 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       capAdd: ['NET_ADMIN', 'SYS_PTRACE'],
       sysctls: noForwarding,
       binds: [...mounts, { source: filesDir, target: MOUNT, mode: 'ro' }],
-    });
+    }));
   };
-  // Everything of one phase starts at once, and nothing is left unawaited: a
-  // failed start rejects the phase, and teardown waits for the rest.
+  // Each step starts as soon as what it needs exists, not when a whole phase has: the engine starts containers
+  // side by side. Every step ends in the one Promise.all below, so nothing is left unawaited: a failed step fails
+  // the set-up, and teardown waits for the creations in flight and refuses new ones (RunResources).
   r.file('pods/internet/addresses.batch', internetAddressBatch(topo));
-  const inInternet = (pod: StartedTestContainer) => `container:${pod.getId()}`;
-  const [internetPod, providerPod, refuserC, envPods] = await Promise.all([
-    // The simulated Internet: every address on its pod's loopback and each one's port mapped to it, then its
-    // servers in that namespace, each on its own addresses.
-    pod(topo.internet.pod, [topo.internetNetwork], dir('pods/internet')).then(async (p) => {
-      r.file('pods/internet/rules.nft', internetPodRuleset(topo, p.getIpAddress(topo.internetNetwork)));
-      await execOk(p, ['ip', '-batch', `${MOUNT}/addresses.batch`], 'addresses of the simulated Internet in its pod');
-      await execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], 'the simulated Internet\'s port mapping in its pod');
-      await Promise.all([
-        ...topo.nsd.map((n) => res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: inInternet(p), binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] })),
-        ...topo.publicResolvers.map((x) => res.container({ name: x.name, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: inInternet(p), binds: [{ source: dir(`public/${x.address}`), target: MOUNT, mode: 'ro' }] })),
-      ]);
-      return p;
-    }),
-    pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc')),
-    // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
-    // icmp_ratelimit 0: the kernel limits ICMP errors per destination and starts with no tokens, so a refusal would first look like silence.
-    topo.refuser ? res.container({ name: topo.refuser, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: { ...noForwarding, 'net.ipv4.icmp_ratelimit': '0' } }) : undefined,
-    Promise.all(topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)))),
-  ]);
-  checkAbort(signal);
-  const targets = { provider: providerPod.getIpAddress(topo.providerNetwork), ...(refuserC ? { refuser: refuserC.getIpAddress(topo.providerNetwork) } : {}) };
-  const internetVia = internetPod.getIpAddress(topo.internetNetwork);
-  const providerGateway = (await engine.docker.getNetwork(topo.providerNetwork).inspect()).IPAM?.Config?.[0]?.Gateway as string | undefined;
-  if (!providerGateway) throw new BackendError(`network ${topo.providerNetwork} has no gateway`);
+  const inNamespaceOf = (p: RunContainer) => `container:${p.getId()}`;
+  const internetStarted = pod(topo.internet.pod, [topo.internetNetwork], dir('pods/internet'));
+  const providerStarted = pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc'));
+  // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
+  // icmp_ratelimit 0: the kernel limits ICMP errors per destination and starts with no tokens, so a refusal would first look like silence.
+  const refuserStarted = topo.refuser
+    ? span(`start ${topo.refuser}`, () => res.container({ name: topo.refuser!, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: { ...noForwarding, 'net.ipv4.icmp_ratelimit': '0' } }))
+    : Promise.resolve(undefined);
+  const envStarted = topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)));
+
+  // The simulated Internet: every address on its pod's loopback, then its servers in that namespace, each on its
+  // own addresses; and each address's port mapped to it.
+  const internetServers = internetStarted.then(async (p) => {
+    r.file('pods/internet/rules.nft', internetPodRuleset(topo, p.getIpAddress(topo.internetNetwork)));
+    await Promise.all([
+      span('internet addresses', () => execOk(p, ['ip', '-batch', `${MOUNT}/addresses.batch`], 'addresses of the simulated Internet in its pod')).then(() =>
+        span('internet servers', () =>
+          Promise.all([
+            ...topo.nsd.map((n) => res.container({ name: n.name, image: images.nsd, command: ['-c', `${MOUNT}/nsd.conf`], networkMode: inNamespaceOf(p), binds: [{ source: dir(`nsd/${n.name}`), target: MOUNT, mode: 'rw' }] })),
+            ...topo.publicResolvers.map((x) => res.container({ name: x.name, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: inNamespaceOf(p), binds: [{ source: dir(`public/${x.address}`), target: MOUNT, mode: 'ro' }] })),
+          ]),
+        ),
+      ),
+      span('internet port mapping', () => execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], 'the simulated Internet\'s port mapping in its pod')),
+    ]);
+    return p;
+  });
+
   const providerAddress = plan.internet.provider.address;
   // Unknown destinations are recorded in every namespace that sends: the environments' and the provider's.
   const watch = watchRuleset(internet, providerAddress);
-  const routes = internetRouteBatch(topo, internetVia);
-  const toInternet = internetClientRuleset(topo, internetVia);
-  r.file('pods/vpc/watch.nft', watch);
-  r.file('pods/vpc/routes.batch', routes);
-  r.file('pods/vpc/internet.nft', toInternet);
-  await Promise.all([
-    // The provider recurses into the simulated Internet: its addresses, via the internet pod.
-    execOk(providerPod, ['ip', '-batch', `${MOUNT}/routes.batch`], 'routes of the provider to the simulated Internet'),
-    execOk(providerPod, ['nft', '-f', `${MOUNT}/internet.nft`], 'the provider\'s DNS to the simulated Internet'),
-    execOk(providerPod, ['nft', '-f', `${MOUNT}/watch.nft`], 'unknown-destination set of the provider'),
-    ...topo.envs.map(async (e, i) => {
-      r.file(`pods/${e.env.name}/rules.nft`, envRuleset(e.env, providerAddress, targets));
-      r.file(`pods/${e.env.name}/watch.nft`, watch);
-      // Asked for on the provider network, so the address the DNAT picks answers the right source.
-      await execOk(envPods[i]!, ['ip', 'route', 'replace', `${providerAddress}/32`, 'via', providerGateway], `route to the provider in ${e.env.name}`);
-      // With egress, the simulated Internet's addresses (public resolvers' included) via the internet pod, and their
-      // DNS to their ports there; anything else, and everything without egress, keeps the default route to the
-      // engine's gateway, which drops it.
-      if (e.routesInternet) {
-        r.file(`pods/${e.env.name}/routes.batch`, routes);
-        r.file(`pods/${e.env.name}/internet.nft`, toInternet);
-        await execOk(envPods[i]!, ['ip', '-batch', `${MOUNT}/routes.batch`], `routes to the simulated Internet in ${e.env.name}`);
-        await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/internet.nft`], `DNS to the simulated Internet in ${e.env.name}`);
-      }
-      await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/rules.nft`], `NAT rules of ${e.env.name}`);
-      await execOk(envPods[i]!, ['nft', '-f', `${MOUNT}/watch.nft`], `unknown-destination set of ${e.env.name}`);
-    }),
-  ]);
-  r.watched = [providerPod, ...envPods];
-  checkAbort(signal);
+  // Each namespace's routes in one `ip -batch`, its rules in one `nft -f` (one transaction): two commands, at once.
+  const configure = async (p: RunContainer, name: string, what: string, routes: string, rules: string): Promise<void> => {
+    r.file(`pods/${name}/routes.batch`, routes);
+    r.file(`pods/${name}/rules.nft`, rules);
+    await span(`routes and rules of ${what}`, () =>
+      Promise.all([execOk(p, ['ip', '-batch', `${MOUNT}/routes.batch`], `routes of ${what}`), execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], `netfilter rules of ${what}`)]),
+    );
+  };
 
-  // 4. The provider's resolver, and the host under test in each environment.
+  // The provider recurses into the simulated Internet: its addresses, via the internet pod; then its resolver.
+  const providerResolver = Promise.all([providerStarted, internetStarted]).then(async ([pp, ip]) => {
+    const via = ip.getIpAddress(topo.internetNetwork);
+    await configure(pp, 'vpc', 'the provider', internetRouteBatch(topo, via), internetClientRuleset(topo, via) + watch);
+    checkAbort(signal);
+    return span(`start ${topo.provider.resolver}`, () =>
+      res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: inNamespaceOf(pp), binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] }),
+    );
+  });
+
   // A resolver with state on disk gets an empty directory per environment in the mounted host/ directory.
   const instanceDir = (env: string): string | undefined => {
     if (!prepared.instanceDir) return undefined;
@@ -371,39 +383,73 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
     mkdirSync(join(r.state.dir, 'host', relative(MOUNT, d)), { recursive: true, mode: 0o777 });
     return d;
   };
-  const [, hosts] = await Promise.all([
-    res.container({ name: topo.provider.resolver, image: images.provider, command: ['-c', `${MOUNT}/unbound.conf`], networkMode: `container:${providerPod.getId()}`, binds: [{ source: dir('provider'), target: MOUNT, mode: 'ro' }] }),
-    Promise.all(
-      topo.envs.map((e, i) => {
-        const [entry, ...args] = resolver.command(prepared.main, prepared.runArgs, instanceDir(e.env.name));
-        return res.container({
-          name: e.host,
-          image: images.host,
-          entrypoint: [entry!],
-          command: args,
-          networkMode: `container:${envPods[i]!.getId()}`,
-          // Its processes are visible to the pod, whose worker runs getent in this container's filesystem.
-          pidMode: `container:${envPods[i]!.getId()}`,
-          // The resolv.conf the scenario or the image intends, over the one Docker would write.
-          binds: [
-            // Writable, as on netns: an auto-trust-anchor-file is the resolver's to update.
-            { source: dir('host'), target: MOUNT, mode: 'rw' },
-            { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
-          ],
-        });
-      }),
+
+  // Each environment: its pod's route to the provider and NAT rules, then, side by side, the check that it is cut
+  // off from what the scenario cuts it off from, and the host under test (once the simulated Internet's servers
+  // run), ready when it answers.
+  const prestarted: (PrestartedWorker | undefined)[] = topo.envs.map(() => undefined);
+  const envs = topo.envs.map((e, i) =>
+    Promise.all([envStarted[i]!, providerStarted, refuserStarted, internetStarted]).then(async ([p, pp, rf, ip]) => {
+      const targets = { provider: pp.getIpAddress(topo.providerNetwork), ...(rf ? { refuser: rf.getIpAddress(topo.providerNetwork) } : {}) };
+      const via = ip.getIpAddress(topo.internetNetwork);
+      // The route to the provider is asked for on the provider network, so the address the DNAT picks answers the
+      // right source. With egress, the simulated Internet's addresses (public resolvers' included) via the internet
+      // pod, and their DNS to their ports there; anything else, and everything without egress, keeps the default
+      // route to the engine's gateway, which drops it.
+      const routes = `route replace ${providerAddress}/32 via ${providerGateway}\n${e.routesInternet ? internetRouteBatch(topo, via) : ''}`;
+      const rules = envRuleset(e.env, providerAddress, targets) + (e.routesInternet ? internetClientRuleset(topo, via) : '') + watch;
+      await configure(p, e.env.name, e.env.name, routes, rules);
+      checkAbort(signal);
+      // The probe worker starts now, in the pod with its routes and rules: its Node start-up overlaps the host's.
+      if (opts.concurrency) prestarted[i] = new PrestartedWorker(podLauncher(p), opts.concurrency, (pid) => r.state.addPid(pid));
+      if (prestarted[i]) r.workers.push(prestarted[i]!);
+      const [stub] = await Promise.all([
+        internetServers.then(async () => {
+          checkAbort(signal);
+          const [entry, ...args] = resolver.command(prepared.main, prepared.runArgs, instanceDir(e.env.name));
+          const host = await span(`start ${e.host}`, () =>
+            res.container({
+              name: e.host,
+              image: images.host,
+              entrypoint: [entry!],
+              command: args,
+              networkMode: inNamespaceOf(p),
+              // Its processes are visible to the pod, whose worker runs getent in this container's filesystem.
+              pidMode: `container:${p.getId()}`,
+              // The resolv.conf the scenario or the image intends, over the one Docker would write.
+              binds: [
+                // Writable, as on netns: an auto-trust-anchor-file is the resolver's to update.
+                { source: dir('host'), target: MOUNT, mode: 'rw' },
+                { source: resolvConf, target: '/etc/resolv.conf', mode: 'ro' },
+              ],
+            }),
+          );
+          return { host, stub: await span(`host ready in ${e.env.name}`, () => hostReady(res, e, p, host, r.localResolver, plan, resolver, prepared, signal)) };
+        }),
+        span(`isolation of ${e.env.name}`, () => assertIsolated(e, p, plan, signal)),
+      ]);
+      return { pod: p, ...stub };
+    }),
+  );
+
+  // Readiness, checked by queries: the servers, asked in their own namespace at every address they serve; the
+  // provider's, in its own; each host under test, in its environment (above).
+  const [envsReady, providerPod] = await Promise.all([
+    Promise.all(envs),
+    providerResolver.then(async () => {
+      const pp = await providerStarted;
+      await span('provider ready', () => ready(pp, ['127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver])));
+      return pp;
+    }),
+    internetServers.then((p) =>
+      span('internet ready', () => ready(p, topo.internet.addresses.map((a) => `${a}#53`), signal, () => describeFailure(res, [...topo.publicResolvers.map((x) => x.name), ...topo.nsd.map((n) => n.name)]))),
     ),
   ]);
   checkAbort(signal);
-
-  // 5. Readiness, checked by queries; and each environment's isolation, checked by silence.
-  const [getents] = await Promise.all([
-    Promise.all(topo.envs.map((e, i) => hostReady(res, e, envPods[i]!, hosts[i]!, r.localResolver, plan, resolver, prepared, signal))),
-    // The servers, asked in their own namespace at every address they serve; the provider's, in its own.
-    ready(internetPod, topo.internet.addresses.map((a) => `${a}#53`), signal, () => describeFailure(res, [...topo.publicResolvers.map((p) => p.name), ...topo.nsd.map((n) => n.name)])),
-    ready(providerPod, ['127.0.0.1#53'], signal, () => describeFailure(res, [topo.provider.resolver])),
-    ...topo.envs.map((e, i) => assertIsolated(e, envPods[i]!, plan, signal)),
-  ]);
+  const envPods = envsReady.map((x) => x.pod);
+  const hosts = envsReady.map((x) => x.host);
+  const getents = envsReady.map((x) => x.stub);
+  r.watched = [providerPod, ...envPods];
 
   // 6. Environments ready to probe.
   const servers = probeServers(prepared.listen, plan.resolvConf.nameservers);
@@ -412,9 +458,9 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   r.environments = topo.envs.map((e, i) => ({
     name: e.env.name,
     probe: async (queries: readonly Query[], o: ProbeRunOptions): Promise<QueryObservation[]> => {
-      const launch: Launcher = (argv) => ['docker', 'exec', '-i', envPods[i]!.getId(), ...argv];
+      const launch = podLauncher(envPods[i]!);
       const { getent, library } = getents[i]!;
-      const obs = await probeEnvironment(launch, servers, queries, {
+      const obs = await r.span(`probe ${e.env.name}`, () => probeEnvironment(launch, servers, queries, {
         ...o,
         resolvConf: plan.resolvConf,
         getent,
@@ -422,7 +468,8 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
         // The image's own root, which its getent runs in: the native helpers read its files there too.
         native: stubHelpers(queries, { root: getent[1]!, ownLibrary: library }),
         onSpawn: (pid) => r.state.addPid(pid),
-      });
+        ...(prestarted[i] ? { prestarted: prestarted[i] } : {}),
+      }));
       // A resolver that died mid-run is a failure of the run, not a difference.
       if (!(await res.running(hosts[i]!.getId()))) throw new BackendError(`the host under test in ${e.env.name} stopped during the probe: ${tail(await res.logs(e.host, 5), 2)}`);
       return obs;
@@ -431,9 +478,12 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   }));
 }
 
+/** Runs a command in an environment's pod (its network namespace, and the host's processes in view). */
+const podLauncher = (pod: RunContainer): Launcher => (argv) => ['docker', 'exec', '-i', pod.getId(), ...argv];
+
 /** The host's main process as its pod sees it (they share a process namespace), from this machine's /proc. */
-async function podPid(res: RunResources, host: StartedTestContainer): Promise<number> {
-  const pid = (await res.engine.docker.getContainer(host.getId()).inspect()).State.Pid;
+function podPid(host: RunContainer): number {
+  const pid = host.pid;
   try {
     const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
     const inner = Number(ns?.[ns.length - 1]);
@@ -444,7 +494,23 @@ async function podPid(res: RunResources, host: StartedTestContainer): Promise<nu
   throw new BackendError(`cannot find the process ${pid} of the host under test in /proc`, 'the docker backend needs the engine on this machine');
 }
 
-async function execOk(c: StartedTestContainer, argv: string[], what: string): Promise<void> {
+/**
+ * Whether the image has musl's dynamic loader in its /lib: read through this machine's /proc when the harness
+ * may (root), otherwise by the pod, which has node and no shell.
+ */
+async function hasMuslLoader(p: RunContainer, host: RunContainer, root: string): Promise<boolean> {
+  const isLoader = (f: string) => f.startsWith('ld-musl-');
+  try {
+    return readdirSync(`/proc/${host.pid}/root/lib`).some(isLoader);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM') return false;
+  }
+  const look = `try { process.exit(require('fs').readdirSync(${JSON.stringify(`${root}/lib`)}).some((f) => f.startsWith('ld-musl-')) ? 0 : 1) } catch { process.exit(1) }`;
+  return p.exec([process.execPath, '-e', look]).then((x) => x.exitCode === 0, () => false);
+}
+
+async function execOk(c: RunContainer, argv: string[], what: string): Promise<void> {
   const x = await c.exec(argv);
   if (x.exitCode !== 0) throw new BackendError(`${what}: ${argv.join(' ')} exited ${x.exitCode}: ${tail(x.output, 3)}`);
 }
@@ -456,7 +522,7 @@ async function describeFailure(res: RunResources, names: readonly string[]): Pro
 
 const workerArgv = (mode: string, ...args: string[]) => [process.execPath, workerPath(), mode, ...args];
 
-async function ready(p: StartedTestContainer, targets: string[], signal: AbortSignal, why: () => Promise<string>): Promise<void> {
+async function ready(p: RunContainer, targets: string[], signal: AbortSignal, why: () => Promise<string>): Promise<void> {
   checkAbort(signal);
   const x = await p.exec(workerArgv('ready', String(READY_TIMEOUT_MS), ...targets));
   checkAbort(signal);
@@ -479,7 +545,7 @@ export function imageLibrary(getentOutput: string, hasMuslLoader: boolean): Stub
 }
 
 /** The host under test answers on its local resolver, and its getent works (returned: how to run it); or it died, and its log says why. */
-async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer, host: StartedTestContainer, local: string, plan: RunPlan, resolver: ResolverUnderTest, prepared: PreparedConfig, signal: AbortSignal): Promise<ImageStub> {
+async function hostReady(res: RunResources, e: EnvSpec, p: RunContainer, host: RunContainer, local: string, plan: RunPlan, resolver: ResolverUnderTest, prepared: PreparedConfig, signal: AbortSignal): Promise<ImageStub> {
   const exited = res.engine.docker.getContainer(host.getId()).wait().then(() => 'exited' as const, () => 'exited' as const);
   const answered = p.exec(workerArgv('ready', String(READY_TIMEOUT_MS), local)).then((x) => (x.exitCode === 0 ? ('ready' as const) : ('silent' as const)));
   const outcome = await Promise.race([exited, answered]);
@@ -494,16 +560,13 @@ async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer,
     throw new BackendError(`the host under test in ${e.env.name} ${outcome === 'exited' ? 'exited' : `did not answer on ${local}`}: ${tail(log, 3) || 'no log'}`);
   }
   // The image's own getent, in the image's own filesystem, in the environment's network namespace.
-  const getent = ['chroot', `/proc/${await podPid(res, host)}/root`, 'getent'];
+  const getent = ['chroot', `/proc/${podPid(host)}/root`, 'getent'];
+  const root = getent[1]!;
   // The database the probe uses: a getent without it would turn every lookup into a "failure" everywhere, and hide every difference.
-  const g = await p.exec([...getent, 'ahostsv4', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message }));
+  const [g, loader] = await Promise.all([p.exec([...getent, 'ahostsv4', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message })), hasMuslLoader(p, host, root)]);
   if (g.exitCode !== 0) {
     throw new PrerequisiteError(`image ${plan.scenario.image ?? 'dnsparity/host'} cannot run "getent ahostsv4 localhost" (exit ${g.exitCode}: ${tail(g.output, 1)})`, 'the application layer runs the image\'s own getent, which must know the ahostsv4 and ahostsv6 databases (glibc\'s libc-bin has them)');
   }
-  const root = getent[1]!;
-  // The helper has node and no shell: node looks for musl's loader in the image's /lib.
-  const look = `try { process.exit(require('fs').readdirSync(${JSON.stringify(`${root}/lib`)}).some((f) => f.startsWith('ld-musl-')) ? 0 : 1) } catch { process.exit(1) }`;
-  const loader = await p.exec([process.execPath, '-e', look]).then((x) => x.exitCode === 0, () => false);
   const library = imageLibrary(g.output, loader);
   // An image whose applications resolve with musl, tested as if with glibc, would get a verdict that is not its own.
   if (library !== 'glibc' && plan.scenario.stub.libraries === undefined) {
@@ -517,7 +580,7 @@ async function hostReady(res: RunResources, e: EnvSpec, p: StartedTestContainer,
 }
 
 /** An environment without egress must not hear the simulated Internet; one without the provider, not the provider. */
-async function assertIsolated(e: EnvSpec, p: StartedTestContainer, plan: RunPlan, signal: AbortSignal): Promise<void> {
+async function assertIsolated(e: EnvSpec, p: RunContainer, plan: RunPlan, signal: AbortSignal): Promise<void> {
   const cutOff = [
     ...(e.env.egress !== 'allow' ? [`${plan.internet.root[0]!.address}#53`] : []),
     ...(e.env.provider !== 'reachable' ? [`${plan.internet.provider.address}#53`] : []),

@@ -94,4 +94,29 @@ describe('containers of a run', () => {
     );
     expect(asked).toEqual(['dnsparity/nsd:0123456789ab']);
   });
+
+  it('refuses a creation asked for once teardown has begun: it could be created after teardown has looked', async () => {
+    const asked: string[] = [];
+    const engine = {
+      docker: {
+        getImage: (ref: string) => ({
+          inspect: async () => {
+            asked.push(`image ${ref}`);
+            return {};
+          },
+        }),
+        createContainer: async () => {
+          asked.push('create');
+          throw new Error('a container was created');
+        },
+        listContainers: async () => (asked.push('list containers'), []),
+        listNetworks: async () => (asked.push('list networks'), []),
+      },
+    } as unknown as Engine;
+    const r = new RunResources(engine, { runId: 'a1b2c3', addContainer: () => undefined } as unknown as RunState);
+    await r[Symbol.asyncDispose]();
+    await expect(r.container({ name: 'dnsparity-a1b2c3-nsd-root', image: 'dnsparity/nsd:0123456789ab', networkMode: 'none' })).rejects.toThrow('the run is being torn down');
+    await expect(r.network({ name: 'dnsparity-a1b2c3-internet' }, () => undefined)).rejects.toThrow('the run is being torn down');
+    expect(asked).toEqual(['list containers', 'list networks']);
+  });
 });

@@ -5,12 +5,13 @@
 // "dnsparity cleanup" can remove what a killed run left without touching
 // anything else. Every network is created internal, at a subnet the engine
 // picks; there is no other kind.
+import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { GenericContainer, type StartedTestContainer } from 'testcontainers';
 import { BackendError } from '../../errors.js';
 import { processAlive, type RunState } from '../../run-state.js';
 import { dockerMessage, type Engine } from './engine.js';
 import { imageExists } from './images.js';
+import type { Span } from './trace.js';
 
 export const LABEL = 'dnsparity';
 export const LABEL_RUN = 'dnsparity.run';
@@ -37,26 +38,66 @@ export interface ContainerOptions {
   readonly capAdd?: readonly string[];
 }
 
-/** A GenericContainer that records itself in the run's state the moment it exists. */
-class RunContainer extends GenericContainer {
+/** What the engine's inspection of a started container says that a run needs: its addresses, and its main process. */
+interface Inspected {
+  readonly Name: string;
+  readonly State: { readonly Pid: number };
+  readonly NetworkSettings: { readonly Networks?: Record<string, { readonly IPAddress?: string }> };
+}
+
+/** The outcome of a command run in a container. */
+export interface ExecResult {
+  readonly exitCode: number;
+  /** stdout and stderr, interleaved as written. */
+  readonly output: string;
+  readonly stdout: string;
+}
+
+/**
+ * A started container of a run, as the engine described it once it had started:
+ * its addresses and its main process's pid come from that one inspection.
+ */
+export class RunContainer {
   constructor(
-    private readonly opts: ContainerOptions,
-    private readonly state: RunState,
     private readonly docker: Dockerode,
-  ) {
-    super(opts.image);
-    this.withName(opts.name).withLabels(runLabels(state.runId)).withNetworkMode(opts.networkMode);
-    if (opts.entrypoint) this.withEntrypoint([...opts.entrypoint]);
-    if (opts.command) this.withCommand([...opts.command]);
-    if (opts.binds?.length) this.withBindMounts(opts.binds.map((b) => ({ ...b })));
-    if (opts.capAdd?.length) this.withAddedCapabilities(...opts.capAdd);
-    if (opts.sysctls) this.hostConfig.Sysctls = { ...opts.sysctls };
-    if (opts.pidMode) this.hostConfig.PidMode = opts.pidMode;
+    private readonly info: Inspected,
+    private readonly id: string,
+  ) {}
+
+  getId(): string {
+    return this.id;
   }
 
-  protected override async containerCreated(id: string): Promise<void> {
-    this.state.addContainer(id);
-    for (const net of this.opts.moreNetworks ?? []) await this.docker.getNetwork(net).connect({ Container: id });
+  getName(): string {
+    return this.info.Name.replace(/^\//, '');
+  }
+
+  /** Its main process, as this machine's /proc numbers it. */
+  get pid(): number {
+    return this.info.State.Pid;
+  }
+
+  getIpAddress(network: string): string {
+    const ip = this.info.NetworkSettings.Networks?.[network]?.IPAddress;
+    if (!ip) throw new BackendError(`container ${this.getName()} has no address on network ${network}`);
+    return ip;
+  }
+
+  /** Runs a command in the container: three round trips to the engine (create, start and read, exit code). */
+  async exec(argv: readonly string[]): Promise<ExecResult> {
+    const x = await this.docker.getContainer(this.id).exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true });
+    const stream = await x.start({ stdin: true, Detach: false, Tty: false });
+    const all: Buffer[] = [];
+    const out: Buffer[] = [];
+    const sink = (keep: Buffer[][]) => new Writable({ write: (d: Buffer, _e, done) => (keep.forEach((k) => k.push(d)), done()) });
+    this.docker.modem.demuxStream(stream, sink([all, out]), sink([all]));
+    await new Promise<void>((resolve, reject) => {
+      stream.on('end', () => resolve());
+      stream.on('error', reject);
+    });
+    stream.destroy();
+    const exitCode = (await x.inspect()).ExitCode ?? -1;
+    return { exitCode, output: Buffer.concat(all).toString('utf8'), stdout: Buffer.concat(out).toString('utf8') };
   }
 }
 
@@ -64,10 +105,13 @@ class RunContainer extends GenericContainer {
 export class RunResources implements AsyncDisposable {
   /** Creations in flight: teardown waits for them, so nothing is created after it has looked. */
   private readonly pending = new Set<Promise<unknown>>();
+  /** Set when teardown begins: a creation asked for after it is refused, as it could be created after teardown has looked. */
+  private closing = false;
 
   constructor(
     readonly engine: Engine,
     readonly state: RunState,
+    private readonly span: Span = (_what, step) => step(),
   ) {}
 
   /**
@@ -79,7 +123,7 @@ export class RunResources implements AsyncDisposable {
    * anything that is not dnsparity's, is ever touched.
    */
   network(spec: { readonly name: string }, log: (line: string) => void): Promise<void> {
-    return this.track(this.createNetwork(spec.name, log));
+    return this.track(() => this.createNetwork(spec.name, log));
   }
 
   private async createNetwork(name: string, log: (line: string) => void): Promise<void> {
@@ -120,19 +164,49 @@ export class RunResources implements AsyncDisposable {
     return [...runs].map(([runId, ownerPid]) => ({ runId, ownerPid }));
   }
 
-  container(opts: ContainerOptions): Promise<StartedTestContainer> {
-    return this.track(
-      (async () => {
-        // testcontainers pulls an image the engine does not have; dnsparity pulls nothing, ever.
-        if (!(await imageExists(this.engine, opts.image))) throw new BackendError(`cannot start container ${opts.name}: image ${opts.image} is not in the Docker engine, and dnsparity pulls nothing`);
-        return new RunContainer(opts, this.state, this.engine.docker).start().catch((e: unknown) => {
-          throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
+  /** Images this run has seen in the engine: each is asked about once. */
+  private readonly images = new Map<string, Promise<boolean>>();
+
+  /**
+   * Creates and starts a container, straight through the engine's API: create
+   * (recorded in the run's state the moment it exists), its further networks,
+   * start, and one inspection for its addresses and pid. Nothing waits for
+   * ports: readiness is the backend's to check, by query.
+   */
+  container(opts: ContainerOptions): Promise<RunContainer> {
+    return this.track(async () => {
+      // dnsparity pulls nothing, ever: an image the engine does not have is an error.
+      let known = this.images.get(opts.image);
+      if (!known) this.images.set(opts.image, (known = imageExists(this.engine, opts.image)));
+      if (!(await known)) throw new BackendError(`cannot start container ${opts.name}: image ${opts.image} is not in the Docker engine, and dnsparity pulls nothing`);
+      try {
+        const c = await this.engine.docker.createContainer({
+          name: opts.name,
+          Image: opts.image,
+          Labels: runLabels(this.state.runId),
+          ...(opts.entrypoint ? { Entrypoint: [...opts.entrypoint] } : {}),
+          ...(opts.command ? { Cmd: [...opts.command] } : {}),
+          HostConfig: {
+            NetworkMode: opts.networkMode,
+            ...(opts.pidMode ? { PidMode: opts.pidMode } : {}),
+            ...(opts.binds?.length ? { Binds: opts.binds.map((b) => `${b.source}:${b.target}:${b.mode}`) } : {}),
+            ...(opts.capAdd?.length ? { CapAdd: [...opts.capAdd] } : {}),
+            ...(opts.sysctls ? { Sysctls: { ...opts.sysctls } } : {}),
+          },
         });
-      })(),
-    );
+        this.state.addContainer(c.id);
+        for (const net of opts.moreNetworks ?? []) await this.engine.docker.getNetwork(net).connect({ Container: c.id });
+        await c.start();
+        return new RunContainer(this.engine.docker, (await c.inspect()) as unknown as Inspected, c.id);
+      } catch (e) {
+        throw new BackendError(`cannot start container ${opts.name} (${opts.image}): ${dockerMessage(e)}`);
+      }
+    });
   }
 
-  private track<T>(p: Promise<T>): Promise<T> {
+  private track<T>(create: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(new BackendError('not created: the run is being torn down'));
+    const p = create();
     this.pending.add(p);
     void p.finally(() => this.pending.delete(p)).catch(() => undefined);
     return p;
@@ -165,11 +239,12 @@ export class RunResources implements AsyncDisposable {
   async [Symbol.asyncDispose](): Promise<void> {
     // Creations in flight finish first (nothing is created after teardown has looked); one the engine
     // never answers does not hold teardown up for ever.
+    this.closing = true;
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise((r) => (timer = setTimeout(r, PENDING_WAIT_MS)));
     await Promise.race([Promise.allSettled([...this.pending]), bound]);
     clearTimeout(timer);
-    const errors = await removeRun(this.engine, this.state.runId);
+    const errors = await removeRun(this.engine, this.state.runId, this.span);
     if (errors.length) throw new BackendError(`teardown of run ${this.state.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
   }
 
@@ -193,14 +268,14 @@ const ENDPOINT_TRIES = 6;
 export const POOLS_USED_UP = /non-overlapping IPv4 address pool|no available network|address pools? (have been|are) (fully )?(subnetted|exhausted)/i;
 
 /** Removes a run's containers, then its networks, by label; returns what failed. */
-export async function removeRun(engine: Engine, runId: string): Promise<string[]> {
+export async function removeRun(engine: Engine, runId: string, span: Span = (_what, step) => step()): Promise<string[]> {
   const filters = JSON.stringify({ label: [`${LABEL_RUN}=${runId}`] });
   const errors: string[] = [];
   const containers = await engine.docker.listContainers({ all: true, filters }).catch((e: unknown) => {
     errors.push(`listing containers: ${dockerMessage(e)}`);
     return [];
   });
-  await Promise.all(
+  await span(`${containers.length} containers removed`, () => Promise.all(
     containers.map((c) =>
       engine.docker
         .getContainer(c.Id)
@@ -209,12 +284,12 @@ export async function removeRun(engine: Engine, runId: string): Promise<string[]
           if ((e as { statusCode?: number }).statusCode !== 404) errors.push(`container ${c.Names[0] ?? c.Id}: ${dockerMessage(e)}`);
         }),
     ),
-  );
+  ));
   const networks = await engine.docker.listNetworks({ filters }).catch((e: unknown) => {
     errors.push(`listing networks: ${dockerMessage(e)}`);
     return [];
   });
-  await Promise.all(
+  await span(`${networks.length} networks removed`, () => Promise.all(
     networks.map(async (n) => {
       // The engine releases a removed container's endpoints a moment after the removal returns:
       // "has active endpoints" right after it is asked again, a few times, before it counts as a failure.
@@ -237,7 +312,7 @@ export async function removeRun(engine: Engine, runId: string): Promise<string[]
         }
       }
     }),
-  );
+  ));
   return errors;
 }
 
