@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../errors.js';
 import type { LoadedZone, ZoneRecord } from '../zone/zonefile.js';
-import { planSimulatedInternet, rootHints, zoneText, type SimulatedInternet } from './simulated-internet.js';
+import { planSimulatedInternet, rootHints, zoneText, zoneTextChunks, type SimulatedInternet } from './simulated-internet.js';
 
 const r = (name: string, type: string, data: string, ttl = 300): ZoneRecord => ({ name, ttl, type, data });
 const soa = (origin: string) => r(origin, 'SOA', `ns1.${origin}. hostmaster.${origin}. 1 3600 600 86400 300`);
@@ -158,6 +158,18 @@ describe('rootHints and zoneText', () => {
   it('writes a zone with fully qualified owners', () => {
     const text = zoneText({ origin: 'example.io', source: 'x.zone', signed: false, records: [r('www.example.io', 'A', '203.0.113.80')] });
     expect(text).toBe('; zone example.io. from x.zone\nwww.example.io.\t300\tIN\tA\t203.0.113.80\n');
+  });
+
+  it('writes the same text in pieces of at most so many records, whatever the count', () => {
+    for (const n of [0, 1, 3, 4, 5, 9]) {
+      const zone = { origin: 'example.io', source: 'x.zone', signed: false, records: Array.from({ length: n }, (_, i) => r(`h${i}.example.io`, 'A', `203.0.113.${i + 1}`)) };
+      const whole = `; zone example.io. from x.zone\n${zone.records.map((x) => `${x.name}.\t300\tIN\tA\t${x.data}`).join('\n')}\n`;
+      const pieces = [...zoneTextChunks(zone, 4)];
+      expect(pieces.join(''), `${n} records`).toBe(whole);
+      expect(zoneText(zone), `${n} records`).toBe(whole);
+      // The header, then one piece per four records (a zone of none gets its empty line).
+      expect(pieces.length, `${n} records`).toBe(1 + Math.max(1, Math.ceil(n / 4)));
+    }
   });
 });
 

@@ -116,7 +116,23 @@ export function rootHints(internet: Pick<SimulatedInternet, 'root'>): string {
 }
 
 export function zoneText(zone: ServedZone): string {
-  return `; zone ${fqdn(zone.origin)} from ${zone.source}\n${zone.records.map(formatRecord).join('\n')}\n`;
+  return [...zoneTextChunks(zone)].join('');
+}
+
+/**
+ * The same text in pieces of a few hundred records each, for writing a zone
+ * file: a zone of 100k names is then never held as one string, nor as a
+ * string per record, at once.
+ */
+export function* zoneTextChunks(zone: ServedZone, recordsPerChunk = 512): Generator<string> {
+  yield `; zone ${fqdn(zone.origin)} from ${zone.source}\n`;
+  if (zone.records.length === 0) yield '\n';
+  for (let i = 0; i < zone.records.length; i += recordsPerChunk) {
+    let chunk = '';
+    const end = Math.min(zone.records.length, i + recordsPerChunk);
+    for (let k = i; k < end; k++) chunk += `${formatRecord(zone.records[k]!)}\n`;
+    yield chunk;
+  }
 }
 
 /**

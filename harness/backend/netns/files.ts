@@ -2,7 +2,8 @@
 // Internet on the netns backend: nsd per authoritative server, unbound for
 // the provider's resolver. Pure: text in, text out.
 import { fqdn } from '../../zone/zonefile.js';
-import { zoneText, type AuthServer, type SimulatedInternet } from '../../network/simulated-internet.js';
+import { HARNESS_OUTGOING_PORTS } from '../../network/public-resolvers.js';
+import { zoneTextChunks, type AuthServer, type SimulatedInternet } from '../../network/simulated-internet.js';
 
 export const zoneFileName = (origin: string): string => (origin === '' ? 'root.zone' : `${origin}.zone`);
 
@@ -26,6 +27,11 @@ export function nsdConfig(server: AuthServer, dir: string, port = 53): string {
     // tests, and sizing its table is most of nsd's start-up time.
     '    rrl-ratelimit: 0',
     '    rrl-size: 1',
+    // No zone transfers either: nsd picks a random query id for every
+    // transfer slot it may use (max x pipeline, 16 384 by default), one
+    // getrandom(2) each, at every start.
+    '    xfrd-tcp-max: 1',
+    '    xfrd-tcp-pipeline: 1',
     '    verbosity: 1',
     'remote-control:',
     '    control-enable: no',
@@ -34,9 +40,10 @@ export function nsdConfig(server: AuthServer, dir: string, port = 53): string {
   ].join('\n');
 }
 
-export function nsdFiles(server: AuthServer, dir: string, port = 53): Map<string, string> {
-  const files = new Map<string, string>([['nsd.conf', nsdConfig(server, dir, port)]]);
-  for (const z of server.zones) files.set(zoneFileName(z.origin), zoneText(z));
+/** nsd's config and its zone files, each as its text or (zones) the pieces of it, to write as they come. */
+export function nsdFiles(server: AuthServer, dir: string, port = 53): Map<string, string | Iterable<string>> {
+  const files = new Map<string, string | Iterable<string>>([['nsd.conf', nsdConfig(server, dir, port)]]);
+  for (const z of server.zones) files.set(zoneFileName(z.origin), zoneTextChunks(z));
   return files;
 }
 
@@ -59,6 +66,7 @@ export function providerConfig(internet: SimulatedInternet, dir: string, rootHin
     '    use-syslog: no',
     '    verbosity: 1',
     '    module-config: "iterator"',
+    ...HARNESS_OUTGOING_PORTS,
     ...internet.provider.zones.flatMap((z) => [
       'auth-zone:',
       `    name: "${fqdn(z.origin)}"`,

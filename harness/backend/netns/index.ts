@@ -3,7 +3,7 @@
 // them. The resolver under test (this machine's binary of the scenario's
 // resolver.kind, with the image's config) runs in each environment namespace,
 // nsd serves the simulated Internet, unbound plays the provider's resolver.
-import { constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { constants, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { BackendError, InputError, PrerequisiteError } from '../../errors.js';
@@ -11,9 +11,9 @@ import type { Query, QueryObservation, ServerRole, Substitution, UnknownTraffic,
 import { signInternet } from '../../network/dnssec.js';
 import { publicResolverConfig } from '../../network/public-resolvers.js';
 import { RELAY_READY, relayMainPath, relaySpecs, serverPort } from '../../network/relay.js';
-import { internetDestinations, rootHints, zoneText } from '../../network/simulated-internet.js';
+import { internetDestinations, rootHints, zoneTextChunks } from '../../network/simulated-internet.js';
 import { traceUpstream, type RunPlan } from '../../plan.js';
-import { probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
+import { PrestartedWorker, probeEnvironment, workerPath, type Launcher } from '../../probe/client.js';
 import type { ProbeConfig } from '../../probe/protocol.js';
 import { stubHelpers } from '../../probe/stubs.js';
 import { resolverOf, RESOLVERS } from '../../resolver/registry.js';
@@ -26,6 +26,7 @@ import type { ResolverUnderTest } from '../../resolver/types.js';
 import type { Backend, PrerequisiteCheck, ProbeRunOptions, StartOptions, StartedEnvironment, StartedRun } from '../types.js';
 import { harnessUnbound, nsdFiles, providerConfig } from './files.js';
 import { ipBatches, LINK_RANGE, nftRuleset, planTopology, sourceOfInterface, type Topology } from './topology.js';
+import { writeText } from '../../util/write-text.js';
 
 const ETC_NETNS = '/etc/netns';
 const READY_TIMEOUT_MS = 15_000;
@@ -120,6 +121,8 @@ function refuse(failed: readonly PrerequisiteCheck[]): never {
 class NetnsRun implements StartedRun {
   readonly backend = 'netns' as const;
   readonly processes: ManagedProcess[] = [];
+  /** Probe workers started during set-up and not yet taken by a probe. */
+  readonly workers: PrestartedWorker[] = [];
   environments: StartedEnvironment[] = [];
   substitutions: Substitution[] = [];
   localResolver = '';
@@ -142,18 +145,14 @@ class NetnsRun implements StartedRun {
 
   async unknownTraffic(): Promise<UnknownTraffic[]> {
     if (!this.topology) return [];
-    const read = async (set: string) => {
-      const r = await run('ip', ['netns', 'exec', this.topology!.router, 'nft', '-j', 'list', 'set', 'inet', 'dnsparity', set]);
-      return parseUnknownSet(r.stdout, this.topology!);
-    };
-    const [v4, v6] = await Promise.all([read('unknown'), read('unknown6')]);
-    return [...v4, ...v6];
+    // Both sets in one listing: one process in the router, not one per set.
+    const r = await run('ip', ['netns', 'exec', this.topology.router, 'nft', '-j', 'list', 'sets', 'inet']);
+    return [...parseUnknownSet(r.stdout, this.topology, 'unknown'), ...parseUnknownSet(r.stdout, this.topology, 'unknown6')];
   }
 
-  file(rel: string, text: string): string {
+  file(rel: string, text: string | Iterable<string>): string {
     const p = join(this.state.dir, rel);
-    mkdirSync(join(p, '..'), { recursive: true });
-    writeFileSync(p, text);
+    writeText(p, text);
     return p;
   }
 
@@ -167,31 +166,72 @@ class NetnsRun implements StartedRun {
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    const trace = tracer(`netns ${this.runId}`);
     const errors: string[] = [];
+    for (const w of this.workers) w.dispose();
     await Promise.all(this.processes.map((p) => p.stop().catch((e: Error) => errors.push(e.message))));
+    trace('teardown: processes stopped');
     await removeNamespaces(this.state.namespaces(), errors);
+    trace('teardown: namespaces removed');
     if (!this.keep) this.state.remove();
     if (errors.length) throw new BackendError(`teardown of run ${this.runId} was incomplete: ${errors.join('; ')}`, 'run "dnsparity cleanup"');
   }
 }
 
-/** Deletes namespaces and their /etc/netns entries; any process still inside is ended by its id first. */
+/** The processes inside each named namespace, found as `ip netns pids` finds them (the namespace's inode), in one pass over /proc. */
+export function pidsInNamespaces(namespaces: readonly string[]): Map<string, number[]> {
+  const byInode = new Map<number, string>();
+  for (const ns of namespaces) {
+    try {
+      byInode.set(statSync(join('/run/netns', ns)).ino, ns);
+    } catch {
+      // not (or no longer) there
+    }
+  }
+  const out = new Map<string, number[]>(namespaces.map((ns) => [ns, []]));
+  if (byInode.size === 0) return out;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let ino: number;
+    try {
+      ino = statSync(`/proc/${entry}/ns/net`).ino;
+    } catch {
+      continue; // exited meanwhile, or not ours to look at
+    }
+    const ns = byInode.get(ino);
+    if (ns) out.get(ns)!.push(Number(entry));
+  }
+  return out;
+}
+
+/**
+ * Deletes namespaces and their /etc/netns entries; any process still inside
+ * is ended by its id first. One ip(8) for all of them; a failure is then
+ * reported per namespace.
+ */
 export async function removeNamespaces(namespaces: readonly string[], errors: string[] = []): Promise<void> {
-  await Promise.all(
-    namespaces.map(async (ns) => {
-      const pids = await tryRun('ip', ['netns', 'pids', ns]);
-      for (const pid of pids.stdout.split(/\s+/).filter(Boolean).map(Number)) {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
+  if (namespaces.length === 0) return;
+  for (const pids of pidsInNamespaces(namespaces).values()) {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
       }
-      const r = await tryRun('ip', ['netns', 'del', ns]);
-      if (r.exitCode !== 0 && !/No such file/.test(r.stderr)) errors.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
-      rmSync(join(ETC_NETNS, ns), { recursive: true, force: true });
-    }),
-  );
+    }
+  }
+  const batch = await tryRun('ip', ['-force', '-batch', '-'], { input: namespaces.map((ns) => `netns del ${ns}`).join('\n') });
+  if (batch.exitCode !== 0) {
+    // Which of them failed, and why (one that was already gone is not a failure).
+    await Promise.all(
+      namespaces.map(async (ns) => {
+        if (!existsSync(join('/run/netns', ns))) return;
+        const r = await tryRun('ip', ['netns', 'del', ns]);
+        if (r.exitCode !== 0 && !/No such file/.test(r.stderr)) errors.push(`ip netns del ${ns}: ${r.stderr.trim()}`);
+      }),
+    );
+  }
+  for (const ns of namespaces) rmSync(join(ETC_NETNS, ns), { recursive: true, force: true });
 }
 
 function checkAbort(signal: AbortSignal): void {
@@ -222,7 +262,7 @@ export class NetnsBackend implements Backend {
     const state = RunState.create('netns', plan.scenario.file);
     const r = new NetnsRun(state, !!opts.keep);
     try {
-      await this.build(r, plan, opts.signal);
+      await this.build(r, plan, opts);
       return r;
     } catch (e) {
       await r[Symbol.asyncDispose]().catch(() => undefined);
@@ -230,7 +270,8 @@ export class NetnsBackend implements Backend {
     }
   }
 
-  private async build(r: NetnsRun, plan: RunPlan, signal: AbortSignal): Promise<void> {
+  private async build(r: NetnsRun, plan: RunPlan, opts: StartOptions): Promise<void> {
+    const { signal } = opts;
     const dir = r.state.dir;
     const trace = tracer(`netns ${r.runId}`);
     // 1. Files first: a config the resolver rejects stops the run before anything exists.
@@ -252,7 +293,7 @@ export class NetnsBackend implements Backend {
     // A server whose packets the network delays or loses listens behind a relay, on another port of its address.
     const port = (address: string) => serverPort(internet.shaping, address);
     const providerConf = r.file('provider/unbound.conf', providerConfig(internet, join(dir, 'provider'), hintsFile, port(internet.provider.address)));
-    for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneText(z));
+    for (const z of internet.provider.zones) r.file(`provider/${z.origin}.zone`, zoneTextChunks(z));
     for (const s of internet.servers) for (const [name, text] of nsdFiles(s, join(dir, 'nsd', s.id), port(s.nameServers[0]!.address))) r.file(`nsd/${s.id}/${name}`, text);
     const publicConfs = internet.publicResolvers.map((p) => ({
       address: p.address,
@@ -263,7 +304,8 @@ export class NetnsBackend implements Backend {
       { ns: 'vpc' as const, specs: relaySpecs(internet.shaping, [internet.provider.address]) },
     ].filter((x) => x.specs.length > 0).map((x) => ({ ...x, file: r.file(`relay/${x.ns}.json`, JSON.stringify(x.specs)) }));
     const relayMain = relays.length ? relayMainPath() : '';
-    await Promise.all([resolver.check(prepared), checkGenerated(providerConf), ...publicConfs.map((p) => checkGenerated(p.conf))]);
+    // A twin's configs are the same as its run's, which checks them at the same time.
+    if (!opts.twin) await Promise.all([resolver.check(prepared), checkGenerated(providerConf), ...publicConfs.map((p) => checkGenerated(p.conf))]);
     trace('files, signing and checkconf');
     r.substitutions = [...prepared.substitutions];
     r.localResolver = `${prepared.listen.address}#${prepared.listen.port}`;
@@ -294,6 +336,10 @@ export class NetnsBackend implements Backend {
       writeFileSync(join(ETC_NETNS, e.ns, 'resolv.conf'), plan.resolvConfText);
     }
     checkAbort(signal);
+    // Each environment's probe worker starts now (after its resolv.conf, which
+    // ip netns exec binds at start), its start-up overlapping the servers'.
+    const prestarted = t.envs.map((e) => (opts.concurrency ? new PrestartedWorker(netnsExec(e.ns), opts.concurrency, (pid) => r.state.addPid(pid)) : undefined));
+    for (const w of prestarted) if (w) r.workers.push(w);
 
     // 3. Servers, then the resolver under test, each checked ready by a query.
     const nsds = plan.internet.servers.map((s) => r.startProcess(`nsd ${s.id}`, t.internet, ['nsd', '-d', '-c', join(dir, 'nsd', s.id, 'nsd.conf')], `nsd/${s.id}/nsd.log`));
@@ -346,6 +392,7 @@ export class NetnsBackend implements Backend {
               native: stubHelpers(queries),
               readyTimeoutMs: READY_TIMEOUT_MS,
               onSpawn: (pid) => r.state.addPid(pid),
+              ...(prestarted[i] ? { prestarted: prestarted[i] } : {}),
             });
             resolvers.hosts[i]!.assertRunning(); // a resolver that died mid-run is a failure of the run, not a difference
             return obs;
@@ -378,11 +425,12 @@ async function checkGenerated(conf: string): Promise<void> {
   if (c.exitCode !== 0) throw new BackendError(`generated provider config rejected: ${(c.stderr || c.stdout).trim()}`);
 }
 
-/** The router's "unknown" set (nft -j): one record per source link, destination, protocol and port. */
-export function parseUnknownSet(json: string, t: Topology): UnknownTraffic[] {
+/** The router's "unknown" set (nft -j; `name` picks it from a listing of several): one record per source link, destination, protocol and port. */
+export function parseUnknownSet(json: string, t: Topology, name?: string): UnknownTraffic[] {
   type Elem = { elem: { val: { concat: [string, string, string | number, number] }; counter?: { packets: number } } };
-  const doc = JSON.parse(json) as { nftables: { set?: { elem?: Elem[] } }[] };
-  const elems = doc.nftables.find((x) => x.set)?.set?.elem ?? [];
+  const doc = JSON.parse(json) as { nftables: { set?: { name?: string; table?: string; elem?: Elem[] } }[] };
+  const set = doc.nftables.find((x) => x.set && (name === undefined || (x.set.name === name && x.set.table === 'dnsparity')))?.set;
+  const elems = set?.elem ?? [];
   const out = elems.map(({ elem }) => {
     const [iface, address, proto, port] = elem.val.concat;
     const protocol = typeof proto === 'number' ? `protocol ${proto}` : proto;

@@ -165,4 +165,16 @@ describe("the router's record of unknown destinations", () => {
     ]);
     expect(parseUnknownSet(JSON.stringify({ nftables: [{ set: { name: 'unknown' } }] }), topo())).toEqual([]);
   });
+
+  it('picks each set by name from one listing of the table family (nft -j list sets inet)', () => {
+    const listing = JSON.stringify({ nftables: [
+      { metainfo: { version: '1.0.6' } },
+      { set: { family: 'inet', name: 'other', table: 'dnsparity_internet', elem: [{ elem: { val: { concat: ['e0', '10.9.9.9', 'udp', 53] }, counter: { packets: 9 } } }] } },
+      { set: { family: 'inet', name: 'unknown', table: 'dnsparity', elem: [{ elem: { val: { concat: ['e1', '10.0.0.2', 'udp', 53] }, counter: { packets: 2 } } }] } },
+      { set: { family: 'inet', name: 'unknown6', table: 'dnsparity', elem: [{ elem: { val: { concat: ['e0', '2001:db8::1', 'tcp', 53] }, counter: { packets: 3 } } }] } },
+    ] });
+    expect(parseUnknownSet(listing, topo(), 'unknown')).toEqual([{ source: 'staging', address: '10.0.0.2', protocol: 'udp', port: 53, packets: 2 }]);
+    expect(parseUnknownSet(listing, topo(), 'unknown6')).toEqual([{ source: 'production', address: '2001:db8::1', protocol: 'tcp', port: 53, packets: 3 }]);
+    expect(parseUnknownSet(JSON.stringify({ nftables: [{ set: { name: 'unknown', table: 'dnsparity' } }] }), topo(), 'unknown6')).toEqual([]);
+  });
 });
