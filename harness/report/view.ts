@@ -54,10 +54,22 @@ export function counts(r: ScenarioResult): { unexpected: number; expected: numbe
 /** Findings of one status grouped by query, most significant class first, in query order otherwise. */
 export function byQuery(r: ScenarioResult, status: Finding['status']): Finding[][] {
   const groups = new Map<string, Finding[]>();
-  for (const q of r.queries) groups.set(queryKey(q), []);
-  for (const f of r.findings) if (f.status === status) groups.get(queryKey(f.query))?.push(f);
+  for (const f of r.findings) {
+    if (f.status !== status) continue;
+    const k = queryKey(f.query);
+    const g = groups.get(k);
+    if (g) g.push(f);
+    else groups.set(k, [f]);
+  }
+  if (groups.size === 0) return [];
+  // In the queries' order, then by class: only the findings' queries are held, not a group for each of 100k queries.
+  const at = new Map<string, number>();
+  for (let i = 0; i < r.queries.length && at.size < groups.size; i++) {
+    const k = queryKey(r.queries[i]!);
+    if (groups.has(k) && !at.has(k)) at.set(k, i);
+  }
   const rank = (fs: Finding[]) => Math.min(...fs.map((f) => CLASS_ORDER.indexOf(f.difference.class)));
-  return [...groups.values()].filter((fs) => fs.length > 0).sort((a, b) => rank(a) - rank(b));
+  return [...at].sort((a, b) => a[1] - b[1]).map(([k]) => groups.get(k)!).sort((a, b) => rank(a) - rank(b));
 }
 const CLASS_ORDER: readonly DifferenceClass[] = DIFFERENCE_CLASSES;
 
