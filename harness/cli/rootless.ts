@@ -79,7 +79,7 @@ export function wantsRootless(argv: readonly string[]): boolean {
  */
 export function runRootless(script: string, argv: readonly string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn('unshare', ['--user', '--map-root-user', '--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', SETUP, 'dnsparity', process.execPath, script, ...argv], {
+    const child = spawn('unshare', ['--user', '--map-root-user', '--mount', '--net', '--pid', '--fork', '--kill-child', '--mount-proc', 'sh', '-c', SETUP, 'dnsparity', process.execPath, ...process.execArgv, script, ...argv], {
       stdio: 'inherit',
       env: { ...process.env, [ROOTLESS_ENV]: 'inner' },
     });
