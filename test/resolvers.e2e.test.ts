@@ -14,7 +14,7 @@ interface ScenarioReport {
   runId: string;
   verdict: string;
   resolver?: { kind: string; name: string };
-  findings: { query: { name: string; type: string }; environment: string; status: string; difference: { class: string }; explanation: string }[];
+  findings: { query: { name: string; type: string; source: string }; environment: string; status: string; difference: { class: string }; explanation: string }[];
   expectations: { met: boolean; environment: string; query: { name: string } }[];
   substitutions: { option: string; original: string | null; file?: string; line?: number }[];
   leaks: unknown[];
@@ -111,6 +111,7 @@ describe.skipIf(!!skipKresd)('Knot Resolver (kresd) as the resolver under test, 
 
   it("incident: kresd validates with the run's root key, and the signed NXDOMAIN of example.io is final for the stub", () => {
     const s = byName.get('kresd-incident')!;
+    for (const f of s.findings.filter((x) => x.status !== 'unexpected')) expect(`${f.status} ${f.environment} ${f.difference.class}`).toMatch(/^(expected|unstable) staging slow-only-in-one$/);
     expect(unexpected(s).sort()).toEqual([
       'ns.internal.example.io A staging resolves-only-in-one',
       'proxysql-replica.internal.example.io A staging resolves-only-in-one',
@@ -126,9 +127,11 @@ describe.skipIf(!!skipKresd)('Knot Resolver (kresd) as the resolver under test, 
     expect(s.substitutions).toEqual(expect.arrayContaining([expect.objectContaining({ option: 'trust anchor', original: null }), expect.objectContaining({ option: 'root hints', original: null })]));
   });
 
-  it('fix: policy.STUB for the private zone, with a negative trust anchor, resolves it everywhere: no difference at all', () => {
+  it("fix: policy.STUB for the private zone, with a negative trust anchor, resolves it everywhere: only kresd's declared second for public names remains", () => {
     const s = byName.get('kresd-fix')!;
-    expect(s.findings).toEqual([]);
+    expect(unexpected(s)).toEqual([]);
+    // kresd's SERVFAIL after about a second where the firewall rejects is near the threshold: present in some runs, never counted.
+    for (const f of s.findings) expect(`${f.status} ${f.query.source} ${f.environment} ${f.difference.class}`).toBe('expected public-zone staging slow-only-in-one');
     expect(s.expectations.every((e) => e.met)).toBe(true);
   });
 });
