@@ -41,7 +41,7 @@ const descends = (pid: string, ancestor: number): boolean => {
   return false;
 };
 /** Whether a probe worker of the CLI is running. */
-const probing = (cli: number) => readdirSync('/proc').some((p) => /^\d+$/.test(p) && (cmdline(Number(p)) ?? '').includes('worker.js probe') && descends(p, cli));
+const probing = (cli: number) => readdirSync('/proc').some((p) => /^\d+$/.test(p) && (cmdline(Number(p)) ?? '').match(/worker(\.bundle\.mjs|\.js) probe/) !== null && descends(p, cli));
 
 describe.skipIf(!!skipNetns)('a run error through the CLI', () => {
   it('exits 2 with one line on stderr and errors[] in report.json, runs the other scenarios, and a baseline does not hide it', async () => {

@@ -14,17 +14,10 @@ import { loadBindConfig } from './bind-config.js';
 import { checkPdns, preparePdnsConfig } from './pdns.js';
 import { loadPdnsConfig } from './pdns-config.js';
 import type { PreparedConfig } from './types.js';
+import { onPath } from '../../test/on-path.js';
 
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const skipBind = has('named-checkconf') ? undefined : 'needs named-checkconf (Debian package bind9-utils)';
-const skipPdns = has('pdns_recursor') ? undefined : 'needs pdns_recursor (Debian package pdns-recursor)';
+const skipBind = onPath('named-checkconf') ? undefined : 'needs named-checkconf (Debian package bind9-utils)';
+const skipPdns = onPath('pdns_recursor') ? undefined : 'needs pdns_recursor (Debian package pdns-recursor)';
 if (skipBind) console.warn(`SKIPPED named.conf checks: ${skipBind}`);
 if (skipPdns) console.warn(`SKIPPED recursor.conf checks: ${skipPdns}`);
 

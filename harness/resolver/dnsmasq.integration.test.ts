@@ -1,23 +1,15 @@
 // The prepared config against the real `dnsmasq --test`: the shipped images
 // pass with the substitutions (a repeated option would not), and an error in
 // an included file is reported at the image's file and line, not at the copy.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { dnsmasq } from './dnsmasq.js';
+import { onPath } from '../../test/on-path.js';
 
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const skip = has('dnsmasq') ? undefined : 'needs dnsmasq (Debian package dnsmasq-base)';
+const skip = onPath('dnsmasq') ? undefined : 'needs dnsmasq (Debian package dnsmasq-base)';
 if (skip) console.warn(`SKIPPED dnsmasq config checks: ${skip}`);
 
 const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA'] };

@@ -2,23 +2,15 @@
 // loading the wrapper and the image's copy, in a network namespace of its own,
 // then quitting) accepts the shipped images, and an error in a file the
 // config runs is reported at the image's file and line, not at the copy.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { kresd } from './kresd.js';
+import { onPath } from '../../test/on-path.js';
 
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const skip = !has('kresd') ? 'needs kresd (Debian package knot-resolver)' : process.getuid?.() !== 0 ? 'needs root: the check loads the config in a network namespace of its own' : undefined;
+const skip = !onPath('kresd') ? 'needs kresd (Debian package knot-resolver)' : process.getuid?.() !== 0 ? 'needs root: the check loads the config in a network namespace of its own' : undefined;
 if (skip) console.warn(`SKIPPED kresd config checks: ${skip}`);
 
 const TA = { ds: ['.\t3600\tIN\tDS\t12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'], dnskey: ['.\t3600\tIN\tDNSKEY\t257 3 13 AAAA'] };

@@ -10,16 +10,9 @@ import { tempDirs } from '../../test/temp-dirs.js';
 import { InputError } from '../errors.js';
 import { unbound } from './unbound.js';
 import { loadUnboundConfig } from './unbound-config.js';
+import { onPath } from '../../test/on-path.js';
 
-const has = (bin: string) => {
-  try {
-    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-};
-const skip = has('unbound-checkconf') ? undefined : 'needs unbound-checkconf (Debian package unbound)';
+const skip = onPath('unbound-checkconf') ? undefined : 'needs unbound-checkconf (Debian package unbound)';
 if (skip) console.warn(`SKIPPED unbound config checks: ${skip}`);
 
 const DEBIAN = resolve('fixtures/images/debian-default/etc/unbound');
