@@ -6,7 +6,8 @@
 //                    confirmed by a twin (the default on netns) and, as its reference, by asking again
 //   suite            the shipped scenarios through the CLI one at a time (--jobs 1), then with the default --jobs
 //   scale            1k, 10k, 100k names: wall time, its growth, the harness's peak RSS
-// Usage: npm run bench [-- --quick] [--save NAME]    (needs root and dnsperf: apt-get install dnsperf)
+// Usage: npm run bench [-- --quick] [--save NAME] [--only layers,verdict,suite,docker,scale]
+//   (needs root and dnsperf: apt-get install dnsperf); --only runs some sections, for a quick look
 // Writes bench/results/latest.json (ignored by git), with --save also bench/results/NAME.json
 // (to commit when the README quotes it), and prints a table.
 import { execFile, spawn } from 'node:child_process';
@@ -23,8 +24,13 @@ import { scaleScenario } from './scenario.mjs';
 
 const sh = promisify(execFile);
 const quick = process.argv.includes('--quick');
+const SECTIONS = ['layers', 'verdict', 'suite', 'docker', 'scale'];
+const onlyArg = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] ?? '' : SECTIONS.join(',');
+const only = new Set(onlyArg.split(','));
+for (const s of only) if (!SECTIONS.includes(s)) throw new Error(`--only: unknown section "${s}" (expected some of ${SECTIONS.join(', ')})`);
 const root = new URL('..', import.meta.url).pathname;
-const cli = join(root, 'dist/harness/cli/main.js');
+// The CLI as it is installed (npm ci links it): its own shebang's node flags count, as they do for a user.
+const cli = join(root, 'node_modules/.bin/dnsparity');
 const signal = new AbortController().signal;
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const log = (s) => process.stderr.write(`${s}\n`);
@@ -121,7 +127,7 @@ function scalePoint(n) {
   const { dir, file } = scaleScenario(n);
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, [cli, 'run', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cli, ['run', file], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     let hwmKb = 0;
@@ -147,7 +153,7 @@ function suiteRun(jobsArgs) {
   const out = join(tmpdir(), `dnsparity-bench-suite-${process.pid}-${jobsArgs.join('')}`);
   return new Promise((resolve, reject) => {
     const t = performance.now();
-    const child = spawn(process.execPath, [cli, 'run', join(root, 'scenarios'), ...jobsArgs, '--reporter', 'json', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cli, ['run', join(root, 'scenarios'), ...jobsArgs, '--reporter', 'json', '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     child.on('exit', (code) => {
@@ -186,7 +192,7 @@ async function suite() {
 async function dockerIncident() {
   const out = mkdtempSync(join(tmpdir(), 'dnsparity-bench-docker-'));
   const t = performance.now();
-  const r = await sh(process.execPath, [cli, 'run', join(root, 'scenarios/incident-2024-11-05.yaml'), '--backend', 'docker', '--reporter', 'json', '--out', out]).catch((e) => e);
+  const r = await sh(cli, ['run', join(root, 'scenarios/incident-2024-11-05.yaml'), '--backend', 'docker', '--reporter', 'json', '--out', out]).catch((e) => e);
   rmSync(out, { recursive: true, force: true });
   if (r.code !== 1) throw new Error(`docker incident: exit ${r.code}, expected 1 (the incident fails the gate): ${String(r.stderr).slice(-400)}`);
   return Math.round(performance.now() - t);
@@ -200,17 +206,24 @@ async function dockerSideBySide() {
 }
 
 const results = { date: new Date().toISOString(), command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`, machine: { cores: (await import('node:os')).cpus().length, node: process.version } };
-log('layers: probe vs dnsperf, getaddrinfo …');
-Object.assign(results, await layers());
-log('time to verdict (netns) …');
-results.time_to_verdict = { netns: await timeToVerdict('netns', () => new NetnsBackend()) };
-// The reference: the same run confirmed by restarting every resolver and asking again (the design before the twin).
-results.time_to_verdict.netns_asked_again = await timeToVerdict('netns', () => Object.assign(new NetnsBackend(), { sideBySide: false }));
-results.time_to_verdict.netns_twin_over_asked_again = +(results.time_to_verdict.netns.wall_ms / results.time_to_verdict.netns_asked_again.wall_ms).toFixed(2);
-log('suite: the shipped scenarios one at a time, then side by side …');
-results.suite = await suite();
+if (only.has('layers')) {
+  log('layers: probe vs dnsperf, getaddrinfo …');
+  Object.assign(results, await layers());
+}
+results.time_to_verdict = {};
+if (only.has('verdict')) {
+  log('time to verdict (netns) …');
+  results.time_to_verdict.netns = await timeToVerdict('netns', () => new NetnsBackend());
+  // The reference: the same run confirmed by restarting every resolver and asking again (the design before the twin).
+  results.time_to_verdict.netns_asked_again = await timeToVerdict('netns', () => Object.assign(new NetnsBackend(), { sideBySide: false }));
+  results.time_to_verdict.netns_twin_over_asked_again = +(results.time_to_verdict.netns.wall_ms / results.time_to_verdict.netns_asked_again.wall_ms).toFixed(2);
+}
+if (only.has('suite')) {
+  log('suite: the shipped scenarios one at a time, then side by side …');
+  results.suite = await suite();
+}
 const dockerModule = join(root, 'dist/harness/backend/docker/index.js');
-if (existsSync(dockerModule)) {
+if (only.has('docker') && existsSync(dockerModule)) {
   const { DockerBackend, engineState } = await import(dockerModule);
   const engine = await engineState();
   if (engine.ok) {
@@ -221,15 +234,17 @@ if (existsSync(dockerModule)) {
     results.docker_concurrency = await dockerSideBySide();
   } else results.time_to_verdict.docker = { skipped: `no Docker engine answers: ${engine.reason}` };
 }
-log('scale: 1k, 10k, 100k names …');
-const points = [];
-for (const n of [1000, 10000, 100000]) points.push(await scalePoint(n));
-results.scale = {
-  wall_ms: Object.fromEntries(points.map((p) => [p.names, p.wall_ms])),
-  wall_ratio_100k_over_10k: +(points[2].wall_ms / points[1].wall_ms).toFixed(2),
-  peak_rss_mb: Object.fromEntries(points.map((p) => [p.names, p.peak_rss_mb])),
-  peak_rss_mb_at_100k: points[2].peak_rss_mb,
-};
+if (only.has('scale')) {
+  log('scale: 1k, 10k, 100k names …');
+  const points = [];
+  for (const n of [1000, 10000, 100000]) points.push(await scalePoint(n));
+  results.scale = {
+    wall_ms: Object.fromEntries(points.map((p) => [p.names, p.wall_ms])),
+    wall_ratio_100k_over_10k: +(points[2].wall_ms / points[1].wall_ms).toFixed(2),
+    peak_rss_mb: Object.fromEntries(points.map((p) => [p.names, p.peak_rss_mb])),
+    peak_rss_mb_at_100k: points[2].peak_rss_mb,
+  };
+}
 
 mkdirSync(join(root, 'bench/results'), { recursive: true });
 writeFileSync(join(root, 'bench/results/latest.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -238,19 +253,32 @@ const saveAs = process.argv.includes('--save') ? process.argv[process.argv.index
 if (saveAs !== undefined && !/^[\w.-]+$/.test(saveAs)) throw new Error('--save expects a file name (letters, digits, . _ -)');
 if (saveAs) writeFileSync(join(root, `bench/results/${saveAs}.json`), `${JSON.stringify(results, null, 2)}\n`);
 const r = results;
+const tv = r.time_to_verdict;
 const rows = [
-  ['resolver layer: probe qps / dnsperf qps', `${r.resolver_layer.probe_qps} / ${r.resolver_layer.dnsperf_qps} = ${r.resolver_layer.ratio}`, 'ratio >= 0.5'],
-  ['application layer: getaddrinfo lookups/s', `${r.application_layer.lookups_per_s}`, ''],
-  ['netns incident (twin): wall / inherent / overhead ms', `${r.time_to_verdict.netns.wall_ms} / ${r.time_to_verdict.netns.inherent_ms} / ${r.time_to_verdict.netns.overhead_ms}`, 'inherent <= 3000, overhead <= 700'],
-  ['netns incident (asked again): wall / inherent / overhead ms', `${r.time_to_verdict.netns_asked_again.wall_ms} / ${r.time_to_verdict.netns_asked_again.inherent_ms} / ${r.time_to_verdict.netns_asked_again.overhead_ms}`, 'reference'],
-  ['netns incident wall: twin / asked again', `${r.time_to_verdict.netns_twin_over_asked_again}`, '< 1'],
-  ['suite netns ms: one at a time / --jobs ' + r.suite.netns.jobs, `${r.suite.netns.sequential_ms} / ${r.suite.netns.parallel_ms} = speed-up ${r.suite.netns.speedup}`, 'speed-up >= 3'],
-  ['suite netns: parallel wall / slowest scenario', `${r.suite.netns.parallel_over_slowest}`, '<= 1.5 (goal)'],
-  ...(r.time_to_verdict.docker?.wall_ms ? [['docker incident: wall / inherent / overhead ms', `${r.time_to_verdict.docker.wall_ms} / ${r.time_to_verdict.docker.inherent_ms} / ${r.time_to_verdict.docker.overhead_ms}`, 'overhead <= 5000']] : []),
+  ...(r.resolver_layer ? [['resolver layer: probe qps / dnsperf qps', `${r.resolver_layer.probe_qps} / ${r.resolver_layer.dnsperf_qps} = ${r.resolver_layer.ratio}`, 'ratio >= 0.5']] : []),
+  ...(r.application_layer ? [['application layer: getaddrinfo lookups/s', `${r.application_layer.lookups_per_s}`, '']] : []),
+  ...(tv.netns
+    ? [
+        ['netns incident (twin): wall / inherent / overhead ms', `${tv.netns.wall_ms} / ${tv.netns.inherent_ms} / ${tv.netns.overhead_ms}`, 'inherent <= 3000, overhead <= 700'],
+        ['netns incident (asked again): wall / inherent / overhead ms', `${tv.netns_asked_again.wall_ms} / ${tv.netns_asked_again.inherent_ms} / ${tv.netns_asked_again.overhead_ms}`, 'reference'],
+        ['netns incident wall: twin / asked again', `${tv.netns_twin_over_asked_again}`, '< 1'],
+      ]
+    : []),
+  ...(r.suite
+    ? [
+        ['suite netns ms: one at a time / --jobs ' + r.suite.netns.jobs, `${r.suite.netns.sequential_ms} / ${r.suite.netns.parallel_ms} = speed-up ${r.suite.netns.speedup}`, 'speed-up >= 3'],
+        ['suite netns: parallel wall / slowest scenario', `${r.suite.netns.parallel_over_slowest}`, '<= 1.5 (goal)'],
+      ]
+    : []),
+  ...(tv.docker?.wall_ms ? [['docker incident: wall / inherent / overhead ms', `${tv.docker.wall_ms} / ${tv.docker.inherent_ms} / ${tv.docker.overhead_ms}`, 'overhead <= 3000']] : []),
   ...(r.docker_concurrency ? [['docker incident: two at once / one alone', `${Math.max(...r.docker_concurrency.two_at_once_ms)} / ${r.docker_concurrency.one_alone_ms} = ${r.docker_concurrency.two_at_once_over_one}`, '<= 1.5']] : []),
-  ['scale wall ms at 1k / 10k / 100k', Object.values(r.scale.wall_ms).join(' / '), ''],
-  ['scale wall ratio 100k / 10k', `${r.scale.wall_ratio_100k_over_10k}`, '<= 12'],
-  ['scale peak RSS MB at 100k', `${r.scale.peak_rss_mb_at_100k}`, '<= 150'],
+  ...(r.scale
+    ? [
+        ['scale wall ms at 1k / 10k / 100k', Object.values(r.scale.wall_ms).join(' / '), ''],
+        ['scale wall ratio 100k / 10k', `${r.scale.wall_ratio_100k_over_10k}`, '<= 12'],
+        ['scale peak RSS MB at 100k', `${r.scale.peak_rss_mb_at_100k}`, '<= 150'],
+      ]
+    : []),
 ];
 const w = Math.max(...rows.map((x) => x[0].length));
 for (const [k, v, target] of rows) console.log(`${k.padEnd(w)}  ${v.padEnd(28)} ${target}`);
