@@ -22,6 +22,10 @@ export interface Evidence {
   readonly resolverPaths: Readonly<Record<string, string>>;
   /** Explanations that do not carry the resolver path recomputed from the trace. */
   readonly unexplained: readonly string[];
+  /** "QUERY TYPE ENV slow-only-in-one" this run lacks because its reference waited as long as the stub's timeout (see referenceWaited). */
+  readonly slowByLoad: readonly string[];
+  /** "QUERY TYPE ENV CLASS" of the findings asking again did not reproduce (left out of findings). */
+  readonly unconfirmed: readonly string[];
 }
 
 export const FROM_CACHE = 'unbound asked no server about it (it answered from its cache or its own data)';
@@ -58,12 +62,52 @@ export function essence(path: string): string {
     .join('; ');
 }
 
+const WAITED_OUT = "the stub waited out a silent nameserver's timeout";
+
+/**
+ * A finding two runs (or two backends) must both have. Not an unstable one,
+ * which asking again did not reproduce: load on the machine decides whether a
+ * run has it. Nor a slowness that the latency threshold decided rather than a
+ * stub's timeout (kresd's second to give up, near the 1 s threshold; a
+ * fallback nameserver's recursion on a loaded machine): how long a recursion
+ * takes is the machine's load, and under load both twins see it, so asking
+ * again cannot tell it from a difference. A slowness the stub's timeout
+ * decided stays in.
+ */
+export function settled(f: { readonly status: string; readonly difference: { readonly class: string; readonly detail: string } }): boolean {
+  if (f.status === 'unstable') return false;
+  return !(f.difference.class === 'slow-only-in-one' && !f.difference.detail.includes(WAITED_OUT));
+}
+
+/**
+ * The class a finding is compared by. musl asks every nameserver at once and
+ * takes the first usable answer: where the nameservers disagree, whether a
+ * run sees the race (flaky) or the same winner every time it asked
+ * (resolves-only-in-one) is which reply arrived first, each time. Both say
+ * the outcome differs from the reference's; they compare as one.
+ */
+export const MUSL_RACE = 'outcome-differs(musl-race)';
+export function comparedClass(f: { readonly query: { readonly library?: string }; readonly difference: { readonly class: string } }): string {
+  const c = f.difference.class;
+  return f.query.library === 'musl' && (c === 'flaky' || c === 'resolves-only-in-one') ? MUSL_RACE : c;
+}
+
+/**
+ * Whether a run's reference itself waited out (or took as long as) the stub's
+ * timeout for a query: on a loaded machine its own recursion can outlast the
+ * stub's timeout, and then an environment that waited out a silent
+ * nameserver is no slower than the reference. Such a run lacks the slowness
+ * another run found, by the machine's load, not by a difference.
+ */
+function referenceWaited(s: ScenarioResult, i: number): boolean {
+  const app = s.observations[s.reference]?.[i]?.application;
+  return !!app && (!!app.waitedOutTimeout || app.latencyMs >= s.resolvConf.timeoutS * 1000);
+}
+
 export function evidenceOf(s: ScenarioResult): Evidence {
   const paths: Record<string, string> = {};
   const unexplained: string[] = [];
-  // An unstable finding is one that asking again did not reproduce: load on the machine decides
-  // whether a run has it, so two runs (or two backends) are compared on the confirmed ones alone.
-  const confirmed = s.findings.filter((f) => f.status !== 'unstable');
+  const confirmed = s.findings.filter(settled);
   for (const f of confirmed) {
     const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
     for (const env of [s.reference, f.environment]) {
@@ -75,11 +119,13 @@ export function evidenceOf(s: ScenarioResult): Evidence {
   }
   return {
     verdict: s.verdict,
-    findings: confirmed.map((f) => `${queryKey(f.query)} ${f.environment} ${f.difference.class} ${f.status}`).sort(),
+    findings: confirmed.map((f) => `${queryKey(f.query)} ${f.environment} ${comparedClass(f)} ${f.status}`).sort(),
     // How many queries a resolver sent is its retries' timing, not evidence.
     leaks: s.leaks.map((l) => `${l.environment} ${l.server} ${l.zone} ${[...l.qnames].sort().join(',')}`).sort(),
     resolverPaths: paths,
     unexplained,
+    unconfirmed: s.findings.filter((f) => f.status === 'unstable').map((f) => `${queryKey(f.query)} ${f.environment} ${comparedClass(f)}`),
+    slowByLoad: s.queries.flatMap((q, i) => (referenceWaited(s, i) ? s.environments.filter((e) => e.name !== s.reference).map((e) => `${queryKey(q)} ${e.name} slow-only-in-one`) : [])),
   };
 }
 
@@ -91,12 +137,21 @@ export function disagreements(name: string, a: Evidence, b: Evidence, egressAllo
     for (const e of x) if (!y.includes(e)) out.push(`${name}: ${what} only in the first: ${e}`);
     for (const e of y) if (!x.includes(e)) out.push(`${name}: ${what} only in the second: ${e}`);
   };
-  lists('finding', a.findings, b.findings);
+  // A timeout-decided slowness one run lacks because its reference waited as long (the machine's load): its paths go with it.
+  const byLoad = (f: string, other: Evidence) => / slow-only-in-one \S+$/.test(f) && other.slowByLoad.includes(f.replace(/ \S+$/, ''));
+  // A finding the other run found too, but whose confirmation the machine's load denied there (unstable).
+  const unconfirmed = (f: string, other: Evidence) => other.unconfirmed.includes(f.replace(/ \S+$/, ''));
+  const excusedBy = (f: string, other: Evidence) => byLoad(f, other) || unconfirmed(f, other);
+  const excused = [...a.findings.filter((f) => !b.findings.includes(f) && excusedBy(f, b)), ...b.findings.filter((f) => !a.findings.includes(f) && excusedBy(f, a))];
+  const keep = (x: readonly string[]) => x.filter((f) => !excused.includes(f));
+  lists('finding', keep(a.findings), keep(b.findings));
   lists('leak', a.leaks, b.leaks);
   lists('unexplained', a.unexplained, b.unexplained);
   for (const key of new Set([...Object.keys(a.resolverPaths), ...Object.keys(b.resolverPaths)])) {
     const [x, y] = [a.resolverPaths[key], b.resolverPaths[key]];
     if (x === y) continue;
+    // A path only one run has, of a query whose only finding there is excused above.
+    if ((x === undefined || y === undefined) && excused.some((f) => f.startsWith(`${key.replace(/ \S+$/, '')} `))) continue;
     const env = key.split(' ').at(-1)!;
     const cached = isFromCache;
     const answered = (p: string | undefined) => !!p && /^\S+ asked …/.test(p);
