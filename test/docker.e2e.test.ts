@@ -58,8 +58,10 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
     expect(dr.scenarios.map((s) => s.backend)).toEqual(dr.scenarios.map(() => 'docker'));
     expect(dr.scenarios.map((s) => s.scenario.name)).toEqual(nr.scenarios.map((s) => s.scenario.name));
     const summary = (r: typeof nr) => Object.fromEntries(r.scenarios.map((s) => [s.scenario.name, { verdict: s.verdict, unexpected: unexpected(s) }]));
-    expect(summary(dr)).toEqual(summary(nr));
-    // Findings (expected ones too), leaks, and the resolver path of every explanation.
+    // The verdicts alike; the findings (expected ones too), leaks, and the resolver path of every explanation compared below,
+    // where a finding one run lacks only by the machine's load (its own observations show it) is told apart (test/evidence.ts).
+    const verdicts = (r: typeof nr) => Object.fromEntries(r.scenarios.map((s) => [s.scenario.name, s.verdict]));
+    expect(verdicts(dr)).toEqual(verdicts(nr));
     const problems = nr.scenarios.flatMap((ns) => {
       const ds = dr.scenarios.find((s) => s.scenario.name === ns.scenario.name)!;
       const egressAllowed = (env: string) => ns.environments.find((e) => e.name === env)!.egress === 'allow';
