@@ -31,6 +31,15 @@ describe('disagreements between two runs', () => {
     expect(disagreements('s', ev({ findings: [f] }), ev({ unconfirmed: ['ns.internal.example.io A preprod different-answer'] }), always)).toHaveLength(1);
   });
 
+  it('lets a declared slowness one run lacks pass, and no other declared finding', () => {
+    const slow = 'www.example.io A preprod slow-only-in-one expected';
+    expect(disagreements('s', ev({ findings: [slow], resolverPaths: { 'www.example.io A preprod': 'x' } }), ev({}), always)).toEqual([]);
+    expect(disagreements('s', ev({ findings: ['www.example.io A preprod slow-only-in-one unexpected'] }), ev({}), always)).toHaveLength(1);
+    expect(disagreements('s', ev({ findings: ['www.example.io A preprod different-answer expected'] }), ev({}), always)).toHaveLength(1);
+    // Both have it: its paths are still compared.
+    expect(disagreements('s', ev({ findings: [slow], resolverPaths: { 'www.example.io A preprod': 'x' } }), ev({ findings: [slow], resolverPaths: { 'www.example.io A preprod': 'y' } }), always)).toHaveLength(1);
+  });
+
   it('still compares verdicts, leaks and resolver paths', () => {
     expect(disagreements('s', ev({ verdict: 'pass' }), ev({}), always)).toEqual(['s: verdict pass vs fail']);
     expect(disagreements('s', ev({ leaks: ['staging 192.0.2.99 corp.example a'] }), ev({}), always)).toHaveLength(1);
