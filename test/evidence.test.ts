@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { comparedClass, disagreements, MUSL_RACE, settled, type Evidence } from './evidence.js';
 
-const ev = (e: Partial<Evidence>): Evidence => ({ verdict: 'fail', findings: [], leaks: [], resolverPaths: {}, unexplained: [], slowByLoad: [], unconfirmed: [], ...e });
+const ev = (e: Partial<Evidence>): Evidence => ({ verdict: 'fail', findings: [], leaks: [], resolverPaths: {}, unexplained: [], slowReference: [], referenceAnswers: {}, unconfirmed: [], ...e });
 const always = () => true;
 
 describe('disagreements between two runs', () => {
@@ -13,22 +13,48 @@ describe('disagreements between two runs', () => {
     expect(disagreements('s', ev({}), a, always)).toEqual(['s: finding only in the second: proxysql.internal.example.io A staging resolves-only-in-one unexpected']);
   });
 
-  it('lets a timeout-decided slowness pass only where the other run\'s reference waited as long, and takes its paths with it', () => {
+  it('lets a finding pass only where the other run\'s reference took the stub\'s timeout on that name, and takes its paths with it', () => {
     const slow = 'www.example.io A staging slow-only-in-one unexpected';
     const a = ev({ findings: [slow], resolverPaths: { 'www.example.io A staging': 'x', 'www.example.io A production': 'y' } });
-    expect(disagreements('s', a, ev({ slowByLoad: ['www.example.io A staging slow-only-in-one'] }), always)).toEqual([]);
-    // Another query's, or another environment's, load excuses nothing.
-    expect(disagreements('s', a, ev({ slowByLoad: ['www.example.io A preprod slow-only-in-one'] }), always)).toHaveLength(3);
-    expect(disagreements('s', a, ev({ slowByLoad: ['api.example.io A staging slow-only-in-one'] }), always)).toHaveLength(3);
-    // Load never excuses an answer that differs.
-    const answer = ev({ findings: ['www.example.io A staging resolves-only-in-one unexpected'] });
-    expect(disagreements('s', answer, ev({ slowByLoad: ['www.example.io A staging slow-only-in-one'] }), always)).toHaveLength(1);
+    expect(disagreements('s', a, ev({ slowReference: ['www.example.io A'] }), always)).toEqual([]);
+    expect(disagreements('s', ev({ slowReference: ['www.example.io A'] }), a, always)).toEqual([]);
+    // Another name's, or another type's, load excuses nothing.
+    expect(disagreements('s', a, ev({ slowReference: ['api.example.io A'] }), always)).toHaveLength(3);
+    expect(disagreements('s', a, ev({ slowReference: ['www.example.io AAAA'] }), always)).toHaveLength(3);
+    // Whatever the class and the library: the reference that waited resolved as the cut-off environments do.
+    const glibc = 'proxysql.internal.example.io A [glibc] staging resolves-only-in-one unexpected';
+    const musl = `proxysql.internal.example.io A [musl] preprod ${MUSL_RACE} unexpected`;
+    const paths = { 'proxysql.internal.example.io A [glibc] production': 'p', 'proxysql.internal.example.io A [glibc] staging': 's', 'proxysql.internal.example.io A [musl] preprod': 'q' };
+    expect(disagreements('s', ev({}), ev({ findings: [glibc, musl], resolverPaths: paths }), always)).toHaveLength(5);
+    expect(disagreements('s', ev({ slowReference: ['proxysql.internal.example.io A'] }), ev({ findings: [glibc, musl], resolverPaths: paths }), always)).toEqual([]);
+    // The run whose reference waited cannot excuse what only it has: the other run's reference answered in time.
+    expect(disagreements('s', ev({ slowReference: ['proxysql.internal.example.io A'], findings: [glibc] }), ev({}), always)).toHaveLength(1);
+    // Both have a finding there, of different classes: the one the waiting run lacks passes, the other does not.
+    const other = 'proxysql.internal.example.io A [glibc] staging different-answer unexpected';
+    expect(disagreements('s', ev({ slowReference: ['proxysql.internal.example.io A'], findings: [other] }), ev({ findings: [glibc] }), always)).toEqual([
+      's: finding only in the first: proxysql.internal.example.io A [glibc] staging different-answer unexpected',
+    ]);
   });
 
-  it('lets a finding pass that the other run found but could not confirm, of the same class only', () => {
+  it('lets the findings of a name pass where the two runs\' references answered it differently, and no other name\'s', () => {
+    const glibc = 'proxysql.internal.example.io A [glibc] staging resolves-only-in-one unexpected';
+    const www = 'www.example.io A staging slow-only-in-one unexpected';
+    const a = ev({ referenceAnswers: { 'proxysql.internal.example.io A': 'NXDOMAIN', 'www.example.io A': 'NOERROR' }, findings: [glibc, www] });
+    const b = (answer: string) => ev({ referenceAnswers: { 'proxysql.internal.example.io A': answer, 'www.example.io A': 'NOERROR' } });
+    expect(disagreements('s', a, b('NXDOMAIN,SERVFAIL'), always)).toEqual(['s: finding only in the first: www.example.io A staging slow-only-in-one unexpected']);
+    expect(disagreements('s', b('timeout'), a, always)).toHaveLength(1);
+    // The same answers: every finding is compared.
+    expect(disagreements('s', a, b('NXDOMAIN'), always)).toHaveLength(2);
+    // A name one run did not ask is not a reference that differs.
+    expect(disagreements('s', a, ev({}), always)).toHaveLength(2);
+  });
+
+  it('lets a finding pass where the other run could not confirm that query in that environment, and nowhere else', () => {
     const f = 'ns.internal.example.io A preprod resolves-only-in-one unexpected';
-    expect(disagreements('s', ev({ findings: [f] }), ev({ unconfirmed: ['ns.internal.example.io A preprod resolves-only-in-one'] }), always)).toEqual([]);
-    expect(disagreements('s', ev({ findings: [f] }), ev({ unconfirmed: ['ns.internal.example.io A preprod different-answer'] }), always)).toHaveLength(1);
+    expect(disagreements('s', ev({ findings: [f] }), ev({ unconfirmed: ['ns.internal.example.io A preprod'] }), always)).toEqual([]);
+    expect(disagreements('s', ev({ findings: [f] }), ev({ unconfirmed: ['ns.internal.example.io A staging'] }), always)).toHaveLength(1);
+    expect(disagreements('s', ev({ findings: [f] }), ev({ unconfirmed: ['ns.internal.example.io AAAA preprod'] }), always)).toHaveLength(1);
+    expect(disagreements('s', ev({ findings: ['ns.internal.example.io A [glibc] preprod resolves-only-in-one unexpected'] }), ev({ unconfirmed: ['ns.internal.example.io A [musl] preprod'] }), always)).toHaveLength(1);
   });
 
   it('lets a declared slowness one run lacks pass, and no other declared finding', () => {

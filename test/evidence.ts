@@ -22,9 +22,11 @@ export interface Evidence {
   readonly resolverPaths: Readonly<Record<string, string>>;
   /** Explanations that do not carry the resolver path recomputed from the trace. */
   readonly unexplained: readonly string[];
-  /** "QUERY TYPE ENV slow-only-in-one" this run lacks because its reference waited as long as the stub's timeout (see referenceWaited). */
-  readonly slowByLoad: readonly string[];
-  /** "QUERY TYPE ENV CLASS" of the findings asking again did not reproduce (left out of findings). */
+  /** "NAME TYPE" of the names whose reference lookup took as long as the stub's timeout in this run (see referenceWaited). */
+  readonly slowReference: readonly string[];
+  /** "NAME TYPE" -> what the reference's local resolver answered for it when asked directly (see referenceAnswers). */
+  readonly referenceAnswers: Readonly<Record<string, string>>;
+  /** "QUERY TYPE ENV" of the findings asking again did not reproduce (left out of findings). */
   readonly unconfirmed: readonly string[];
 }
 
@@ -93,16 +95,47 @@ export function comparedClass(f: { readonly query: { readonly library?: string }
 }
 
 /**
- * Whether a run's reference itself waited out (or took as long as) the stub's
- * timeout for a query: on a loaded machine its own recursion can outlast the
- * stub's timeout, and then an environment that waited out a silent
- * nameserver is no slower than the reference. Such a run lacks the slowness
- * another run found, by the machine's load, not by a difference.
+ * Whether a run's reference took as long as the stub's timeout for a query:
+ * on a loaded machine the local resolver's own recursion can outlast it. Then
+ * the stub has moved on to the next nameserver in the reference too (glibc),
+ * or the other nameserver has won musl's race there, and the reference
+ * resolves as the environments cut off from the Internet do: that run lacks
+ * the differences of that name another run found, by the machine's load, not
+ * by a difference. Seen at both layers: the stub waited out the timeout, or
+ * the local resolver asked directly took that long or gave no answer.
  */
 function referenceWaited(s: ScenarioResult, i: number): boolean {
-  const app = s.observations[s.reference]?.[i]?.application;
-  return !!app && (!!app.waitedOutTimeout || app.latencyMs >= s.resolvConf.timeoutS * 1000);
+  const o = s.observations[s.reference]?.[i];
+  const limit = s.resolvConf.timeoutS * 1000;
+  const app = o?.application;
+  if (app && (app.waitedOutTimeout || app.latencyMs >= limit)) return true;
+  return (o?.resolver ?? []).some((r) => r.roles.includes('local-resolver') && (r.outcome.status === 'timeout' || r.latencyMs >= limit));
 }
+
+/**
+ * What the reference's local resolver, asked directly, answered for each name
+ * (every library's query of it): the rcodes, or that it gave no answer. Every
+ * finding of a name is measured against the reference, so where two runs'
+ * references answered differently (unbound's NXDOMAIN in one, a SERVFAIL
+ * because a loaded machine delayed its recursion in the other) the findings
+ * of that name cannot be compared; any other difference still can.
+ */
+function referenceAnswers(s: ScenarioResult): Record<string, string> {
+  const seen = new Map<string, Set<string>>();
+  s.queries.forEach((q, i) => {
+    const key = `${q.name} ${q.type}`;
+    const set = seen.get(key) ?? new Set<string>();
+    seen.set(key, set);
+    for (const r of s.observations[s.reference]?.[i]?.resolver ?? []) {
+      if (!r.roles.includes('local-resolver')) continue;
+      set.add(r.outcome.status === 'response' ? r.outcome.rcode : r.outcome.status);
+    }
+  });
+  return Object.fromEntries([...seen].map(([k, v]) => [k, [...v].sort().join(',')]));
+}
+
+/** "NAME TYPE" of a finding's line, whatever the library. */
+const nameOf = (line: string): string => line.split(' ').slice(0, 2).join(' ');
 
 export function evidenceOf(s: ScenarioResult): Evidence {
   const paths: Record<string, string> = {};
@@ -124,8 +157,9 @@ export function evidenceOf(s: ScenarioResult): Evidence {
     leaks: s.leaks.map((l) => `${l.environment} ${l.server} ${l.zone} ${[...l.qnames].sort().join(',')}`).sort(),
     resolverPaths: paths,
     unexplained,
-    unconfirmed: s.findings.filter((f) => f.status === 'unstable').map((f) => `${queryKey(f.query)} ${f.environment} ${comparedClass(f)}`),
-    slowByLoad: s.queries.flatMap((q, i) => (referenceWaited(s, i) ? s.environments.filter((e) => e.name !== s.reference).map((e) => `${queryKey(q)} ${e.name} slow-only-in-one`) : [])),
+    unconfirmed: s.findings.filter((f) => f.status === 'unstable').map((f) => `${queryKey(f.query)} ${f.environment}`),
+    referenceAnswers: referenceAnswers(s),
+    slowReference: [...new Set(s.queries.flatMap((q, i) => (referenceWaited(s, i) ? [`${q.name} ${q.type}`] : [])))],
   };
 }
 
@@ -137,14 +171,19 @@ export function disagreements(name: string, a: Evidence, b: Evidence, egressAllo
     for (const e of x) if (!y.includes(e)) out.push(`${name}: ${what} only in the first: ${e}`);
     for (const e of y) if (!x.includes(e)) out.push(`${name}: ${what} only in the second: ${e}`);
   };
-  // A timeout-decided slowness one run lacks because its reference waited as long (the machine's load): its paths go with it.
-  const byLoad = (f: string, other: Evidence) => / slow-only-in-one \S+$/.test(f) && other.slowByLoad.includes(f.replace(/ \S+$/, ''));
-  // A finding the other run found too, but whose confirmation the machine's load denied there (unstable).
-  const unconfirmed = (f: string, other: Evidence) => other.unconfirmed.includes(f.replace(/ \S+$/, ''));
+  // A finding of a name one run lacks because its reference took the stub's timeout on that name (the machine's load): its paths go with it.
+  const byLoad = (f: string, other: Evidence) => other.slowReference.includes(nameOf(f));
+  // A finding of a name the two runs' references answered differently: measured against another reference.
+  const referencesDiffer = (f: string) => {
+    const [x, y] = [a.referenceAnswers[nameOf(f)], b.referenceAnswers[nameOf(f)]];
+    return x !== undefined && y !== undefined && x !== y;
+  };
+  // A finding of a query and environment whose confirmation the other run's load denied (unstable there), whatever its class.
+  const unconfirmed = (f: string, other: Evidence) => other.unconfirmed.includes(f.split(' ').slice(0, -2).join(' '));
   // A declared slowness is never asked again, and the scenario allows it: whether a resolver under test gave up before the
   // stub's timeout or after (named where egress is rejected, about 2 s in a loaded run, at once in a quiet one) is timing.
   const declaredSlow = (f: string) => / slow-only-in-one expected$/.test(f);
-  const excusedBy = (f: string, other: Evidence) => byLoad(f, other) || unconfirmed(f, other) || declaredSlow(f);
+  const excusedBy = (f: string, other: Evidence) => byLoad(f, other) || referencesDiffer(f) || unconfirmed(f, other) || declaredSlow(f);
   const excused = [...a.findings.filter((f) => !b.findings.includes(f) && excusedBy(f, b)), ...b.findings.filter((f) => !a.findings.includes(f) && excusedBy(f, a))];
   const keep = (x: readonly string[]) => x.filter((f) => !excused.includes(f));
   lists('finding', keep(a.findings), keep(b.findings));
