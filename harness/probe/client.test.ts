@@ -9,7 +9,7 @@ import { tempDirs } from '../../test/temp-dirs.js';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Query } from '../model.js';
-import { pickWorker, PrestartedWorker, probeEnvironment, SECOND_WORKER_FROM, workersFor, type Launcher } from './client.js';
+import { pickWorker, PrestartedWorker, probeEnvironment, SECOND_WORKER_FROM, startWorker, workersFor, type Launcher } from './client.js';
 
 let server: Socket;
 let port = 0;
@@ -93,6 +93,23 @@ describe('probeEnvironment', () => {
     const ahead = new PrestartedWorker(dying, opts.concurrency);
     await new Promise((r) => setTimeout(r, 300)); // it has exited by now, before anyone listened for a probe
     await expect(probeEnvironment(launch, [{ address: '127.0.0.1', port, roles: ['local-resolver'] }], queries(3), { ...opts, prestarted: ahead })).rejects.toThrow(/probe worker exited 4: gone early/);
+  });
+
+  it('hands over a worker\'s lines whole, also those it wrote before anyone read and one cut across writes', async () => {
+    const script = 'process.stdout.write("first\\nsec"); setTimeout(() => process.stdout.write("ond\\n\\nlast"), 50)';
+    const w = startWorker(() => [process.execPath, '-e', script], 1);
+    await w.exited; // all of it written, and ended, before the read
+    const lines: string[] = [];
+    await w.readLines((l) => lines.push(l));
+    expect(lines).toEqual(['first', 'second', 'last']);
+    expect(() => w.readLines(() => undefined)).toThrow(/read once/);
+  });
+
+  it('fails the read with what the handler threw, and hands it nothing after', async () => {
+    const w = startWorker(() => [process.execPath, '-e', 'process.stdout.write("1\\nnot json\\n3\\n")'], 1);
+    const seen: unknown[] = [];
+    await expect(w.readLines((l) => seen.push(JSON.parse(l)))).rejects.toThrow(SyntaxError);
+    expect(seen).toEqual([1]);
   });
 
   it('runs the one-file bundle of the worker only where it was made after the worker was compiled', () => {

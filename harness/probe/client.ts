@@ -5,7 +5,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
 import { BackendError, tail } from '../errors.js';
 import { ADDRESS_TYPES, type Query, type QueryObservation } from '../model.js';
 import { searchCandidates, type SearchConf } from '../resolver/search.js';
@@ -69,10 +69,12 @@ export interface WorkerProcess {
   readonly child: ChildProcessWithoutNullStreams;
   readonly exited: Promise<number | null>;
   /**
-   * Its stdout's lines, read from the spawn on: a worker that exits before
-   * anyone reads would otherwise have its output (and its end) discarded.
+   * Hands each line of its stdout to `each`, the lines that came before the
+   * call first: its output is read from the spawn on, so a worker that exits
+   * before anyone reads does not have its output (and its end) discarded.
+   * Settles at the end of its stdout; rejects with what `each` threw.
    */
-  readonly lines: AsyncIterableIterator<string>;
+  readLines(each: (line: string) => void): Promise<void>;
   /** The tail of its stderr. */
   stderr(): string;
 }
@@ -97,8 +99,60 @@ export function startWorker(launch: Launcher, concurrency: number): WorkerProces
     child.on('exit', (code) => resolve(code));
   });
   exited.catch(() => undefined); // reported where the worker is used
-  const lines = createInterface({ input: child.stdout, crlfDelay: Infinity })[Symbol.asyncIterator]();
-  return { child, exited, lines, stderr: () => stderr };
+  return { child, exited, readLines: lineReader(child.stdout), stderr: () => stderr };
+}
+
+/**
+ * A stream's lines, delivered synchronously as each chunk arrives: tens of
+ * thousands of results a second, where an async iterator costs a promise and
+ * a turn of the microtask queue per line.
+ */
+function lineReader(stream: Readable): WorkerProcess['readLines'] {
+  let early: string[] = [];
+  let partial = '';
+  let each: ((line: string) => void) | undefined;
+  let failure: { error: unknown } | undefined;
+  let settle!: { resolve: () => void; reject: (e: unknown) => void };
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  finished.catch(() => undefined); // reported to whoever reads
+  const deliver = (line: string) => {
+    if (failure || !line) return;
+    if (!each) {
+      early.push(line);
+      return;
+    }
+    try {
+      each(line);
+    } catch (e) {
+      failure = { error: e };
+      settle.reject(e);
+    }
+  };
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const parts = (partial + chunk).split('\n');
+    partial = parts.pop()!;
+    for (const line of parts) deliver(line);
+  });
+  stream.on('error', (e) => settle.reject(e));
+  let ended = false;
+  stream.on('end', () => {
+    deliver(partial);
+    partial = '';
+    ended = true;
+    if (each && !failure) settle.resolve(); // else when someone reads
+  });
+  return (fn) => {
+    if (each) throw new Error('the worker\'s lines are read once');
+    each = fn;
+    const before = early;
+    early = [];
+    for (const line of before) deliver(line);
+    if (ended && !failure) settle.resolve();
+    return finished;
+  };
 }
 
 /**
@@ -226,13 +280,10 @@ async function probeSlice(
   if (child.pid && !prestarted) opts.onSpawn?.(child.pid);
   const onAbort = () => child.kill('SIGKILL');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
-  const reading = (async () => {
-    for await (const line of worker.lines) {
-      if (!line) continue;
-      const r = JSON.parse(line) as ProbeResult;
-      results[r.i] = compact.observation(r, queries[r.i]!.name);
-    }
-  })();
+  const reading = worker.readLines((line) => {
+    const r = JSON.parse(line) as ProbeResult;
+    results[r.i] = compact.observation(r, queries[r.i]!.name);
+  });
   // Stream the queries, honouring backpressure on the pipe.
   const config: ProbeConfig = {
     servers,
