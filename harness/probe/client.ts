@@ -111,14 +111,14 @@ function lineReader(stream: Readable): WorkerProcess['readLines'] {
   let early: string[] = [];
   let partial = '';
   let each: ((line: string) => void) | undefined;
-  let failure: { error: unknown } | undefined;
+  let failed = false;
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   const finished = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
   });
   finished.catch(() => undefined); // reported to whoever reads
   const deliver = (line: string) => {
-    if (failure || !line) return;
+    if (failed || !line) return;
     if (!each) {
       early.push(line);
       return;
@@ -126,7 +126,7 @@ function lineReader(stream: Readable): WorkerProcess['readLines'] {
     try {
       each(line);
     } catch (e) {
-      failure = { error: e };
+      failed = true;
       settle.reject(e);
     }
   };
@@ -142,7 +142,7 @@ function lineReader(stream: Readable): WorkerProcess['readLines'] {
     deliver(partial);
     partial = '';
     ended = true;
-    if (each && !failure) settle.resolve(); // else when someone reads
+    if (each && !failed) settle.resolve(); // else when someone reads
   });
   return (fn) => {
     if (each) throw new Error('the worker\'s lines are read once');
@@ -150,7 +150,7 @@ function lineReader(stream: Readable): WorkerProcess['readLines'] {
     const before = early;
     early = [];
     for (const line of before) deliver(line);
-    if (ended && !failure) settle.resolve();
+    if (ended && !failed) settle.resolve();
     return finished;
   };
 }
