@@ -4,7 +4,9 @@
 # chrooted into an image's files) and against musl (static, musl-gcc); and
 # the resolver layer's UDP pump (harness/probe/native/udp-pump.c, static, so
 # it runs in any container the worker runs in; without it the worker sends
-# through Node's dgram). Runs
+# through Node's dgram); and the docker backend's readiness and isolation
+# check (harness/probe/native/dns-check.c, static; without it the worker's
+# own ready check runs instead). Runs
 # from "npm run build" and "npm ci"; a missing compiler skips its helpers
 # with one line naming the Debian package, and never fails the build.
 set -uo pipefail
@@ -41,6 +43,7 @@ if command -v gcc >/dev/null 2>&1 && [ -e /usr/include/resolv.h ]; then
   build stub-lookup-glibc gcc -lresolv
   build stub-lookup-glibc-static gcc -static -lresolv
   SRC="$root/harness/probe/native/udp-pump.c" build udp-pump gcc -static
+  SRC="$root/harness/probe/native/dns-check.c" build dns-check gcc -static
 else
   hints+=("gcc libc6-dev")
 fi

@@ -25,15 +25,31 @@ export function nativeHelperName(lib: StubLibrary, opts?: { static?: boolean }):
   return lib === 'musl' ? 'stub-lookup-musl' : opts?.static ? 'stub-lookup-glibc-static' : 'stub-lookup-glibc';
 }
 
-/** dist/native/<helper>, also when the harness runs from its TypeScript sources (tests). */
-export function nativeHelperPath(lib: StubLibrary, opts?: { static?: boolean }): string {
-  const name = nativeHelperName(lib, opts);
+/** dist/native/<name>, also when the harness runs from its TypeScript sources (tests); it may not be built. */
+function distNative(name: string): string {
   const here = fileURLToPath(import.meta.url);
   // dist/harness/probe/native.js sits two levels below dist/; harness/probe/native.ts below the checkout.
   const dist = /\/dist\/harness\/probe\/[^/]+$/.test(here) ? new URL('../../native/', import.meta.url) : new URL('../../dist/native/', import.meta.url);
-  const path = fileURLToPath(new URL(name, dist));
+  return fileURLToPath(new URL(name, dist));
+}
+
+/** dist/native/<helper>, also when the harness runs from its TypeScript sources (tests). */
+export function nativeHelperPath(lib: StubLibrary, opts?: { static?: boolean }): string {
+  const path = distNative(nativeHelperName(lib, opts));
   if (existsSync(path)) return path;
   throw new BackendError(`the ${lib} stub-lookup helper is not built: ${path} is missing`, INSTALL_HINT[lib]);
+}
+
+/**
+ * dist/native/dns-check (native/dns-check.c): whether servers answer, or stay
+ * silent, asked from inside a namespace by one static process; the docker
+ * backend's readiness and isolation checks, where a Node worker per check
+ * would cost ten times the start-up.
+ */
+export function dnsCheckPath(): string {
+  const path = distNative('dns-check');
+  if (existsSync(path)) return path;
+  throw new BackendError(`the DNS check helper is not built: ${path} is missing`, INSTALL_HINT.glibc);
 }
 
 /** The helper's arguments for a query: getaddrinfo for address types, the search call for the rest. */
