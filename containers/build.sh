@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the docker backend's images offline, from this machine's binaries
-# (no registry, no base image): host (unbound + getent), nsd, provider,
-# helper (node + ip + nft). With "candidate TAG CONFIG RESOLV_CONF", builds an
+# (no registry, no base image): host (unbound + getent) and helper (node,
+# ip, nft, nsd, unbound). With "candidate TAG CONFIG RESOLV_CONF", builds an
 # example candidate server image from the host image with that config baked in:
 #   bash containers/build.sh candidate dnsparity-example/candidate:incident \
 #        fixtures/images/incident/unbound.conf fixtures/stub/resolv.conf

@@ -14,8 +14,8 @@ import { tryRun } from '../../util/exec.js';
 import { dockerMessage, type Engine } from './engine.js';
 import { nativeHelperPath } from '../../probe/native.js';
 
-export type HarnessImage = 'host' | 'nsd' | 'provider' | 'helper';
-export const HARNESS_IMAGES: readonly HarnessImage[] = ['host', 'nsd', 'provider', 'helper'];
+export type HarnessImage = 'host' | 'helper';
+export const HARNESS_IMAGES: readonly HarnessImage[] = ['host', 'helper'];
 
 /** containers/ of this package, also when running from the TypeScript sources. */
 export function containersDir(): string {
@@ -47,9 +47,9 @@ interface RootfsSpec {
 
 const SPECS: Readonly<Record<HarnessImage, RootfsSpec>> = {
   host: { binaries: ['unbound', 'unbound-checkconf', 'getent'], packages: ['unbound', 'libc-bin'] },
-  nsd: { binaries: ['nsd'], packages: ['nsd'] },
-  provider: { binaries: ['unbound'], packages: ['unbound'] },
-  helper: { binaries: [process.execPath, 'ip', 'nft', 'chroot'], packages: ['nodejs', 'iproute2', 'nftables', 'coreutils'] },
+  // Also the simulated Internet's servers (nsd, the public resolvers' unbound) and the provider's resolver, run in
+  // their pods: a process started in a running container costs the engine a tenth of a container.
+  helper: { binaries: [process.execPath, 'ip', 'nft', 'chroot', 'nsd', 'unbound'], packages: ['nodejs', 'iproute2', 'nftables', 'coreutils', 'nsd', 'unbound'] },
 };
 
 interface RootfsFile {

@@ -23,10 +23,10 @@ const targets = { provider: '172.30.0.2', refuser: '172.30.0.3' };
 describe('docker topology with public resolvers', () => {
   const t = planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
 
-  it('makes a container per public resolver, its address in the internet pod, and no network with a subnet of its own', () => {
+  it('runs an unbound per public resolver in the internet pod, its address there, and makes no network with a subnet of its own', () => {
     expect(t.publicResolvers).toEqual([
-      { name: name('public-8-8-8-8'), address: '8.8.8.8' },
-      { name: name('public-1-1-1-1'), address: '1.1.1.1' },
+      { dir: 'public/8.8.8.8', address: '8.8.8.8' },
+      { dir: 'public/1.1.1.1', address: '1.1.1.1' },
     ]);
     expect(t.internet.addresses).toEqual(['1.1.1.1', '8.8.8.8', '198.51.100.1']);
     expect(internetAddressBatch(t)).toContain('address add 8.8.8.8/32 dev lo\n');

@@ -5,6 +5,7 @@
 // "dnsparity cleanup" can remove what a killed run left without touching
 // anything else. Every network is created internal, at a subnet the engine
 // picks; there is no other kind.
+import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { BackendError } from '../../errors.js';
@@ -98,6 +99,27 @@ export class RunContainer {
     stream.destroy();
     const exitCode = (await x.inspect()).ExitCode ?? -1;
     return { exitCode, output: Buffer.concat(all).toString('utf8'), stdout: Buffer.concat(out).toString('utf8') };
+  }
+
+  /**
+   * Starts a server in the container, as a process of its own beside the
+   * container's main one: its output (stdout and stderr) is appended to
+   * logFile on this machine as it comes, and `ended` settles when it exits or
+   * the container goes away. It lives as long as the container at most.
+   */
+  async serve(argv: readonly string[], logFile: string): Promise<{ readonly ended: Promise<void> }> {
+    const x = await this.docker.getContainer(this.id).exec({ Cmd: [...argv], AttachStdout: true, AttachStderr: true });
+    const stream = await x.start({ stdin: true, Detach: false, Tty: false });
+    const log = createWriteStream(logFile, { flags: 'a' });
+    log.on('error', () => undefined); // a log that cannot be written loses the log, not the server
+    this.docker.modem.demuxStream(stream, log, log);
+    const ended = new Promise<void>((resolve) => {
+      stream.on('end', resolve);
+      stream.on('close', resolve);
+      stream.on('error', () => resolve());
+    });
+    void ended.then(() => log.end());
+    return { ended };
   }
 }
 

@@ -33,11 +33,11 @@ describe('docker topology', () => {
     expect(t.internet).toEqual({ pod: name('inet'), addresses: ['198.51.100.1', '198.51.100.2', '198.51.100.53', '203.0.113.53'] });
   });
 
-  it('runs one nsd container per server, with all of its addresses', () => {
-    expect(t.nsd.map((n) => [n.name, n.server.nameServers.map((x) => x.address)])).toEqual([
-      [name('nsd-root'), ['198.51.100.1']],
-      [name('nsd-io'), ['198.51.100.2']],
-      [name('nsd-example-io'), ['198.51.100.53', '203.0.113.53']],
+  it('runs one nsd per server, with all of its addresses, each with a directory of its own', () => {
+    expect(t.nsd.map((n) => [n.dir, n.server.nameServers.map((x) => x.address)])).toEqual([
+      ['nsd/root', ['198.51.100.1']],
+      ['nsd/io', ['198.51.100.2']],
+      ['nsd/example-io', ['198.51.100.53', '203.0.113.53']],
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('docker topology', () => {
 
   it('names everything of a run after its id alone: two runs of one scenario share no name', () => {
     const other = planDockerTopology((role) => `dnsparity-def456-${role}`, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
-    const names = (x: typeof t) => [...x.networks.map((n) => n.name), x.internet.pod, ...x.nsd.map((n) => n.name), x.provider.pod, x.provider.resolver, x.refuser!, ...x.envs.flatMap((e) => [e.pod, e.host])];
+    const names = (x: typeof t) => [...x.networks.map((n) => n.name), x.internet.pod, x.provider.pod, x.refuser!, ...x.envs.flatMap((e) => [e.pod, e.host])];
     expect(names(t).filter((n) => names(other).includes(n))).toEqual([]);
     expect(new Set(names(t)).size).toBe(names(t).length);
   });

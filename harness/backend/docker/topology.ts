@@ -7,10 +7,10 @@
 // interfaces or in its routes, and runs on one engine never compete for one.
 //  - the simulated Internet lives in one "internet pod": a helper container
 //    whose namespace holds every server address and every public resolver's
-//    (8.8.8.8) as a /32 on its loopback. nsd containers (one per server, at
-//    all of its addresses) and the public resolvers' unbound join that
-//    namespace. The pod is on one internal Internet network and forwards
-//    nothing;
+//    (8.8.8.8) as a /32 on its loopback, and runs the servers as processes
+//    of its own: nsd per server (at all of its addresses) and unbound per
+//    public resolver. The pod is on one internal Internet network and
+//    forwards nothing;
 //  - the engine carries on an internal network only packets whose addresses
 //    are both in its subnet (its isolation rules see bridged packets too), so
 //    a packet to 198.51.100.1 cannot cross it as it is. A namespace that may
@@ -23,7 +23,8 @@
 //    under test sends to and hears from 198.51.100.1:53 as on netns.
 //    Anything else keeps the default route to the engine's gateway, where the
 //    engine's isolation of internal networks drops it;
-//  - the provider's resolver sits on a provider network; environments reach
+//  - the provider's resolver runs in the provider's pod, on a provider
+//    network; environments reach
 //    it at the scenario's provider address (169.254.169.253) through a DNAT
 //    rule in their own namespace, because a subnet holding 169.254.169.253
 //    would also take 169.254.169.254 (cloud metadata) from the machine's own
@@ -44,7 +45,8 @@ export interface NetworkSpec {
 }
 
 export interface NsdSpec {
-  readonly name: string;
+  /** Its files' directory in the internet pod's mount. */
+  readonly dir: string;
   /** The server, all of its addresses: they are all on the internet pod's loopback. */
   readonly server: AuthServer;
 }
@@ -67,11 +69,12 @@ export interface DockerTopology {
   /** The namespace of the simulated Internet, and every address it holds (servers' and public resolvers'). */
   readonly internet: { readonly pod: string; readonly addresses: readonly string[] };
   readonly nsd: readonly NsdSpec[];
-  readonly provider: { readonly pod: string; readonly resolver: string; readonly networks: readonly string[] };
+  /** The provider's pod, which runs its resolver (files in provider/ of its mount). */
+  readonly provider: { readonly pod: string; readonly networks: readonly string[] };
   /** Only when an environment rejects. */
   readonly refuser?: string;
-  /** One unbound container per public resolver, in the internet pod's namespace at its public address. */
-  readonly publicResolvers: readonly { readonly name: string; readonly address: string }[];
+  /** One unbound per public resolver, run in the internet pod at its public address; dir: its files in the pod's mount. */
+  readonly publicResolvers: readonly { readonly dir: string; readonly address: string }[];
   readonly envs: readonly EnvSpec[];
 }
 
@@ -84,10 +87,10 @@ export function planDockerTopology(name: (role: string) => string, internet: Sim
     internetNetwork: internetNet.name,
     providerNetwork: providerNet.name,
     internet: { pod: name('inet'), addresses: [...new Set(internetDestinations(internet))].sort(byAddress) },
-    nsd: internet.servers.map((s) => ({ name: name(`nsd-${s.id}`), server: s })),
-    provider: { pod: name('vpc'), resolver: name('vpc-resolver'), networks: [providerNet.name, internetNet.name] },
+    nsd: internet.servers.map((s) => ({ dir: `nsd/${s.id}`, server: s })),
+    provider: { pod: name('vpc'), networks: [providerNet.name, internetNet.name] },
     ...(rejects ? { refuser: name('refuser') } : {}),
-    publicResolvers: internet.publicResolvers.map((p) => ({ name: name(`public-${p.address.replace(/\./g, '-')}`), address: p.address })),
+    publicResolvers: internet.publicResolvers.map((p) => ({ dir: `public/${p.address}`, address: p.address })),
     envs: envs.map((env) => ({
       env,
       pod: name(`e-${env.name}`),
