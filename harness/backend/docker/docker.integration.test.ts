@@ -13,14 +13,30 @@ import { planScenario } from '../../plan.js';
 import { loadScenario } from '../../scenario/load.js';
 import { requireEngine } from './engine.js';
 import { DockerBackend } from './index.js';
-import { LABEL_RUN } from './resources.js';
+import { entersFromHere, LABEL_RUN } from './resources.js';
 import { inSubnet } from './topology.js';
 
 const q = (name: string, type: Query['type'] = 'A'): Query => ({ name, type, source: 'explicit' });
 
 
 describe.skipIf(!!skipDocker)('docker backend', () => {
-  it('realises the incident in internal networks only: NXDOMAIN where egress is allowed, the VPC resolver after the stub timeout where it is not', async () => {
+  // As root the run enters its pods' namespaces from this machine; a user of the docker group goes through the engine.
+  it.each([
+    { enter: 'from this machine', exec: false },
+    { enter: 'through the engine (DNSPARITY_DOCKER_ENTER=exec)', exec: true },
+  ])('realises the incident in internal networks only, entering its pods $enter: NXDOMAIN where egress is allowed, the VPC resolver after the stub timeout where it is not', async ({ exec }) => {
+    const before = process.env.DNSPARITY_DOCKER_ENTER;
+    if (exec) process.env.DNSPARITY_DOCKER_ENTER = 'exec';
+    try {
+      expect(entersFromHere()).toBe(!exec && process.getuid?.() === 0);
+      await incident();
+    } finally {
+      if (before === undefined) delete process.env.DNSPARITY_DOCKER_ENTER;
+      else process.env.DNSPARITY_DOCKER_ENTER = before;
+    }
+  });
+
+  async function incident(): Promise<void> {
     const engine = await requireEngine();
     const plan = await planScenario(loadScenario('scenarios/incident-2024-11-05.yaml'));
     const signal = new AbortController().signal;
@@ -68,7 +84,7 @@ describe.skipIf(!!skipDocker)('docker backend', () => {
       expect(local(p[2]!)).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [] });
     }
     expect(await dockerLeftovers(runId)).toEqual([]);
-  });
+  }
 
   it('rejects a config the image\'s unbound rejects, naming the scenario\'s file and line, with nothing left', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'dnsparity-test-'));

@@ -12,7 +12,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, relative } from 'node:path';
-import { RunResources, type RunContainer } from './resources.js';
+import { entersFromHere, RunResources, type RunContainer } from './resources.js';
 import { spans, type Span } from './trace.js';
 import { BackendError, InputError, PrerequisiteError, tail } from '../../errors.js';
 import type { Query, QueryObservation, Substitution, UpstreamExchange } from '../../model.js';
@@ -174,7 +174,7 @@ class DockerRun implements StartedRun {
   async leaks(): Promise<string[]> {
     const perPod = await Promise.all(
       this.watched.map(async (p) => {
-        const x = await p.exec(['nft', '-j', 'list', 'set', 'ip', WATCH.table, WATCH.set]);
+        const x = await p.inNetns(['nft', '-j', 'list', 'set', 'ip', WATCH.table, WATCH.set]);
         if (x.exitCode !== 0) throw new BackendError(`reading the unknown destinations of ${p.getName()}: exit ${x.exitCode}: ${tail(x.output, 2)}`);
         return setElements(x.stdout);
       }),
@@ -355,7 +355,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   const internetServers = internetStarted.then(async (p) => {
     r.file('pods/internet/rules.nft', internetPodRuleset(topo, p.getIpAddress(topo.internetNetwork)));
     const [served] = await Promise.all([
-      span('internet addresses', () => execOk(p, ['ip', '-batch', `${MOUNT}/addresses.batch`], 'addresses of the simulated Internet in its pod')).then(() =>
+      span('internet addresses', () => execOk(p, ['ip', '-batch', `${MOUNT}/addresses.batch`], 'addresses of the simulated Internet in its pod', ['ip', '-batch', dir('pods/internet/addresses.batch')])).then(() =>
         span('internet servers', () =>
           Promise.all([
             ...topo.nsd.map((n) => serve(p, `nsd ${n.server.id}`, ['nsd', '-d', '-c', `${MOUNT}/${n.dir}/nsd.conf`], dir(`pods/internet/${n.dir}/nsd.log`))),
@@ -363,7 +363,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
           ]),
         ),
       ),
-      span('internet port mapping', () => execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], 'the simulated Internet\'s port mapping in its pod')),
+      span('internet port mapping', () => execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], 'the simulated Internet\'s port mapping in its pod', ['nft', '-f', dir('pods/internet/rules.nft')])),
     ]);
     return { pod: p, served };
   });
@@ -376,7 +376,10 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
     r.file(`pods/${name}/routes.batch`, routes);
     r.file(`pods/${name}/rules.nft`, rules);
     await span(`routes and rules of ${what}`, () =>
-      Promise.all([execOk(p, ['ip', '-batch', `${MOUNT}/routes.batch`], `routes of ${what}`), execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], `netfilter rules of ${what}`)]),
+      Promise.all([
+        execOk(p, ['ip', '-batch', `${MOUNT}/routes.batch`], `routes of ${what}`, ['ip', '-batch', dir(`pods/${name}/routes.batch`)]),
+        execOk(p, ['nft', '-f', `${MOUNT}/rules.nft`], `netfilter rules of ${what}`, ['nft', '-f', dir(`pods/${name}/rules.nft`)]),
+      ]),
     );
   };
 
@@ -488,12 +491,21 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   }));
 }
 
-/** Runs a command in an environment's pod (its network namespace, and the host's processes in view). */
-const podLauncher = (pod: RunContainer): Launcher => (argv) => ['docker', 'exec', '-i', pod.getId(), ...argv];
+/**
+ * Runs the probe worker in an environment's network namespace: as root, from this machine (nsenter, as
+ * RunContainer.inNetns does: no engine round trip, no docker CLI); otherwise in its pod (docker exec), where the
+ * host's processes are in view.
+ */
+const podLauncher = (pod: RunContainer): Launcher => (argv) => {
+  if (!entersFromHere()) return ['docker', 'exec', '-i', pod.getId(), ...argv];
+  const [file, args] = pod.enter(argv);
+  return [file, ...args];
+};
 
-/** The host's main process as its pod sees it (they share a process namespace), from this machine's /proc. */
+/** The host's main process as the probe worker sees it: this machine's number from here, else its pod's (they share a process namespace). */
 function podPid(host: RunContainer): number {
   const pid = host.pid;
+  if (entersFromHere()) return pid;
   try {
     const ns = /^NSpid:\s+(.*)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
     const inner = Number(ns?.[ns.length - 1]);
@@ -520,8 +532,9 @@ async function hasMuslLoader(p: RunContainer, host: RunContainer, root: string):
   return p.exec([process.execPath, '-e', look]).then((x) => x.exitCode === 0, () => false);
 }
 
-async function execOk(c: RunContainer, argv: string[], what: string): Promise<void> {
-  const x = await c.exec(argv);
+/** A command in a pod's network namespace (`here`: with this machine's paths; RunContainer.inNetns), which must succeed. */
+async function execOk(c: RunContainer, argv: string[], what: string, here: string[]): Promise<void> {
+  const x = await c.inNetns(argv, here);
   if (x.exitCode !== 0) throw new BackendError(`${what}: ${argv.join(' ')} exited ${x.exitCode}: ${tail(x.output, 3)}`);
 }
 
@@ -544,9 +557,9 @@ function lastLines(s: Served): string {
 }
 
 /** The targets answer, asked from the pod; a server that exits first fails at once, with its log. */
-export async function ready(p: Pick<RunContainer, 'exec'>, targets: string[], signal: AbortSignal, served: readonly Served[]): Promise<void> {
+export async function ready(p: Pick<RunContainer, 'inNetns'>, targets: string[], signal: AbortSignal, served: readonly Served[]): Promise<void> {
   checkAbort(signal);
-  const check = p.exec(checkArgv('ready', READY_TIMEOUT_MS, targets));
+  const check = p.inNetns(checkArgv('ready', READY_TIMEOUT_MS, targets));
   check.catch(() => undefined); // a server's exit may settle the race first
   const first = await Promise.race([check, ...served.map((s) => s.ended.then(() => s))]);
   checkAbort(signal);
@@ -572,13 +585,13 @@ export function imageLibrary(getentOutput: string, hasMuslLoader: boolean): Stub
 /** The host under test answers on its local resolver, and its getent works (returned: how to run it); or it died, and its log says why. */
 async function hostReady(res: RunResources, e: EnvSpec, p: RunContainer, host: RunContainer, local: string, plan: RunPlan, resolver: ResolverUnderTest, prepared: PreparedConfig, signal: AbortSignal): Promise<ImageStub> {
   const exited = res.engine.docker.getContainer(host.getId()).wait().then(() => 'exited' as const, () => 'exited' as const);
-  const answered = p.exec(checkArgv('ready', READY_TIMEOUT_MS, [local])).then((x) => (x.exitCode === 0 ? ('ready' as const) : ('silent' as const)));
+  const answered = p.inNetns(checkArgv('ready', READY_TIMEOUT_MS, [local])).then((x) => (x.exitCode === 0 ? ('ready' as const) : ('silent' as const)));
   // The image's own getent, in the image's own filesystem, in the environment's network namespace. Its check
   // (localhost, from the files database) and the loader's start beside the readiness check; a getent that fails
   // before the resolver answers (an image whose hosts database is DNS alone) is asked again after.
   const getent = ['chroot', `/proc/${podPid(host)}/root`, 'getent'];
   const root = getent[1]!;
-  const getentCheck = () => p.exec([...getent, 'ahostsv4', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message }));
+  const getentCheck = () => p.inNetns([...getent, 'ahostsv4', 'localhost']).catch((err: Error) => ({ exitCode: -1, output: err.message }));
   const early = Promise.all([getentCheck(), hasMuslLoader(p, host, root)]);
   early.catch(() => undefined); // awaited below, unless the host failed first
   const outcome = await Promise.race([exited, answered]);
@@ -619,7 +632,7 @@ async function assertIsolated(e: EnvSpec, p: RunContainer, plan: RunPlan, signal
   if (cutOff.length === 0) return;
   checkAbort(signal);
   // Every target at once, in one process.
-  const x = await p.exec(checkArgv('silent', ISOLATION_CHECK_MS, cutOff));
+  const x = await p.inNetns(checkArgv('silent', ISOLATION_CHECK_MS, cutOff));
   if (x.exitCode === 3) {
     const target = x.output.trim().split(/\s+/)[0];
     throw new BackendError(`environment ${e.env.name} reaches ${target} although the scenario cuts it off: the engine does not isolate internal networks (is dockerd running with --iptables=false?)`, 'use --backend netns, or run dockerd with its default iptables rules');

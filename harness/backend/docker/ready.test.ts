@@ -9,7 +9,7 @@ import { ready, type Served } from './index.js';
 
 const tempDir = tempDirs('ready');
 const never = new Promise<never>(() => undefined);
-const pod = (result: Promise<ExecResult>) => ({ exec: (argv: readonly string[]) => (calls.push([...argv]), result) });
+const pod = (result: Promise<ExecResult>) => ({ inNetns: (argv: readonly string[]) => (calls.push([...argv]), result) });
 const calls: string[][] = [];
 
 function served(label: string, log: string | undefined, ended: Promise<void>): Served {
