@@ -318,7 +318,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // attachments, routes and rules. No forwarding; and ::1 on loopback, which unbound's default interfaces include
   // (Docker disables IPv6 in containers of IPv4-only networks; netns keeps it).
   const noForwarding = { 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.lo.disable_ipv6': '0' };
-  const pod = (name: string, networks: readonly string[], filesDir: string, mode: 'ro' | 'rw' = 'ro') => {
+  const pod = (name: string, networks: readonly string[], filesDir: string, { mode = 'ro', sysctls = {} }: { mode?: 'ro' | 'rw'; sysctls?: Record<string, string> } = {}) => {
     mkdirSync(filesDir, { recursive: true });
     return span(`start ${name}`, () => res.container({
       name,
@@ -328,7 +328,7 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
       moreNetworks: networks.slice(1),
       // SYS_PTRACE: to enter the host's filesystem through /proc/PID/root whatever user the image runs as.
       capAdd: ['NET_ADMIN', 'SYS_PTRACE'],
-      sysctls: noForwarding,
+      sysctls: { ...noForwarding, ...sysctls },
       binds: [...mounts, { source: filesDir, target: MOUNT, mode }],
     }));
   };
@@ -338,13 +338,11 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   r.file('pods/internet/addresses.batch', internetAddressBatch(topo));
   const inNamespaceOf = (p: RunContainer) => `container:${p.getId()}`;
   // Writable: nsd keeps its state files beside its config.
-  const internetStarted = pod(topo.internet.pod, [topo.internetNetwork], dir('pods/internet'), 'rw');
-  const providerStarted = pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc'));
-  // The refuser listens on nothing: its kernel refuses what is sent to it, as a rejecting firewall would.
-  // icmp_ratelimit 0: the kernel limits ICMP errors per destination and starts with no tokens, so a refusal would first look like silence.
-  const refuserStarted = topo.refuser
-    ? span(`start ${topo.refuser}`, () => res.container({ name: topo.refuser!, image: images.helper, entrypoint: keepalive, networkMode: topo.providerNetwork, sysctls: { ...noForwarding, 'net.ipv4.icmp_ratelimit': '0' } }))
-    : Promise.resolve(undefined);
+  const internetStarted = pod(topo.internet.pod, [topo.internetNetwork], dir('pods/internet'), { mode: 'rw' });
+  // The provider's pod also refuses what environments reject, at a port where nothing listens (REFUSE_PORT), as a
+  // rejecting firewall would. icmp_ratelimit 0: the kernel limits ICMP errors per destination and starts with no
+  // tokens, so a refusal would first look like silence.
+  const providerStarted = pod(topo.provider.pod, topo.provider.networks, dir('pods/vpc'), { sysctls: { 'net.ipv4.icmp_ratelimit': '0' } });
   const envStarted = topo.envs.map((e) => pod(e.pod, e.networks, dir(`pods/${e.env.name}`)));
 
   // A server of a pod: a process of its own in the pod, its output in the log beside its files.
@@ -404,15 +402,14 @@ async function build(r: DockerRun, plan: RunPlan, images: Images, mounts: Return
   // run), ready when it answers.
   const prestarted: (PrestartedWorker | undefined)[] = topo.envs.map(() => undefined);
   const envs = topo.envs.map((e, i) =>
-    Promise.all([envStarted[i]!, providerStarted, refuserStarted, internetStarted]).then(async ([p, pp, rf, ip]) => {
-      const targets = { provider: pp.getIpAddress(topo.providerNetwork), ...(rf ? { refuser: rf.getIpAddress(topo.providerNetwork) } : {}) };
+    Promise.all([envStarted[i]!, providerStarted, internetStarted]).then(async ([p, pp, ip]) => {
       const via = ip.getIpAddress(topo.internetNetwork);
       // The route to the provider is asked for on the provider network, so the address the DNAT picks answers the
       // right source. With egress, the simulated Internet's addresses (public resolvers' included) via the internet
       // pod, and their DNS to their ports there; anything else, and everything without egress, keeps the default
       // route to the engine's gateway, which drops it.
       const routes = `route replace ${providerAddress}/32 via ${providerGateway}\n${e.routesInternet ? internetRouteBatch(topo, via) : ''}`;
-      const rules = envRuleset(e.env, providerAddress, targets) + (e.routesInternet ? internetClientRuleset(topo, via) : '') + watch;
+      const rules = envRuleset(e.env, providerAddress, pp.getIpAddress(topo.providerNetwork)) + (e.routesInternet ? internetClientRuleset(topo, via) : '') + watch;
       await configure(p, e.env.name, e.env.name, routes, rules);
       checkAbort(signal);
       // The probe worker starts now, in the pod with its routes and rules: its Node start-up overlaps the host's.

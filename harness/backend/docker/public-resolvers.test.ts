@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { SimulatedInternet } from '../../network/simulated-internet.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { envRuleset, internetAddressBatch, internetRouteBatch, planDockerTopology } from './topology.js';
+import { envRuleset, internetAddressBatch, internetRouteBatch, planDockerTopology, REFUSE_PORT } from './topology.js';
 
 const internet: SimulatedInternet = {
   root: [{ name: 'a.root-servers.test', address: '198.51.100.1' }],
@@ -18,7 +18,7 @@ const internet: SimulatedInternet = {
 };
 const env = (name: string, egress: EnvironmentData['egress']): EnvironmentData => ({ name, egress, provider: 'reachable', reference: egress === 'allow' });
 const name = (role: string) => `dnsparity-abc123-${role}`;
-const targets = { provider: '172.30.0.2', refuser: '172.30.0.3' };
+const targets = '172.30.0.2';
 
 describe('docker topology with public resolvers', () => {
   const t = planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
@@ -40,10 +40,10 @@ describe('docker topology with public resolvers', () => {
     expect(production).not.toContain('8.8.8.8');
     // Dropped: the address goes where the rest of the Internet goes (the engine's isolation).
     expect(envRuleset(env('staging', 'drop'), '169.254.169.253', targets)).not.toContain('8.8.8.8');
-    // Rejected: to the refuser, with everything else outside the environment.
+    // Rejected: to the provider's refusing port, with everything else outside the environment.
     const preprod = envRuleset(env('preprod', 'reject'), '169.254.169.253', targets);
     expect(preprod).not.toContain('8.8.8.8');
-    expect(preprod).toContain('ip daddr != { 169.254.169.253, 127.0.0.0/8 } counter dnat to 172.30.0.3');
+    expect(preprod).toContain(`ip daddr != { 169.254.169.253, 127.0.0.0/8 } meta l4proto { tcp, udp } counter dnat to 172.30.0.2:${REFUSE_PORT}`);
   });
 });
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SimulatedInternet } from '../../network/simulated-internet.js';
 import type { EnvironmentData } from '../../scenario/schema.js';
-import { addressesInSubnet, envRuleset, inSubnet, INTERNET_PORT_BASE, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetPorts, internetRouteBatch, planDockerTopology, setElements, watchRuleset } from './topology.js';
+import { HARNESS_OUTGOING_PORTS } from '../../network/public-resolvers.js';
+import { addressesInSubnet, envRuleset, inSubnet, INTERNET_PORT_BASE, internetAddressBatch, internetClientRuleset, internetPodRuleset, internetPorts, internetRouteBatch, planDockerTopology, REFUSE_PORT, setElements, watchRuleset } from './topology.js';
 
 const server = (id: string, ...addresses: string[]) => ({ id, nameServers: addresses.map((address, i) => ({ name: `ns${i}.${id}`, address })), zones: [] });
 const internet: SimulatedInternet = {
@@ -50,15 +51,9 @@ describe('docker topology', () => {
     expect(t.provider.networks).toEqual([name('provider'), name('internet')]);
   });
 
-  it('has a refuser only when an environment rejects', () => {
-    expect(t.refuser).toBe(name('refuser'));
-    expect(planDockerTopology(name, internet, [env('production', 'allow'), env('staging', 'drop')]).refuser).toBeUndefined();
-    expect(planDockerTopology(name, internet, [env('production', 'allow'), env('vpcless', 'allow', 'reject')]).refuser).toBe(name('refuser'));
-  });
-
   it('names everything of a run after its id alone: two runs of one scenario share no name', () => {
     const other = planDockerTopology((role) => `dnsparity-def456-${role}`, internet, [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]);
-    const names = (x: typeof t) => [...x.networks.map((n) => n.name), x.internet.pod, x.provider.pod, x.refuser!, ...x.envs.flatMap((e) => [e.pod, e.host])];
+    const names = (x: typeof t) => [...x.networks.map((n) => n.name), x.internet.pod, x.provider.pod, ...x.envs.flatMap((e) => [e.pod, e.host])];
     expect(names(t).filter((n) => names(other).includes(n))).toEqual([]);
     expect(new Set(names(t)).size).toBe(names(t).length);
   });
@@ -130,29 +125,33 @@ describe('the simulated Internet in its pod', () => {
 });
 
 describe('environment NAT rules', () => {
-  const targets = { provider: '172.18.0.2', refuser: '172.18.0.3' };
+  const targets = '172.18.0.2';
   it('sends the provider address to the provider, and nothing else, where egress is allowed or dropped', () => {
     for (const e of [env('production', 'allow'), env('staging', 'drop')]) {
       const rules = envRuleset(e, '169.254.169.253', targets).split('\n').filter((l) => l.includes('dnat'));
       expect(rules).toEqual(['    ip daddr 169.254.169.253 counter dnat to 172.18.0.2']);
     }
   });
-  it('sends everything but the provider and loopback to the refuser where egress is rejected', () => {
+  it('sends the UDP and TCP of everything but the provider and loopback to a closed port of the provider\'s pod where egress is rejected', () => {
     const text = envRuleset(env('preprod', 'reject'), '169.254.169.253', targets);
-    expect(text).toContain('ip daddr != { 169.254.169.253, 127.0.0.0/8 } counter dnat to 172.18.0.3');
-    expect(text).toContain('ip daddr 169.254.169.253 counter dnat to 172.18.0.2');
+    expect(text).toContain(`ip daddr != { 169.254.169.253, 127.0.0.0/8 } meta l4proto { tcp, udp } counter dnat to 172.18.0.2:${REFUSE_PORT}`);
+    expect(text).toContain('ip daddr 169.254.169.253 counter dnat to 172.18.0.2\n');
+    // The provider's resolver listens on 53 and sends from HARNESS_OUTGOING_PORTS: the refusing port is neither.
+    expect(REFUSE_PORT).not.toBe(53);
+    expect(HARNESS_OUTGOING_PORTS.filter((l) => /outgoing-port-permit: \d+-\d+/.test(l))).toHaveLength(1);
+    for (const line of HARNESS_OUTGOING_PORTS) {
+      const range = /outgoing-port-permit: (\d+)-(\d+)/.exec(line);
+      if (range) expect(REFUSE_PORT < Number(range[1]) || REFUSE_PORT > Number(range[2])).toBe(true);
+    }
   });
-  it('leaves a dropped provider unrouted and sends a rejected one to the refuser', () => {
+  it('leaves a dropped provider unrouted and sends a rejected one to the refusing port', () => {
     expect(envRuleset(env('a', 'allow', 'drop'), '169.254.169.253', targets)).not.toContain('dnat');
-    expect(envRuleset(env('b', 'allow', 'reject'), '169.254.169.253', targets)).toContain('ip daddr 169.254.169.253 counter dnat to 172.18.0.3');
+    expect(envRuleset(env('b', 'allow', 'reject'), '169.254.169.253', targets)).toContain(`ip daddr 169.254.169.253 meta l4proto { tcp, udp } counter dnat to 172.18.0.2:${REFUSE_PORT}`);
   });
   it('refuses Docker\'s embedded DNS server in every environment', () => {
     for (const e of [env('production', 'allow'), env('staging', 'drop'), env('preprod', 'reject')]) {
       expect(envRuleset(e, '169.254.169.253', targets)).toContain('ip daddr 127.0.0.11 counter reject');
     }
-  });
-  it('refuses to write a reject rule without a refuser', () => {
-    expect(() => envRuleset(env('preprod', 'reject'), '169.254.169.253', { provider: '172.18.0.2' })).toThrow(/no refuser/);
   });
 });
 

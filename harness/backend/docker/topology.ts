@@ -32,9 +32,10 @@
 //  - an environment without outbound access is on the provider network alone.
 //    "drop": its packets to the Internet leave through the engine's gateway,
 //    where the engine's isolation of internal networks drops them in silence.
-//    "reject": they are redirected to a "refuser" container with nothing
-//    listening, whose kernel answers as a rejecting firewall would (ICMP port
-//    unreachable, TCP reset), from outside the environment, as on netns.
+//    "reject": their UDP and TCP are redirected to a port of the provider's
+//    pod where nothing listens (REFUSE_PORT), whose kernel answers as a
+//    rejecting firewall would (ICMP port unreachable, TCP reset), from outside
+//    the environment, as on netns.
 import type { EnvironmentData } from '../../scenario/schema.js';
 import { internetDestinations, type AuthServer, type SimulatedInternet } from '../../network/simulated-internet.js';
 
@@ -71,8 +72,6 @@ export interface DockerTopology {
   readonly nsd: readonly NsdSpec[];
   /** The provider's pod, which runs its resolver (files in provider/ of its mount). */
   readonly provider: { readonly pod: string; readonly networks: readonly string[] };
-  /** Only when an environment rejects. */
-  readonly refuser?: string;
   /** One unbound per public resolver, run in the internet pod at its public address; dir: its files in the pod's mount. */
   readonly publicResolvers: readonly { readonly dir: string; readonly address: string }[];
   readonly envs: readonly EnvSpec[];
@@ -81,7 +80,6 @@ export interface DockerTopology {
 export function planDockerTopology(name: (role: string) => string, internet: SimulatedInternet, envs: readonly EnvironmentData[]): DockerTopology {
   const internetNet: NetworkSpec = { role: 'internet', name: name('internet') };
   const providerNet: NetworkSpec = { role: 'provider', name: name('provider') };
-  const rejects = envs.some((e) => e.egress === 'reject' || e.provider === 'reject');
   return {
     networks: [internetNet, providerNet],
     internetNetwork: internetNet.name,
@@ -89,7 +87,6 @@ export function planDockerTopology(name: (role: string) => string, internet: Sim
     internet: { pod: name('inet'), addresses: [...new Set(internetDestinations(internet))].sort(byAddress) },
     nsd: internet.servers.map((s) => ({ dir: `nsd/${s.id}`, server: s })),
     provider: { pod: name('vpc'), networks: [providerNet.name, internetNet.name] },
-    ...(rejects ? { refuser: name('refuser') } : {}),
     publicResolvers: internet.publicResolvers.map((p) => ({ dir: `public/${p.address}`, address: p.address })),
     envs: envs.map((env) => ({
       env,
@@ -176,9 +173,20 @@ function assertVia(topo: Pick<DockerTopology, 'internet'>, via: string): void {
 export const DOCKER_DNS = '127.0.0.11';
 
 /**
+ * The port of the provider's pod that refuses what an environment rejects:
+ * nothing listens there (its resolver listens on 53 and sends from
+ * HARNESS_OUTGOING_PORTS, far above), so its kernel answers a datagram with
+ * ICMP port unreachable and a connection with a reset.
+ */
+export const REFUSE_PORT = 9;
+
+/**
  * An environment's rules, applied in its pod's namespace before the host
  * under test starts: the provider's resolver at the scenario's address, and
- * rejected traffic to the refuser. Loopback traffic (the local resolver) is
+ * rejected UDP and TCP to a closed port of the provider's pod (REFUSE_PORT;
+ * other protocols leave by the engine's gateway, which drops them). A reject
+ * rule inside the namespace would fail the sender's own sendto at once, which
+ * a resolver treats otherwise than a refusal from afar. Loopback traffic (the local resolver) is
  * never redirected; Docker's embedded DNS server is refused, as nothing
  * listens there on netns, so a resolv.conf naming it cannot reach beyond the
  * simulated Internet.
@@ -186,16 +194,13 @@ export const DOCKER_DNS = '127.0.0.11';
 export function envRuleset(
   env: EnvironmentData,
   providerAddress: string,
-  targets: { readonly provider: string; readonly refuser?: string },
+  provider: string,
 ): string {
   const rules: string[] = [];
-  const refuser = () => {
-    if (!targets.refuser) throw new Error(`environment ${env.name} rejects, but the topology has no refuser`);
-    return targets.refuser;
-  };
-  if (env.provider === 'reachable') rules.push(`ip daddr ${providerAddress} counter dnat to ${targets.provider}`);
-  if (env.provider === 'reject') rules.push(`ip daddr ${providerAddress} counter dnat to ${refuser()}`);
-  if (env.egress === 'reject') rules.push(`ip daddr != { ${providerAddress}, 127.0.0.0/8 } counter dnat to ${refuser()}`);
+  const refuser = `meta l4proto { tcp, udp } counter dnat to ${provider}:${REFUSE_PORT}`;
+  if (env.provider === 'reachable') rules.push(`ip daddr ${providerAddress} counter dnat to ${provider}`);
+  if (env.provider === 'reject') rules.push(`ip daddr ${providerAddress} ${refuser}`);
+  if (env.egress === 'reject') rules.push(`ip daddr != { ${providerAddress}, 127.0.0.0/8 } ${refuser}`);
   // A public resolver is routed as the rest of the simulated Internet (internetRouteBatch), at its own
   // address: without egress it goes where the rest goes, dropped or refused.
   return [
