@@ -5,10 +5,12 @@
 // addresses and runs its servers (nsd, the public resolvers' unbound) as
 // processes of its own; the provider's pod runs the provider's resolver
 // (unbound) the same way. Each environment's namespaces are held by a helper
-// container (a "pod") that sets their route and NAT rules before the host
-// under test joins them, and that runs the probe worker: dns-packet queries
-// (resolver layer) and the image's own getent in the image's own filesystem
-// (application layer).
+// container (a "pod"), given their route and NAT rules before the host under
+// test joins them; the probe worker runs in the pod's network namespace:
+// dns-packet queries (resolver layer) and the image's own getent in the
+// image's own filesystem (application layer). As root, the rules, checks and
+// worker enter that namespace from this machine; otherwise through the engine
+// (RunContainer.inNetns).
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, posix, relative } from 'node:path';
@@ -60,7 +62,7 @@ export async function dockerDoctor(): Promise<PrerequisiteCheck[]> {
       : { what: 'Docker engine', ok: false, detail: s.reason, fix: 'apt-get install docker.io, then start dockerd (systemctl start docker, or dockerd & in a container)' },
   );
   const cli = await tryRun('sh', ['-c', 'command -v docker']);
-  checks.push({ what: 'docker', ok: cli.exitCode === 0, detail: cli.exitCode === 0 ? 'found (runs the probe worker with docker exec)' : 'not found', fix: 'apt-get install docker.io' });
+  checks.push({ what: 'docker', ok: cli.exitCode === 0, detail: cli.exitCode === 0 ? `found (runs the probe worker in each pod with docker exec${entersFromHere() ? ' when not root' : ''})` : 'not found', fix: 'apt-get install docker.io' });
   try {
     checks.push({ what: 'dns-check helper', ok: true, detail: `built (${dnsCheckPath()}): the readiness and isolation checks in each pod` });
   } catch (e) {
