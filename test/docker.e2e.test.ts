@@ -87,10 +87,14 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
       expect(evidenceOf(stray).leaks).toEqual(['production 192.0.2.99 corp.example db.corp.example', 'staging 192.0.2.99 corp.example db.corp.example']);
       expect(stray.unknownDestinations).toEqual(['192.0.2.99']);
     }
-    // Docker's explanations carry resolver paths taken from its own trace, not only cached answers.
+    // Docker's explanations carry resolver paths taken from its own trace, not only cached answers: at least half of
+    // them. (Exactly half is kresd's lot in a run where its first query under an NXDOMAIN name is not the one that
+    // has a finding: every other name under it comes from its cache, "NXDOMAIN cut", RFC 8020, in whichever order
+    // its queries arrived.)
     for (const s of dr.scenarios) {
       const paths = Object.values(evidenceOf(s).resolverPaths);
-      if (paths.length) expect(paths.filter((p) => !isFromCache(p) && p !== '(no trace)').length, s.scenario.name).toBeGreaterThan(paths.length / 2);
+      const traced = paths.filter((p) => !isFromCache(p) && p !== '(no trace)').length;
+      if (paths.length) expect(traced, s.scenario.name).toBeGreaterThanOrEqual(Math.max(1, paths.length / 2));
     }
   }, 900_000);
 
