@@ -9,6 +9,7 @@ export const PACKAGE_OF: Readonly<Record<string, string>> = {
   nft: 'nftables',
   nsd: 'nsd',
   'nsd-checkzone': 'nsd',
+  nsenter: 'util-linux',
   'ldns-read-zone': 'ldnsutils',
   unbound: 'unbound',
   'unbound-checkconf': 'unbound',

@@ -8,8 +8,8 @@
 import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { execa } from 'execa';
-import { BackendError, PrerequisiteError } from '../../errors.js';
+import { tryRun } from '../../util/exec.js';
+import { BackendError } from '../../errors.js';
 import { processAlive, type RunState } from '../../run-state.js';
 import { dockerMessage, type Engine } from './engine.js';
 import { imageExists } from './images.js';
@@ -121,12 +121,8 @@ export class RunContainer {
    */
   async inNetns(argv: readonly string[], here: readonly string[] = argv): Promise<ExecResult> {
     if (!entersFromHere()) return this.exec(argv);
-    const r = await execa(...this.enter(here), { reject: false, all: true, stdin: 'ignore', encoding: 'utf8' });
-    if (r.exitCode === undefined) {
-      if ((r.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw new PrerequisiteError('nsenter not found: as root, the docker backend enters its pods\' network namespaces with it', 'apt-get install util-linux (or run with DNSPARITY_DOCKER_ENTER=exec)');
-      throw new BackendError(`cannot run ${here[0]} in the network namespace of ${this.getName()}: ${r.shortMessage}`);
-    }
-    return { exitCode: r.exitCode, output: String(r.all ?? ''), stdout: String(r.stdout ?? '') };
+    const r = await tryRun(...this.enter(here));
+    return { exitCode: r.exitCode, output: r.stdout + r.stderr, stdout: r.stdout };
   }
 
   /** argv that runs argv on this machine in the container's network namespace (as root). */
