@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configTree, fileText, PREPARE_CONTEXT } from '../../test/config-tree.js';
 import { effective, loadPdnsConfig, parsePdnsSettings } from './pdns-config.js';
 import { parsePdnsTrace } from './pdns-log.js';
-import { isStockLua, pdnsCheckError, pdnsHostEffects, pdnsListen, pdnsRoutes, pdnsValidates, preparePdnsConfig } from './pdns.js';
+import { isStockLua, pdnsCheckError, pdnsHostEffects, pdnsListen, pdnsRoutes, pdnsValidates, pdnsCommand, preparePdnsConfig } from './pdns.js';
 import type { PrepareContext } from './types.js';
 
 const CTX = PREPARE_CONTEXT;
@@ -47,7 +47,7 @@ describe('preparePdnsConfig', () => {
     expect(t[1]).toBe('# dnsparity substitution (on the command line): hint-file=/usr/share/dns/root.hints');
     expect(t[3]).toBe('local-address=127.0.0.1');
     expect(t[4]).toMatch(/^# dnsparity substitution .*lua-config-file/);
-    expect(p.runArgs).toEqual(expect.arrayContaining(['--config-dir=/run/x/host/etc/powerdns', '--hint-file=/run/x/root.hints', '--socket-dir=/run/x', '--daemon=no', '--include-dir=/run/x/host/etc/powerdns/recursor.d', '--lua-config-file=/run/x/host/dnsparity-anchors.lua', '--trace=yes', '--public-suffix-list-file=']));
+    expect(p.runArgs).toEqual(expect.arrayContaining(['--config-dir=/run/x/host/etc/powerdns', '--hint-file=/run/x/root.hints', '--socket-dir=/run/x/pdns', '--daemon=no', '--include-dir=/run/x/host/etc/powerdns/recursor.d', '--lua-config-file=/run/x/host/dnsparity-anchors.lua', '--trace=yes', '--public-suffix-list-file=']));
     const dq = p.runArgs!.find((a) => a.startsWith('--dont-query='))!;
     expect(dq).toContain('10.0.0.0/8');
     expect(dq).not.toContain('198.51.100.0/24');
@@ -55,6 +55,11 @@ describe('preparePdnsConfig', () => {
     expect(p.substitutions.filter((s) => s.line !== undefined).map((s) => `${s.option}@${s.line}`)).toEqual(expect.arrayContaining(['hint-file@2', 'include-dir@3', 'lua-config-file@5', 'public-suffix-list-file@6']));
     expect(p.substitutions.find((s) => s.option === 'dont-query')).toEqual(expect.objectContaining({ original: null }));
     expect(pdnsHostEffects(load(main))).toEqual([]);
+    // Each instance binds its control socket in a directory of its own: two in one directory would collide.
+    expect(p.instanceDir).toBe('/run/x/pdns');
+    const argv = pdnsCommand(p.main, p.runArgs, '/run/x/pdns/staging-0');
+    expect(argv.filter((a) => a.startsWith('--socket-dir='))).toEqual(['--socket-dir=/run/x/pdns/staging-0']);
+    expect(pdnsCommand(p.main, p.runArgs).filter((a) => a.startsWith('--socket-dir='))).toEqual(['--socket-dir=/run/x/pdns']);
   });
 
   it("runs the image's own Lua config before the run's root anchor, and calls it code", () => {

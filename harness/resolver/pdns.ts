@@ -131,7 +131,9 @@ export function pdnsAnchorLua(ta: TrustAnchor): string {
 /** Settings replaced by the harness's value on the command line; the image's lines are commented out. */
 const COMMAND_LINE: Record<string, { value: (c: PrepareContext) => string; why: string }> = {
   'hint-file': { value: (c) => c.rootHintsFile, why: 'point recursion at the simulated root (pdns\'s built-in hints are the real root servers)' },
-  'socket-dir': { value: (c) => c.workDir, why: 'control socket and pid file inside the run directory' },
+  // Each instance (environment, start) gets its own directory below this one (instanceDir, command): instances that
+  // shared one would bind one control socket path, and the second to bind it refuses to start.
+  'socket-dir': { value: (c) => join(c.workDir, 'pdns'), why: 'control socket and pid file inside the run directory, in a directory of each environment\'s own below this one' },
   daemon: { value: () => 'no', why: 'run in the foreground, so the harness tracks the process by its id' },
   'write-pid': { value: () => 'no', why: 'the harness tracks the process by its id' },
   'disable-syslog': { value: () => 'yes', why: 'log to stderr, kept by the harness per environment' },
@@ -243,7 +245,7 @@ export function preparePdnsConfig(config: PdnsConfig, ctx: PrepareContext): Prep
   files.unshift(...config.files.map((f) => ({ path: copyOf(f.path), text: lines.get(f.path)!.join('\n'), original: f.path })));
   const runArgs = [`--config-dir=${copyDir}`, ...[...args].map(([k, v]) => `--${k}=${v}`)];
   // An include-dir with no .conf file still has to exist for pdns to start.
-  return { main: join(copyDir, 'recursor.conf'), files, substitutions, listen: pdnsListen(config), runArgs, dirs: config.includeDir ? [incDir] : [] };
+  return { main: join(copyDir, 'recursor.conf'), files, substitutions, listen: pdnsListen(config), runArgs, dirs: config.includeDir ? [incDir] : [], instanceDir: args.get('socket-dir')! };
 }
 
 /** pdns's complaint about a setting, mapped to the image's file and line where the setting is written. */
@@ -268,8 +270,11 @@ export async function checkPdns(prepared: PreparedConfig): Promise<void> {
   throw pdnsCheckError(`${r.stdout}\n${r.stderr}`, prepared);
 }
 
-/** pdns_recursor in the foreground, its settings for the sandbox on the command line (runArgs from prepare). */
-export const pdnsCommand = (_preparedFile: string, runArgs: readonly string[] = []): readonly string[] => ['pdns_recursor', ...runArgs];
+/** pdns_recursor in the foreground, its settings for the sandbox on the command line (runArgs from prepare); its control socket in instanceDir. */
+export const pdnsCommand = (_preparedFile: string, runArgs: readonly string[] = [], instanceDir?: string): readonly string[] => [
+  'pdns_recursor',
+  ...runArgs.map((a) => (instanceDir && a.startsWith('--socket-dir=') ? `--socket-dir=${instanceDir}` : a)),
+];
 
 export const parsePdnsActivity = (log: string): UpstreamExchange[] => parsePdnsTrace(log);
 
