@@ -9,7 +9,8 @@ import { tempDirs } from '../../test/temp-dirs.js';
 import dnsPacket from 'dns-packet';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Query } from '../model.js';
-import { pickWorker, PrestartedWorker, probeEnvironment, SECOND_WORKER_FROM, startWorker, workersFor, type Launcher } from './client.js';
+import { pickWorker, PrestartedWorker, probeEnvironment, pumpWindow, SECOND_WORKER_CORES, SECOND_WORKER_FROM, startWorker, UDP_PUMP_FROM, workersFor, type Launcher } from './client.js';
+import { udpPumpPath } from './dns-client.js';
 
 let server: Socket;
 let port = 0;
@@ -39,9 +40,10 @@ const queries = (n: number): Query[] => Array.from({ length: n }, (_, i) => ({ n
 const opts = { deadlines: { appMs: 3000, resolverMs: 2000 }, concurrency: 16, applicationLayer: false, resolvConf: { nameservers: ['127.0.0.1'], timeoutS: 2, attempts: 1, search: [], ndots: 1, options: [] } };
 
 describe('probeEnvironment', () => {
-  it('takes one worker for a few queries and more for thousands where cores allow', () => {
-    expect(workersFor(8, 2)).toBe(1);
-    expect(workersFor(SECOND_WORKER_FROM, 2)).toBe(2);
+  it('takes one worker for a few queries, and two for thousands where cores are to spare', () => {
+    expect(workersFor(8, 8)).toBe(1);
+    expect(workersFor(SECOND_WORKER_FROM, SECOND_WORKER_CORES)).toBe(2);
+    expect(workersFor(SECOND_WORKER_FROM * 50, SECOND_WORKER_CORES - 1)).toBe(1);
     expect(workersFor(SECOND_WORKER_FROM, 1)).toBe(1);
   });
 
@@ -54,6 +56,37 @@ describe('probeEnvironment', () => {
     obs.forEach((o, i) => {
       expect(o.resolver[0]!.outcome).toMatchObject({ status: 'response', rcode: 'NOERROR', answers: [{ name: qs[i]!.name, type: 'A', data: `10.0.${i >> 8}.${i & 255}` }] });
     });
+  });
+
+  it('gives the pump a window that a search walk of every request in flight fits in', () => {
+    expect(pumpWindow(16, { search: [], ndots: 1, options: [] })).toBe(16);
+    expect(pumpWindow(16, { search: ['corp.example', 'example'], ndots: 1, options: [] })).toBe(48);
+    expect(pumpWindow(60_000, { search: ['a', 'b'], ndots: 1, options: [] })).toBe(65536);
+  });
+
+  it.runIf(udpPumpPath() !== undefined && process.env.DNSPARITY_UDP !== 'dgram')('keeps the server at most concurrency queries at once through the pump, with more waiting in it', async () => {
+    // A server that answers 5 ms late and counts what it holds.
+    const slow = createSocket('udp4');
+    let held = 0;
+    let most = 0;
+    slow.on('message', (msg, rinfo) => {
+      const q = dnsPacket.decode(msg);
+      most = Math.max(most, ++held);
+      setTimeout(() => {
+        held--;
+        slow.send(dnsPacket.encode({ type: 'response', id: q.id, flags: dnsPacket.RECURSION_AVAILABLE, questions: q.questions, answers: [] }), rinfo.port, rinfo.address);
+      }, 5);
+    });
+    await new Promise<void>((r) => slow.bind(0, '127.0.0.1', () => r()));
+    try {
+      const n = UDP_PUMP_FROM + 100;
+      const obs = await probeEnvironment(launch, [{ address: '127.0.0.1', port: slow.address().port, roles: ['local-resolver'] }], queries(n), { ...opts, workers: 1 });
+      expect(obs.filter((o) => o.resolver[0]!.outcome.status === 'response')).toHaveLength(n);
+      expect(most).toBeLessThanOrEqual(opts.concurrency);
+      expect(most).toBeGreaterThan(opts.concurrency / 2);
+    } finally {
+      slow.close();
+    }
   });
 
   it('fails as one when a worker fails', async () => {

@@ -207,10 +207,20 @@ export function probeRequest(i: number, q: Query, opts: Pick<ProbeOptions, 'reso
 
 /**
  * Below this many queries one worker is enough: a second one's start costs
- * more than it saves. Above it, the send path of one worker process (one
- * sendmsg per query, on one core) bounds the rate.
+ * more than it saves. Above it, one worker's event loop (decoding answers,
+ * writing results, on one core) may bound the rate where cores are to spare.
  */
 export const SECOND_WORKER_FROM = 2000;
+
+/**
+ * A second worker only from this many cores: each worker brings a pump per
+ * server, and the resolver under test, the pumps and the harness need the
+ * cores too. On 2 cores, with the pump holding the window, one worker per
+ * environment was faster than two (bench layers: 0.58-0.64 of dnsperf
+ * against 0.43-0.50; 10k names through the CLI's run: 2.5-2.8 s against
+ * 3.7-3.9 s).
+ */
+export const SECOND_WORKER_CORES = 4;
 
 /**
  * From this many queries a worker sends its datagrams through the UDP pump:
@@ -218,9 +228,18 @@ export const SECOND_WORKER_FROM = 2000;
  */
 export const UDP_PUMP_FROM = 500;
 
-/** Workers per environment: one for a scenario's few queries, more for thousands where cores allow. */
+/**
+ * The pump's window per server: a request asks each server every name of its
+ * search walk (at most the search list and the name as given), all at once,
+ * so a worker's requests in flight never wait for room in the window.
+ */
+export function pumpWindow(concurrency: number, rc: SearchConf): number {
+  return Math.min(65536, concurrency * (rc.search.length + 1));
+}
+
+/** Workers per environment: one for a scenario's few queries, two for thousands where cores allow. */
 export function workersFor(queries: number, cores: number = availableParallelism()): number {
-  return queries < SECOND_WORKER_FROM ? 1 : Math.max(1, Math.min(2, cores));
+  return queries < SECOND_WORKER_FROM || cores < SECOND_WORKER_CORES ? 1 : 2;
 }
 
 /**
@@ -292,6 +311,7 @@ async function probeSlice(
     readyTimeoutMs: opts.readyTimeoutMs ?? 0,
     stubTimeoutMs: opts.resolvConf.timeoutS * 1000,
     udpPump: indices.length >= UDP_PUMP_FROM,
+    window: pumpWindow(opts.concurrency, opts.resolvConf),
     ...(opts.getent ? { getent: opts.getent } : {}),
     ...(opts.native ? { native: opts.native } : {}),
     ...(opts.getentLibrary ? { getentLibrary: opts.getentLibrary } : {}),

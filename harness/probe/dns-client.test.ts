@@ -7,7 +7,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createServer, type Server } from 'node:net';
 import dnsPacket from 'dns-packet';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { query, udpPumpPath } from './dns-client.js';
+import { query, udpPumpPath, useUdpPump } from './dns-client.js';
 
 type Question = dnsPacket.Question;
 type Reply = (q: { id: number; question: Question }) => { delay?: number; packets: dnsPacket.Packet[] };
@@ -217,4 +217,48 @@ describe.each(paths.filter((p) => p.built))('query (over UDP through $path, then
     expect(l.outcome).toEqual({ status: 'timeout' });
     expect(l.latencyMs).toBeGreaterThanOrEqual(1190);
   });
+});
+
+// The pump holds a window of queries in flight per server, refills it itself,
+// and times each query from its own send.
+describe.runIf(paths[0]!.built && process.env.DNSPARITY_UDP !== 'dgram')('query through udp-pump: its window', () => {
+  afterEach(() => useUdpPump(true));
+
+  it('keeps at most its window in flight, and does not count the wait for room in it', async () => {
+    useUdpPump(true, 4);
+    let inFlight = 0;
+    let most = 0;
+    const s = await responder(({ id, question }) => {
+      most = Math.max(most, ++inFlight);
+      setTimeout(() => inFlight--, 100); // before the responder's own timer of the same delay sends the answer
+      return { delay: 100, packets: [answer(id, question, '192.0.2.7')] };
+    });
+    const t = performance.now();
+    // 20 queries of 300 ms each, 4 at a time, 100 ms per answer: the last waits 400 ms for room.
+    const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => query({ address: '127.0.0.1', port: s.port }, `w${i}.example.io`, 'A', 300)));
+    const wall = performance.now() - t;
+    rs.forEach((r) => {
+      expect(r.outcome).toMatchObject({ status: 'response', answers: [{ data: '192.0.2.7' }] });
+      expect(r.latencyMs).toBeGreaterThanOrEqual(95);
+      expect(r.latencyMs).toBeLessThan(300);
+    });
+    expect(most).toBe(4);
+    expect(s.seen.udp).toBe(20);
+    expect(wall).toBeGreaterThanOrEqual(480);
+  }, 10_000);
+
+  it('frees the window at each timeout of a silent server, timing each query from its send', async () => {
+    useUdpPump(true, 2);
+    const s = await responder(() => ({ packets: [] }));
+    const t = performance.now();
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, i) => query({ address: '127.0.0.1', port: s.port }, `s${i}.example.io`, 'A', 150)));
+    const wall = performance.now() - t;
+    rs.forEach((r) => {
+      expect(r.outcome).toEqual({ status: 'timeout' });
+      expect(r.latencyMs).toBeGreaterThanOrEqual(149);
+      expect(r.latencyMs).toBeLessThan(300);
+    });
+    expect(s.seen.udp).toBe(6);
+    expect(wall).toBeGreaterThanOrEqual(440); // three rounds of two
+  }, 10_000);
 });

@@ -53,13 +53,23 @@ function matches(resp: dnsPacket.Packet, id: number, name: string, type: string)
   return resp.id === id && !!q && q.name.toLowerCase() === name.toLowerCase() && q.type === type;
 }
 
+/** What one query to one server came to, and how long it took. */
+export interface Asked {
+  readonly outcome: ResolverOutcome;
+  readonly latencyMs: number;
+}
+
 /** Where a query waits for its answer: what ends it, and what it asked, to match the answer against. */
 interface Pending {
   readonly id: number;
   readonly name: string;
   readonly type: string;
+  readonly timeoutMs: number;
+  /** When it was handed to the socket or the pump (performance.now()). */
+  readonly at: number;
+  /** Node's deadline (Date.now()); the pump keeps its queries' time itself. */
   readonly deadline: number;
-  readonly resolve: (o: ResolverOutcome) => void;
+  readonly resolve: (r: Asked) => void;
 }
 
 /** dist/native/udp-pump, also when the worker runs from its TypeScript sources (tests); undefined where it is not built. */
@@ -70,15 +80,26 @@ export function udpPumpPath(): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+/** The pump's window when nobody set one: queries in flight to one server. */
+const DEFAULT_WINDOW = 100;
+
 /**
- * Whether channels opened from now on use the pump (where it is built): a
- * worker asked a few queries, or a readiness check, is better served by
- * Node's socket, since starting a pump process per server costs more than
- * the datagrams it would save. DNSPARITY_UDP=dgram turns the pump off.
+ * Whether channels opened from now on use the pump (where it is built), and
+ * how many queries each keeps in flight to its server: a worker asked a few
+ * queries, or a readiness check, is better served by Node's socket, since
+ * starting a pump process per server costs more than the datagrams it would
+ * save. DNSPARITY_UDP=dgram turns the pump off.
  */
 let pumpWanted = true;
-export function useUdpPump(on: boolean): void {
+let pumpWindow = DEFAULT_WINDOW;
+export function useUdpPump(on: boolean, window: number = DEFAULT_WINDOW): void {
   pumpWanted = on;
+  pumpWindow = Math.max(1, Math.min(65536, Math.floor(window)));
+}
+
+/** Whether channels opened now hold their queries in flight in the pump, which then bounds what the server is sent at once. */
+export function pumpHoldsWindow(): boolean {
+  return process.env.DNSPARITY_UDP !== 'dgram' && pumpWanted && udpPumpPath() !== undefined;
 }
 
 /**
@@ -88,11 +109,14 @@ export function useUdpPump(on: boolean): void {
  * error belongs to the server, so it ends every query waiting on it.
  *
  * The socket is the UDP pump's (native/udp-pump.c) where it is built: the
- * queries of one turn of the event loop go to it in one pipe write and out in
- * one sendmmsg, the answers come back in one read, where Node's dgram makes a
- * system call and a callback per datagram. Without the pump (or with
- * DNSPARITY_UDP=dgram), the socket is Node's. Either way every DNS decision
- * (ids, matching, deadlines, refusals) is made here.
+ * queries of one turn of the event loop go to it in one pipe write; it keeps
+ * a window of them in flight to the server and sends the next as soon as one
+ * is answered or times out, in one sendmmsg per wake; it matches each answer
+ * to its query (id, question) and times it, and sends back the answers and
+ * timeouts of one wake in one write. Without the pump (or with
+ * DNSPARITY_UDP=dgram), the socket is Node's, every query is sent at once,
+ * and the deadlines and matching are done here. Either way the DNS messages
+ * are made and read here.
  */
 class UdpChannel {
   private readonly pending = new Map<number, Pending>();
@@ -101,7 +125,7 @@ class UdpChannel {
   private sock: Socket | undefined;
   private connected: Promise<void> | undefined;
   private outgoing: Buffer[] = [];
-  /** Waiting queries by deadline, earliest first: one timer, for the first of them, instead of one per query. */
+  /** Waiting queries by deadline, earliest first: one timer, for the first of them, instead of one per query (Node's socket only). */
   private byDeadline: Pending[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweepAt = Infinity;
@@ -109,7 +133,7 @@ class UdpChannel {
 
   constructor(private readonly target: DnsTarget) {
     const pump = process.env.DNSPARITY_UDP === 'dgram' || !pumpWanted ? undefined : udpPumpPath();
-    if (pump) this.startPump(pump);
+    if (pump) this.startPump(pump, pumpWindow);
     else this.startDgram();
   }
 
@@ -122,8 +146,8 @@ class UdpChannel {
     sock.unref();
   }
 
-  private startPump(path: string): void {
-    const child = spawn(path, [this.target.address, String(this.target.port)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  private startPump(path: string, window: number): void {
+    const child = spawn(path, [this.target.address, String(this.target.port), String(window)], { stdio: ['pipe', 'pipe', 'pipe'] });
     this.pump = child;
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => {
@@ -144,42 +168,59 @@ class UdpChannel {
     child.unref();
   }
 
-  /** The pump's frames: 2-byte length, then a datagram; length 0, then an errno name: a refusal. */
+  /** The pump's frames: a kind byte, a 2-byte length, then an answer ('A'), a timeout ('T') or a refusal ('E'). */
   private frames(chunk: Buffer): void {
-    let buf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk]) : chunk;
+    const buf = this.inbuf.length ? Buffer.concat([this.inbuf, chunk]) : chunk;
     let at = 0;
-    while (buf.length - at >= 2) {
-      const n = buf.readUInt16BE(at);
-      if (n === 0) {
-        if (buf.length - at < 3 || buf.length - at < 3 + buf[at + 2]!) break;
-        const name = buf.toString('latin1', at + 3, at + 3 + buf[at + 2]!);
-        at += 3 + buf[at + 2]!;
-        this.refused(name);
-        continue;
-      }
-      if (buf.length - at - 2 < n) break;
-      this.answer(buf.subarray(at + 2, at + 2 + n));
-      at += 2 + n;
+    while (buf.length - at >= 3) {
+      const n = buf.readUInt16BE(at + 1);
+      if (buf.length - at - 3 < n) break;
+      const kind = buf[at]!;
+      const body = at + 3;
+      at = body + n;
+      if (kind === 0x41 /* A */) this.answer(buf.subarray(body + 4, at), buf.readUInt32BE(body) / 1000);
+      else if (kind === 0x54 /* T */) {
+        const p = this.pending.get(buf.readUInt16BE(body));
+        if (p) this.finish(p, { status: 'timeout' }, buf.readUInt32BE(body + 2) / 1000);
+      } else if (kind === 0x45 /* E */) this.refused(buf.toString('latin1', body, at));
     }
-    buf = buf.subarray(at);
-    this.inbuf = buf.length ? Buffer.from(buf) : Buffer.alloc(0);
+    const rest = buf.subarray(at);
+    this.inbuf = rest.length ? Buffer.from(rest) : Buffer.alloc(0);
   }
 
-  private answer(msg: Buffer): void {
-    let resp: dnsPacket.Packet;
+  /** A datagram from the server; `pumpMs` when the pump matched it to a query in flight and timed it. */
+  private answer(msg: Buffer, pumpMs?: number): void {
+    let resp: dnsPacket.Packet | undefined;
     try {
       resp = dnsPacket.decode(msg);
     } catch {
-      return; // not a DNS message: the waiting query keeps waiting until its deadline
+      resp = undefined; // not a DNS message: the waiting query keeps waiting until its deadline
     }
-    const p = resp.id === undefined ? undefined : this.pending.get(resp.id);
-    if (p && matches(resp, resp.id!, p.name, p.type)) this.finish(p, toOutcome(resp, 'udp'));
+    const id = resp?.id ?? (msg.length >= 2 ? msg.readUInt16BE(0) : undefined);
+    const p = id === undefined ? undefined : this.pending.get(id);
+    if (!p) return;
+    if (resp && matches(resp, id!, p.name, p.type)) this.finish(p, toOutcome(resp, 'udp'), pumpMs);
+    else if (pumpMs !== undefined) {
+      // The pump took it for the answer and stopped timing the query: its deadline is kept here.
+      setTimeout(() => this.finish(p, { status: 'timeout' }, p.timeoutMs), Math.max(0, p.timeoutMs - pumpMs)).unref();
+    }
   }
 
-  private finish(p: Pending, o: ResolverOutcome): void {
+  private finish(p: Pending, o: ResolverOutcome, ms?: number): void {
     if (this.pending.get(p.id) !== p) return;
     this.pending.delete(p.id);
-    p.resolve(o);
+    if (this.pending.size === 0) this.holdOpen(false);
+    p.resolve({ outcome: o, latencyMs: Math.round(ms ?? performance.now() - p.at) });
+  }
+
+  /**
+   * Whether the pump's output keeps the process alive: while queries wait on
+   * it, since then it is the pump that times them, not a timer here.
+   */
+  private holdOpen(on: boolean): void {
+    const out = this.pump?.stdout as unknown as { ref?: () => void; unref?: () => void } | undefined;
+    if (on) out?.ref?.();
+    else out?.unref?.();
   }
 
   private enqueue(p: Pending): void {
@@ -243,12 +284,13 @@ class UdpChannel {
     if (this.pump) this.pump.stdin!.write(Buffer.concat(frames));
   };
 
-  private send(packet: Buffer): void {
+  private send(packet: Buffer, timeoutMs: number): void {
     if (this.pump) {
-      const len = Buffer.allocUnsafe(2);
-      len.writeUInt16BE(packet.length, 0);
+      const head = Buffer.allocUnsafe(6);
+      head.writeUInt16BE(packet.length + 4, 0);
+      head.writeUInt32BE(Math.max(0, Math.ceil(timeoutMs)), 2);
       if (this.outgoing.length === 0) setImmediate(this.flush);
-      this.outgoing.push(len, packet);
+      this.outgoing.push(head, packet);
       return;
     }
     // A refusal (ICMP unreachable) is reported by whichever socket call comes
@@ -260,24 +302,26 @@ class UdpChannel {
     });
   }
 
-  async query(name: string, type: string, deadline: number): Promise<ResolverOutcome> {
+  async query(name: string, type: string, timeoutMs: number): Promise<Asked> {
     if (!this.pump) await this.connected;
     return new Promise((resolve) => {
       const id = this.allocateId();
-      const p: Pending = { id, name, type, deadline, resolve };
+      const pumped = this.pump !== undefined;
+      const p: Pending = { id, name, type, timeoutMs, at: performance.now(), deadline: pumped ? Infinity : Date.now() + timeoutMs, resolve };
       this.pending.set(id, p);
-      this.enqueue(p);
-      this.send(encodeQuery(id, name, type));
+      if (this.pending.size === 1) this.holdOpen(true);
+      if (!pumped) this.enqueue(p);
+      this.send(encodeQuery(id, name, type), timeoutMs);
     });
   }
 }
 
 const channels = new Map<string, UdpChannel>();
-function udp(target: DnsTarget, name: string, type: string, deadline: number): Promise<ResolverOutcome> {
+function udp(target: DnsTarget, name: string, type: string, timeoutMs: number): Promise<Asked> {
   const key = `${target.address}#${target.port}`;
   let ch = channels.get(key);
   if (!ch) channels.set(key, (ch = new UdpChannel(target)));
-  return ch.query(name, type, deadline);
+  return ch.query(name, type, timeoutMs);
 }
 
 function tcp(target: DnsTarget, name: string, type: string, deadline: number): Promise<ResolverOutcome> {
@@ -314,11 +358,16 @@ function tcp(target: DnsTarget, name: string, type: string, deadline: number): P
   });
 }
 
-/** Asks one server one question; never throws, never outlives timeoutMs. */
-export async function query(target: DnsTarget, name: string, type: string, timeoutMs: number): Promise<{ outcome: ResolverOutcome; latencyMs: number }> {
+/**
+ * Asks one server one question; never throws, never outlives timeoutMs of its
+ * own (counted from its send: through the pump, a query may wait for room in
+ * the window first, and that wait is neither timed nor counted).
+ */
+export async function query(target: DnsTarget, name: string, type: string, timeoutMs: number): Promise<Asked> {
+  const r = await udp(target, name, type, timeoutMs);
+  const o = r.outcome;
+  if (o.status !== 'response' || !o.flags.tc || r.latencyMs >= timeoutMs) return r;
   const start = performance.now();
-  const deadline = Date.now() + timeoutMs;
-  let outcome = await udp(target, name, type, deadline);
-  if (outcome.status === 'response' && outcome.flags.tc && Date.now() < deadline) outcome = await tcp(target, name, type, deadline);
-  return { outcome, latencyMs: Math.round(performance.now() - start) };
+  const outcome = await tcp(target, name, type, Date.now() + timeoutMs - r.latencyMs);
+  return { outcome, latencyMs: r.latencyMs + Math.round(performance.now() - start) };
 }

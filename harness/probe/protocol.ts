@@ -30,6 +30,12 @@ export interface ProbeConfig {
   readonly stubTimeoutMs: number;
   /** Send the resolver layer's datagrams through the UDP pump (many queries) rather than Node's socket (a few). */
   readonly udpPump?: boolean;
+  /**
+   * Through the pump, the most queries in flight to one server (default
+   * concurrency). The harness gives concurrency x the most names one search
+   * walk asks, so requests within concurrency never wait for room in it.
+   */
+  readonly window?: number;
 }
 
 export interface ProbeRequest {

@@ -8,7 +8,7 @@ import { lookup } from 'node:dns/promises';
 import { ADDRESS_TYPES, type AppObservation, type AppOutcome, type QueryType, type ResolverObservation } from '../model.js';
 import { appKey } from '../compare/normalise.js';
 import { lookupErrorOutcome } from './app-outcome.js';
-import { query, useUdpPump } from './dns-client.js';
+import { pumpHoldsWindow, query, useUdpPump } from './dns-client.js';
 import { getentLookup } from './getent.js';
 import { nativeLookup } from './native.js';
 import type { ProbeConfig, ProbeRequest, ProbeResult } from './protocol.js';
@@ -93,8 +93,21 @@ function flush(): void {
 }
 
 /**
+ * Through the pump, how many more requests than `concurrency` may be under
+ * way when they ask only the resolver layer: the pump holds each server's
+ * queries in flight to `concurrency` and refills that window itself, so the
+ * worker keeps it fed with queries waiting there, instead of handing it one
+ * query per answer that came back through the event loop. With Node's socket
+ * every query is sent at once, so the bound stays concurrency.
+ */
+const PUMP_QUEUE_FACTOR = 8;
+
+/**
  * Queries are read as they come and started while fewer than
- * cfg.concurrency are in flight; stdin pauses while many wait their turn.
+ * cfg.concurrency are in flight (through the pump, up to PUMP_QUEUE_FACTOR
+ * times as many for resolver-only queries: see there; requests that look up
+ * at the application layer stay within cfg.concurrency, the lookups' thread
+ * pool, whose waits are timed); stdin pauses while many wait their turn.
  */
 async function probe(): Promise<void> {
   let cfg: ProbeConfig | undefined;
@@ -102,7 +115,10 @@ async function probe(): Promise<void> {
   let partial = '';
   let waiting: string[] = [];
   let head = 0;
+  let next: ProbeRequest | undefined; // waiting[head], parsed
   let running = 0;
+  let runningApp = 0;
+  let limit = 0;
   let ended = false;
   let done!: () => void;
   let failed!: (e: unknown) => void;
@@ -110,18 +126,23 @@ async function probe(): Promise<void> {
     done = resolve;
     failed = reject;
   });
-  const settle = (res: ProbeResult) => {
+  const settle = (res: ProbeResult, app: boolean) => {
     emit(JSON.stringify(res));
     running--;
+    if (app) runningApp--;
     start();
   };
   const start = () => {
     if (!configured) return;
     const c = cfg!;
-    while (running < c.concurrency && head < waiting.length) {
-      const req = JSON.parse(waiting[head++]!) as ProbeRequest;
+    while (head < waiting.length) {
+      const req = (next ??= JSON.parse(waiting[head]!) as ProbeRequest);
+      if (running >= limit || (req.app && runningApp >= c.concurrency)) break;
+      head++;
+      next = undefined;
       running++;
-      probeOne(c, req).then(settle, failed);
+      if (req.app) runningApp++;
+      probeOne(c, req).then((res) => settle(res, req.app), failed);
     }
     if (head === waiting.length && head > 0) {
       waiting = [];
@@ -132,7 +153,8 @@ async function probe(): Promise<void> {
   };
   const configure = async (line: string) => {
     cfg = JSON.parse(line) as ProbeConfig;
-    useUdpPump(cfg.udpPump !== false);
+    useUdpPump(cfg.udpPump !== false, cfg.window ?? cfg.concurrency);
+    limit = pumpHoldsWindow() ? cfg.concurrency * PUMP_QUEUE_FACTOR : cfg.concurrency;
     const local = cfg.servers[0];
     if (cfg.readyTimeoutMs > 0 && local) await ready(cfg.readyTimeoutMs, [`${local.address}#${local.port}`]);
     configured = true;
