@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readRun } from '../harness/run-state.js';
 import { NETNS_BINARIES } from '../harness/backend/netns/index.js';
 import { resolverFor } from '../harness/resolver/registry.js';
 
@@ -71,7 +72,7 @@ export function runIdsOf(pid: number): string[] {
   if (!existsSync(root)) return [];
   return readdirSync(root).filter((id) => {
     try {
-      return (JSON.parse(readFileSync(`${root}/${id}/state.json`, 'utf8')) as { pid: number }).pid === pid;
+      return readRun(id, root)?.pid === pid;
     } catch {
       return false;
     }
@@ -124,7 +125,9 @@ export function orphans(): string[] {
   const owner = (id: string): 'none' | 'self' | 'other' => {
     let pid: number;
     try {
-      pid = (JSON.parse(readFileSync(`${root}/${id}/state.json`, 'utf8')) as { pid: number }).pid;
+      const rec = readRun(id, root);
+      if (!rec) throw new Error('no record yet');
+      pid = rec.pid;
     } catch {
       return existsSync(`${root}/${id}`) ? 'other' : 'none'; // a state directory being written or removed is a live run's
     }

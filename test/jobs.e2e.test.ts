@@ -9,7 +9,7 @@ import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
-import { processAlive } from '../harness/run-state.js';
+import { processAlive, readRun } from '../harness/run-state.js';
 import type { ScenarioResult } from '../harness/run.js';
 import { leftovers, skipNetns } from './env.js';
 import { disagreements, evidenceOf } from './evidence.js';
@@ -90,7 +90,8 @@ describe.skipIf(!!skipNetns)('run --jobs on the netns backend', () => {
     const read = () => {
       for (const id of existsSync(state) ? readdirSync(state) : []) {
         try {
-          seen.set(id, JSON.parse(readFileSync(join(state, id, 'state.json'), 'utf8')) as Rec);
+          const rec = readRun(id, state);
+          if (rec) seen.set(id, rec);
         } catch {
           // being written, or gone
         }

@@ -4,11 +4,11 @@
 // says it in one line on stderr and exits 2, even under a baseline that
 // knows every finding.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cmdline, stateRoot } from '../harness/run-state.js';
+import { cmdline, readRun } from '../harness/run-state.js';
 import { leftovers, runIdsOf, skipNetns } from './env.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
@@ -64,9 +64,9 @@ describe.skipIf(!!skipNetns)('a run error through the CLI', () => {
       runIdsOf(child.pid!).forEach((id) => runIds.add(id));
       // The first scenario's run, while it lasts: once its state is gone it is over.
       const [first] = [...runIds];
-      if (first && !existsSync(join(stateRoot(), first, 'state.json'))) break;
+      if (first && !readRun(first)) break;
       if (first && probing(child.pid!)) {
-        const { pids } = JSON.parse(readFileSync(join(stateRoot(), first, 'state.json'), 'utf8')) as { pids: number[] };
+        const { pids } = readRun(first)!;
         const staging = `dnsparity-${first}-e-staging`;
         killed = pids.find((p) => (cmdline(p) ?? '').startsWith('unbound ') && (cmdline(p) ?? '').includes(`${first}/host/`) && namespaceOf(p) === staging);
         if (killed) process.kill(killed, 'SIGKILL');

@@ -10,7 +10,7 @@ import { compare } from '../../compare/index.js';
 import { BackendError } from '../../errors.js';
 import type { Query } from '../../model.js';
 import { planScenario, type RunPlan } from '../../plan.js';
-import { cmdline, stateRoot } from '../../run-state.js';
+import { cmdline, readRun } from '../../run-state.js';
 import { loadScenario } from '../../scenario/load.js';
 import type { StartedRun } from '../types.js';
 import { NetnsBackend } from './index.js';
@@ -20,7 +20,7 @@ const q = (name: string, type: Query['type'] = 'A'): Query => ({ name, type, sou
 
 /** Ends the run's process whose command line contains needle, and waits until it is gone. */
 async function kill(run: StartedRun, needle: string): Promise<void> {
-  const state = JSON.parse(readFileSync(join(stateRoot(), run.runId, 'state.json'), 'utf8')) as { pids: number[] };
+  const state = readRun(run.runId)!;
   const pid = state.pids.find((p) => cmdline(p)?.includes(needle));
   expect(pid, `no process of run ${run.runId} matches ${needle}`).toBeDefined();
   process.kill(pid!, 'SIGKILL');
