@@ -95,7 +95,7 @@ function flush(): void {
 /**
  * Through the pump, how many more requests than `concurrency` may be under
  * way when they ask only the resolver layer: the pump holds each server's
- * queries in flight to `concurrency` and refills that window itself, so the
+ * queries in flight to its window (cfg.window) and refills it itself, so the
  * worker keeps it fed with queries waiting there, instead of handing it one
  * query per answer that came back through the event loop. With Node's socket
  * every query is sent at once, so the bound stays concurrency.
