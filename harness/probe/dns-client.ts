@@ -97,9 +97,14 @@ export function useUdpPump(on: boolean, window: number = DEFAULT_WINDOW): void {
   pumpWindow = Math.max(1, Math.min(65536, Math.floor(window)));
 }
 
+/** The pump channels opened now start, if they use one. */
+function wantedPump(): string | undefined {
+  return process.env.DNSPARITY_UDP === 'dgram' || !pumpWanted ? undefined : udpPumpPath();
+}
+
 /** Whether channels opened now hold their queries in flight in the pump, which then bounds what the server is sent at once. */
 export function pumpHoldsWindow(): boolean {
-  return process.env.DNSPARITY_UDP !== 'dgram' && pumpWanted && udpPumpPath() !== undefined;
+  return wantedPump() !== undefined;
 }
 
 /**
@@ -132,7 +137,7 @@ class UdpChannel {
   private inbuf: Buffer = Buffer.alloc(0);
 
   constructor(private readonly target: DnsTarget) {
-    const pump = process.env.DNSPARITY_UDP === 'dgram' || !pumpWanted ? undefined : udpPumpPath();
+    const pump = wantedPump();
     if (pump) this.startPump(pump, pumpWindow);
     else this.startDgram();
   }

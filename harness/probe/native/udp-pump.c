@@ -122,6 +122,9 @@ static uint32_t elapsed_us(const flight_t *f, uint64_t now) {
   return us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
 }
 
+/** Whether a flight slot holds a query (a released slot's id maps elsewhere, or nowhere). */
+static int in_use(int slot) { return slot_of[flights[slot].id] == slot; }
+
 static void release(int slot) {
   slot_of[flights[slot].id] = -1;
   free_slots[nfree++] = slot;
@@ -138,8 +141,8 @@ static void refused(int e) {
   size_t n = strlen(name);
   put_head('E', n);
   put(name, n);
-  for (int id = 0; id < 65536; id++)
-    if (slot_of[id] >= 0) release(slot_of[id]);
+  for (int s = 0; s < window; s++)
+    if (in_use(s)) release(s);
   qhead = qcount = 0;
 }
 
@@ -301,7 +304,7 @@ static int expire(void) {
   uint64_t now = now_ns(), next = UINT64_MAX;
   for (int s = 0; s < window; s++) {
     flight_t *f = &flights[s];
-    if (slot_of[f->id] != s) continue;
+    if (!in_use(s)) continue;
     if (f->deadline_ns <= now) {
       put_head('T', 6);
       unsigned char id[2] = {(unsigned char)(f->id >> 8), (unsigned char)f->id};
