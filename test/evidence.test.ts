@@ -1,7 +1,7 @@
 // The comparison the cross-run and cross-backend tests rely on: what it lets
 // pass as the machine's load must not let a real difference through.
 import { describe, expect, it } from 'vitest';
-import { comparedClass, disagreements, MUSL_RACE, settled, type Evidence } from './evidence.js';
+import { comparedClass, disagreements, endsAt, essence, MUSL_RACE, settled, type Evidence } from './evidence.js';
 
 const ev = (e: Partial<Evidence>): Evidence => ({ verdict: 'fail', findings: [], leaks: [], resolverPaths: {}, unexplained: [], slowReference: [], referenceAnswers: {}, unconfirmed: [], ...e });
 const always = () => true;
@@ -70,6 +70,35 @@ describe('disagreements between two runs', () => {
     expect(disagreements('s', ev({ verdict: 'pass' }), ev({}), always)).toEqual(['s: verdict pass vs fail']);
     expect(disagreements('s', ev({ leaks: ['staging 192.0.2.99 corp.example a'] }), ev({}), always)).toHaveLength(1);
     expect(disagreements('s', ev({ resolverPaths: { 'q A staging': 'unbound asked …the example.io. servers (198.51.100.53), which answered NXDOMAIN' } }), ev({ resolverPaths: { 'q A staging': 'unbound asked …the example.io. servers (198.51.100.53), which gave the answer' } }), always)).toHaveLength(1);
+  });
+});
+
+describe('the essence of a resolver path', () => {
+  const direct = 'pdns_recursor asked the root (198.51.100.1), the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN';
+  const borrowed =
+    'pdns_recursor asked the io. servers (198.51.100.2), which referred it on; the rest came from its cache, which its work on proxysql.internal.example.io A had filled: ' +
+    'it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN';
+
+  it('ends a path whose rest came from the cache at the servers that gave the answer, as if the question had asked them', () => {
+    expect(essence(borrowed)).toBe('pdns_recursor asked …the example.io. servers (198.51.100.53), which answered NXDOMAIN');
+    expect(essence(borrowed)).toBe(essence(direct));
+    // The name an NXDOMAIN above was for, and what other servers did after, are kept apart: the first goes, the second stays.
+    expect(essence(`${borrowed} for internal.example.io`)).toBe(essence(direct));
+    expect(essence(`${borrowed}; its queries to the provider's resolver (169.254.169.253) got no answer`)).toBe(`${essence(direct)}; its queries to the provider's resolver (169.254.169.253) got no answer`);
+  });
+
+  it('matches a path that ends at given servers, asked by the question or by the work that filled the cache', () => {
+    const at = endsAt('pdns_recursor', 'the example\\.io\\. servers \\(198\\.51\\.100\\.53\\)', 'answered NXDOMAIN');
+    expect(direct).toMatch(at);
+    expect(borrowed).toMatch(at);
+    expect('pdns_recursor asked the io. servers (198.51.100.2), which referred it on, with no final answer').not.toMatch(at);
+    expect(borrowed.replace('answered NXDOMAIN', 'gave the answer')).not.toMatch(at);
+  });
+
+  it('still tells a cached answer from another server, or another answer, apart', () => {
+    expect(essence(borrowed.replace('which answered NXDOMAIN', 'which gave the answer'))).not.toBe(essence(direct));
+    expect(essence(borrowed.replace('the example.io. servers (198.51.100.53)', 'the io. servers (198.51.100.2)'))).not.toBe(essence(direct));
+    expect(essence('pdns_recursor asked the io. servers (198.51.100.2), which referred it on, with no final answer')).not.toBe(essence(direct));
   });
 });
 

@@ -11,6 +11,7 @@
 // they answered; and where the environment reached the Internet, an answer
 // from the cache is taken as agreeing with any answer from the servers.
 import { resolverPathOf } from '../harness/explain/index.js';
+import { CACHED_REST } from '../harness/explain/resolver-path.js';
 import { queryKey } from '../harness/model.js';
 import type { ScenarioResult } from '../harness/run.js';
 
@@ -34,8 +35,15 @@ export const FROM_CACHE = 'unbound asked no server about it (it answered from it
 /** The same for any resolver under test (explanations name it: unbound, dnsmasq, kresd). */
 export const isFromCache = (p: string | undefined): boolean => !!p && /^\S+ asked no server about it \(it answered from its cache or its own data\)$/.test(p);
 
-/** A path without the servers a warmer or colder cache would have added or skipped: "unbound asked …LAST, which ...". */
+/**
+ * A path without the servers a warmer or colder cache would have added or
+ * skipped: "unbound asked …LAST, which ...". Where the rest came from the
+ * cache another question's work had filled, the servers that gave that
+ * answer are the last asked, whichever question asked them.
+ */
 function essenceOne(path: string): string {
+  const cached = new RegExp(`^(\\S+) asked .+?, which referred it on; ${CACHED_REST} .+? had filled: it asked (.+?), which (.*?)(?: for [^ ;]+)?((?:; .*)?)$`).exec(path);
+  if (cached) return essenceOne(`${cached[1]} asked ${cached[2]}, which ${cached[3]}${cached[4]}`);
   const m = /^(\S+) asked (.+?), which (.*)$/.exec(path);
   if (!m) return path;
   const last = m[2]!.split(/, | and /).at(-1)!;
@@ -63,6 +71,14 @@ export function essence(path: string): string {
     })
     .join('; ');
 }
+
+/**
+ * A path, as a pattern, that ends at SERVERS (a regular expression) having
+ * answered WHAT, asked by the question itself or, where its own walk was
+ * referred on and its cache held the rest, by another question's work.
+ */
+export const endsAt = (who: string, servers: string, what: string): RegExp =>
+  new RegExp(`${who} asked (?:[^;]*; ${CACHED_REST} [^;]*: it asked )?[^;]*${servers}, which ${what}`);
 
 const WAITED_OUT = "the stub waited out a silent nameserver's timeout";
 

@@ -10,6 +10,7 @@ import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { leftovers, resolverSkipReason, runIdsOf } from './env.js';
+import { endsAt } from './evidence.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
 const skip = resolverSkipReason('bind') ?? resolverSkipReason('pdns-recursor');
@@ -72,7 +73,7 @@ describe.skipIf(!!skip)('BIND 9 and PowerDNS Recursor through the CLI', () => {
       // The resolver path, from the resolver's log: the public example.io servers denied the private zone.
       const why = proxysql.find((f) => f.environment === 'staging')!.explanation;
       // Compared by the last servers and outcome: which concurrent query's fetch warmed the cache first is timing.
-      expect(why).toMatch(new RegExp(`${who} asked [^;]*the example\\.io\\. servers \\(198\\.51\\.100\\.53\\), which answered NXDOMAIN`));
+      expect(why).toMatch(endsAt(who, 'the example\\.io\\. servers \\(198\\.51\\.100\\.53\\)', 'answered NXDOMAIN'));
       expect(why).toMatch(/127\.0\.0\.1 answered NXDOMAIN, which is final/);
       // Whether the query itself waited on priming, or was sent after it, depends on when the stub asked: either way the root was silent.
       expect(why).toMatch(new RegExp(`In staging, ${who}(( could not prime the root: its|'s) queries to the root \\(198\\.51\\.100\\.1\\) got no answer \\(egress to the Internet is dropped in staging\\))`));

@@ -53,6 +53,42 @@ describe('describeResolverPath', () => {
     expect(describeResolverPath(xs, q, production, net)).toBe("unbound's queries to 192.0.2.99 (not part of the scenario's network: a leak) got no answer");
   });
 
+  it('where a referral was the last reply, ends the path at the servers whose answer another question had put in the cache', () => {
+    // pdns, under load: internal.example.io's own walk got as far as the io. referral; by its next step the
+    // example.io. servers' NXDOMAIN for the minimised internal.example.io, asked for proxysql's walk, was cached.
+    const own = { name: 'internal.example.io', type: 'A' };
+    const xs = [
+      x(about, '198.51.100.2', 'io', reply('NOERROR', 'referral'), 'example.io'),
+      x('internal.example.io A', '198.51.100.2', 'io', reply('NOERROR', 'referral'), 'example.io'),
+      x(about, '198.51.100.53', 'example.io', reply('NXDOMAIN', 'nxdomain'), 'internal.example.io'),
+    ];
+    expect(describeResolverPath(xs, own, production, net, 'pdns_recursor')).toBe(
+      'pdns_recursor asked the io. servers (198.51.100.2), which referred it on; the rest came from its cache, which its work on proxysql.internal.example.io A had filled: ' +
+        'it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN',
+    );
+    // An NXDOMAIN for a name above covers every name below it (RFC 8020), and says which name it was for.
+    const below = { name: 'db.internal.example.io', type: 'A' };
+    const ys = [x('db.internal.example.io A', '198.51.100.2', 'io', reply('NOERROR', 'referral'), 'example.io'), ...xs.slice(2)];
+    expect(describeResolverPath(ys, below, production, net)).toMatch(/which answered NXDOMAIN for internal\.example\.io$/);
+    // The same name and type answered for another question counts; another type, a referral or a sibling's NXDOMAIN does not.
+    const zs = [x('www.example.io A', '198.51.100.2', 'io', reply('NOERROR', 'referral'), 'example.io')];
+    const other = (about2: string, qname: string, outcome: UpstreamExchange['outcome'], qtype = 'A') => ({ ...x(about2, '198.51.100.53', 'example.io', outcome, qname), qtype });
+    const www = { name: 'www.example.io', type: 'A' };
+    expect(describeResolverPath([...zs, other('www A', 'www.example.io', reply('NOERROR', 'answer'))], www, production, net)).toMatch(/work on www A had filled: .* which gave the answer$/);
+    for (const o of [
+      other('www AAAA', 'www.example.io', reply('NOERROR', 'answer'), 'AAAA'),
+      other('www A', 'www.example.io', reply('NOERROR', 'referral')),
+      other('api A', 'api.example.io', reply('NXDOMAIN', 'nxdomain')),
+      other('www A', 'www.example.io', none),
+    ]) {
+      expect(describeResolverPath([...zs, o], www, production, net)).toBe('unbound asked the io. servers (198.51.100.2), which referred it on, with no final answer');
+    }
+    // A question whose own walk ended in an answer is left as it is.
+    expect(describeResolverPath([...xs, x('internal.example.io A', '198.51.100.53', 'example.io', reply('NXDOMAIN', 'nxdomain'))], own, production, net)).toBe(
+      'unbound asked the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN',
+    );
+  });
+
   it('says when nothing was sent for the name', () => {
     expect(describeResolverPath([x('www.example.io A', '198.51.100.53', 'example.io', reply('NOERROR', 'answer'))], q, production, net)).toMatch(/asked no server about it/);
     expect(describeResolverPath([], q, production, net)).toBe('unbound sent no query upstream');

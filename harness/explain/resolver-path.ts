@@ -70,6 +70,9 @@ function why(silent: readonly string[], env: EnvironmentPolicy, net: NetworkMap)
   return reasons.length ? ` (${reasons.join('; ')})` : '';
 }
 
+/** How a path goes on where the rest of the answer came from the cache: "…, which referred it on; the rest came from its cache, which its work on NAME TYPE had filled: it asked …". */
+export const CACHED_REST = 'the rest came from its cache, which its work on';
+
 /** A round trip worth naming: one that a stub's timeout or a person would notice. */
 const NOTABLE_RTT_MS = 500;
 
@@ -86,7 +89,35 @@ function finalWord(x: UpstreamExchange, net: NetworkMap): string {
   return `gave the answer${after}`;
 }
 
-function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy, net: NetworkMap, subject: string, resolver: string, q?: { readonly name: string; readonly type: string }): string {
+/** Whether a name is the other or lies below it ("a.b.c" under "b.c"). */
+const atOrBelow = (name: string, other: string): boolean => name === other || name.endsWith(`.${other}`);
+
+/**
+ * The reply another question's work put in the cache that answers this one:
+ * the same name and type answered (an answer, no such record, an alias), or an
+ * NXDOMAIN for the name or a name above it (RFC 8020: nothing exists below).
+ * The first one the resolver received: the one it could have cached first.
+ */
+function borrowedReply(all: readonly UpstreamExchange[], q: { readonly name: string; readonly type: string }): UpstreamExchange | undefined {
+  const about = `${q.name} ${q.type}`.toLowerCase();
+  const name = q.name.toLowerCase();
+  return all.find((x) => {
+    if (x.about.toLowerCase() === about || x.outcome.status !== 'reply') return false;
+    const qname = x.qname.toLowerCase();
+    if (x.outcome.rcode === 'NXDOMAIN') return atOrBelow(name, qname);
+    return x.outcome.rcode === 'NOERROR' && x.outcome.kind !== 'referral' && qname === name && x.qtype === q.type;
+  });
+}
+
+function describe(
+  exchanges: readonly UpstreamExchange[],
+  env: EnvironmentPolicy,
+  net: NetworkMap,
+  subject: string,
+  resolver: string,
+  q?: { readonly name: string; readonly type: string },
+  all: readonly UpstreamExchange[] = exchanges,
+): string {
   const order = [...new Set(exchanges.map((x) => x.server))];
   const answered = order.filter((a) => exchanges.some((x) => x.server === a && x.outcome.status === 'reply'));
   const silent = order.filter((a) => !answered.includes(a));
@@ -102,6 +133,14 @@ function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy
     const same = (a: string) => groupKey(a, net) === groupKey(last.server, net);
     const ordered = [...answered.filter((a) => !same(a)), ...answered.filter(same)];
     parts.push(`${subject} asked ${joinAnd(groups(ordered, net))}, which ${finalWord(last, net)}`);
+    // Referred on, and then no server asked: while it climbed down, another question's work had
+    // put the answer in its cache (pdns checks its cache at every step of its minimised walk).
+    // Name the servers that gave it, so the path ends where the answer came from.
+    const borrowed = last.outcome.status === 'reply' && last.outcome.kind === 'referral' && q ? borrowedReply(all, q) : undefined;
+    if (borrowed) {
+      const named = borrowed.qname.toLowerCase() === q!.name.toLowerCase() ? '' : ` for ${borrowed.qname}`;
+      parts[parts.length - 1] = `${subject} asked ${joinAnd(groups(ordered, net))}, which referred it on; ${CACHED_REST} ${borrowed.about} had filled: it asked ${groups([borrowed.server], net)[0]}, which ${finalWord(borrowed, net)}${named}`;
+    }
   }
   if (silent.length) {
     parts.push(`${answered.length || subject !== resolver ? 'its' : `${resolver}'s`} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
@@ -116,7 +155,7 @@ function describe(exchanges: readonly UpstreamExchange[], env: EnvironmentPolicy
  */
 export function describeResolverPath(all: readonly UpstreamExchange[], q: { readonly name: string; readonly type: string }, env: EnvironmentPolicy, net: NetworkMap, resolver = 'unbound'): string {
   const own = all.filter((x) => x.about === `${q.name} ${q.type}`);
-  if (own.length) return describe(own, env, net, resolver, resolver, q);
+  if (own.length) return describe(own, env, net, resolver, resolver, q, all);
   const priming = all.filter((x) => x.about === '. NS');
   if (priming.length && priming.every((x) => x.outcome.status === 'no-answer')) {
     return `${resolver} could not prime the root: ${describe(priming, env, net, 'it', resolver)}`;
