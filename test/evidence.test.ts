@@ -82,6 +82,8 @@ describe('the essence of a resolver path', () => {
   it('ends a path whose rest came from the cache at the servers that gave the answer, as if the question had asked them', () => {
     expect(essence(borrowed)).toBe('pdns_recursor asked …the example.io. servers (198.51.100.53), which answered NXDOMAIN');
     expect(essence(borrowed)).toBe(essence(direct));
+    const whole = 'pdns_recursor asked no server about it: the answer came from its cache, which its work on proxysql.internal.example.io A had filled: it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN';
+    expect(essence(whole)).toBe(essence(direct));
     // The name an NXDOMAIN above was for, and what other servers did after, are kept apart: the first goes, the second stays.
     expect(essence(`${borrowed} for internal.example.io`)).toBe(essence(direct));
     expect(essence(`${borrowed}; its queries to the provider's resolver (169.254.169.253) got no answer`)).toBe(`${essence(direct)}; its queries to the provider's resolver (169.254.169.253) got no answer`);
@@ -91,6 +93,8 @@ describe('the essence of a resolver path', () => {
     const at = endsAt('pdns_recursor', 'the example\\.io\\. servers \\(198\\.51\\.100\\.53\\)', 'answered NXDOMAIN');
     expect(direct).toMatch(at);
     expect(borrowed).toMatch(at);
+    expect(borrowed.replace(/asked the io\. servers \(198\.51\.100\.2\), which referred it on; the rest/, 'asked no server about it: the answer')).toMatch(at);
+    expect('pdns_recursor asked no server about it (it answered from its cache or its own data)').not.toMatch(at);
     expect('pdns_recursor asked the io. servers (198.51.100.2), which referred it on, with no final answer').not.toMatch(at);
     expect(borrowed.replace('answered NXDOMAIN', 'gave the answer')).not.toMatch(at);
   });

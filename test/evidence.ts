@@ -11,7 +11,7 @@
 // they answered; and where the environment reached the Internet, an answer
 // from the cache is taken as agreeing with any answer from the servers.
 import { resolverPathOf } from '../harness/explain/index.js';
-import { CACHED_REST } from '../harness/explain/resolver-path.js';
+import { CACHE_FILLED } from '../harness/explain/resolver-path.js';
 import { queryKey } from '../harness/model.js';
 import type { ScenarioResult } from '../harness/run.js';
 
@@ -42,7 +42,7 @@ export const isFromCache = (p: string | undefined): boolean => !!p && /^\S+ aske
  * answer are the last asked, whichever question asked them.
  */
 function essenceOne(path: string): string {
-  const cached = new RegExp(`^(\\S+) asked .+?, which referred it on; ${CACHED_REST} .+? had filled: it asked (.+?), which (.*?)(?: for [^ ;]+)?((?:; .*)?)$`).exec(path);
+  const cached = new RegExp(`^(\\S+) (?:asked .+?, which referred it on; the rest|asked no server about it: the answer) ${CACHE_FILLED} .+? had filled: it asked (.+?), which (.*?)(?: for [^ ;]+)?((?:; .*)?)$`).exec(path);
   if (cached) return essenceOne(`${cached[1]} asked ${cached[2]}, which ${cached[3]}${cached[4]}`);
   const m = /^(\S+) asked (.+?), which (.*)$/.exec(path);
   if (!m) return path;
@@ -78,7 +78,7 @@ export function essence(path: string): string {
  * referred on and its cache held the rest, by another question's work.
  */
 export const endsAt = (who: string, servers: string, what: string): RegExp =>
-  new RegExp(`${who} asked (?:[^;]*; ${CACHED_REST} [^;]*: it asked )?[^;]*${servers}, which ${what}`);
+  new RegExp(`${who} asked (?:[^;]*; the rest ${CACHE_FILLED} [^;]*: it asked |no server about it: the answer ${CACHE_FILLED} [^;]*: it asked )?[^;]*${servers}, which ${what}`);
 
 const WAITED_OUT = "the stub waited out a silent nameserver's timeout";
 

@@ -83,6 +83,11 @@ describe('describeResolverPath', () => {
     ]) {
       expect(describeResolverPath([...zs, o], www, production, net)).toBe('unbound asked the io. servers (198.51.100.2), which referred it on, with no final answer');
     }
+    // A question that sent nothing at all: its cache held the whole answer, and the path says whose work put it there.
+    expect(describeResolverPath(xs.filter((e) => e.about === about), own, production, net, 'pdns_recursor')).toBe(
+      'pdns_recursor asked no server about it: the answer came from its cache, which its work on proxysql.internal.example.io A had filled: ' +
+        'it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN',
+    );
     // A question whose own walk ended in an answer is left as it is.
     expect(describeResolverPath([...xs, x('internal.example.io A', '198.51.100.53', 'example.io', reply('NXDOMAIN', 'nxdomain'))], own, production, net)).toBe(
       'unbound asked the io. servers (198.51.100.2) and the example.io. servers (198.51.100.53), which answered NXDOMAIN',

@@ -70,8 +70,13 @@ function why(silent: readonly string[], env: EnvironmentPolicy, net: NetworkMap)
   return reasons.length ? ` (${reasons.join('; ')})` : '';
 }
 
-/** How a path goes on where the rest of the answer came from the cache: "…, which referred it on; the rest came from its cache, which its work on NAME TYPE had filled: it asked …". */
-export const CACHED_REST = 'the rest came from its cache, which its work on';
+/**
+ * How a path names an answer another question's work had put in the cache:
+ * "…, which referred it on; the rest came from its cache, which its work on
+ * NAME TYPE had filled: it asked …, which …", or, where the question sent
+ * nothing, "X asked no server about it: the answer came from its cache, …".
+ */
+export const CACHE_FILLED = 'came from its cache, which its work on';
 
 /** A round trip worth naming: one that a stub's timeout or a person would notice. */
 const NOTABLE_RTT_MS = 500;
@@ -109,6 +114,12 @@ function borrowedReply(all: readonly UpstreamExchange[], q: { readonly name: str
   });
 }
 
+/** "came from its cache, which its work on NAME TYPE had filled: it asked SERVERS, which answered NXDOMAIN[ for ABOVE]". */
+function filledBy(borrowed: UpstreamExchange, q: { readonly name: string }, net: NetworkMap): string {
+  const named = borrowed.qname.toLowerCase() === q.name.toLowerCase() ? '' : ` for ${borrowed.qname}`;
+  return `${CACHE_FILLED} ${borrowed.about} had filled: it asked ${groups([borrowed.server], net)[0]}, which ${finalWord(borrowed, net)}${named}`;
+}
+
 function describe(
   exchanges: readonly UpstreamExchange[],
   env: EnvironmentPolicy,
@@ -137,10 +148,7 @@ function describe(
     // put the answer in its cache (pdns checks its cache at every step of its minimised walk).
     // Name the servers that gave it, so the path ends where the answer came from.
     const borrowed = last.outcome.status === 'reply' && last.outcome.kind === 'referral' && q ? borrowedReply(all, q) : undefined;
-    if (borrowed) {
-      const named = borrowed.qname.toLowerCase() === q!.name.toLowerCase() ? '' : ` for ${borrowed.qname}`;
-      parts[parts.length - 1] = `${subject} asked ${joinAnd(groups(ordered, net))}, which referred it on; ${CACHED_REST} ${borrowed.about} had filled: it asked ${groups([borrowed.server], net)[0]}, which ${finalWord(borrowed, net)}${named}`;
-    }
+    if (borrowed) parts[parts.length - 1] = `${subject} asked ${joinAnd(groups(ordered, net))}, which referred it on; the rest ${filledBy(borrowed, q!, net)}`;
   }
   if (silent.length) {
     parts.push(`${answered.length || subject !== resolver ? 'its' : `${resolver}'s`} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
@@ -160,7 +168,9 @@ export function describeResolverPath(all: readonly UpstreamExchange[], q: { read
   if (priming.length && priming.every((x) => x.outcome.status === 'no-answer')) {
     return `${resolver} could not prime the root: ${describe(priming, env, net, 'it', resolver)}`;
   }
-  return all.length ? `${resolver} asked no server about it (it answered from its cache or its own data)` : `${resolver} sent no query upstream`;
+  if (!all.length) return `${resolver} sent no query upstream`;
+  const borrowed = borrowedReply(all, q);
+  return borrowed ? `${resolver} asked no server about it: the answer ${filledBy(borrowed, q, net)}` : `${resolver} asked no server about it (it answered from its cache or its own data)`;
 }
 
 /** Servers contacted that the scenario's network does not have, grouped by server. */
