@@ -1,7 +1,7 @@
 // The comparison the cross-run and cross-backend tests rely on: what it lets
 // pass as the machine's load must not let a real difference through.
 import { describe, expect, it } from 'vitest';
-import { comparedClass, disagreements, endsAt, essence, MUSL_RACE, settled, type Evidence } from './evidence.js';
+import { comparedClass, disagreements, endsAt, essence, FILLED_MARK, MUSL_RACE, settled, type Evidence } from './evidence.js';
 
 const ev = (e: Partial<Evidence>): Evidence => ({ verdict: 'fail', findings: [], leaks: [], resolverPaths: {}, unexplained: [], slowReference: [], referenceAnswers: {}, unconfirmed: [], ...e });
 const always = () => true;
@@ -78,31 +78,43 @@ describe('the essence of a resolver path', () => {
   const borrowed =
     'pdns_recursor asked the io. servers (198.51.100.2), which referred it on; the rest came from its cache, which its work on proxysql.internal.example.io A had filled: ' +
     'it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN';
+  const whole = 'pdns_recursor asked no server about it: the answer came from its cache, which its work on proxysql.internal.example.io A had filled: it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN';
+  const FROM = 'pdns_recursor asked no server about it (it answered from its cache or its own data)';
+  const paths = (p: string, env = 'staging') => ev({ resolverPaths: { [`internal.example.io A ${env}`]: essence(p) } });
+  const never = () => false;
 
-  it('ends a path whose rest came from the cache at the servers that gave the answer, as if the question had asked them', () => {
-    expect(essence(borrowed)).toBe('pdns_recursor asked …the example.io. servers (198.51.100.53), which answered NXDOMAIN');
-    expect(essence(borrowed)).toBe(essence(direct));
-    const whole = 'pdns_recursor asked no server about it: the answer came from its cache, which its work on proxysql.internal.example.io A had filled: it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN';
-    expect(essence(whole)).toBe(essence(direct));
-    // The name an NXDOMAIN above was for, and what other servers did after, are kept apart: the first goes, the second stays.
-    expect(essence(`${borrowed} for internal.example.io`)).toBe(essence(direct));
-    expect(essence(`${borrowed}; its queries to the provider's resolver (169.254.169.253) got no answer`)).toBe(`${essence(direct)}; its queries to the provider's resolver (169.254.169.253) got no answer`);
+  it('ends a path whose rest came from the cache at the servers that gave the answer, marked as the cache\'s', () => {
+    expect(essence(borrowed)).toBe(`pdns_recursor asked …the example.io. servers (198.51.100.53), which answered NXDOMAIN${FILLED_MARK}`);
+    expect(essence(whole)).toBe(essence(borrowed));
+    // The name an NXDOMAIN above was for goes; what other servers did after stays.
+    expect(essence(`${borrowed} for internal.example.io`)).toBe(essence(borrowed));
+    expect(essence(`${borrowed}; its queries to the provider's resolver (169.254.169.253) got no answer`)).toBe(
+      `pdns_recursor asked …the example.io. servers (198.51.100.53), which answered NXDOMAIN; its queries to the provider's resolver (169.254.169.253) got no answer${FILLED_MARK}`,
+    );
+  });
+
+  it('takes the cache\'s answer as the question\'s own from the same servers, even cut off from the Internet', () => {
+    for (const p of [borrowed, whole]) expect(disagreements('s', paths(p), paths(direct), never)).toEqual([]);
+    // Another answer, or the same answer from other servers, is a difference there.
+    expect(disagreements('s', paths(borrowed.replace('which answered NXDOMAIN', 'which gave the answer')), paths(direct), never)).toHaveLength(1);
+    expect(disagreements('s', paths(borrowed.replace('the example.io. servers (198.51.100.53)', 'the io. servers (198.51.100.2)')), paths(direct), never)).toHaveLength(1);
+    expect(disagreements('s', paths('pdns_recursor asked the io. servers (198.51.100.2), which referred it on, with no final answer'), paths(direct), never)).toHaveLength(1);
+  });
+
+  it('where the Internet was reachable, takes it as any answer from the servers, as an answer wholly from the cache is', () => {
+    const other = direct.replace('which answered NXDOMAIN', 'which answered NXDOMAIN; its queries to the io. servers (198.51.100.2) got no answer');
+    for (const p of [borrowed, whole, FROM]) {
+      expect(disagreements('s', paths(p, 'production'), paths(other, 'production'), (e) => e === 'production')).toEqual([]);
+      expect(disagreements('s', paths(p, 'staging'), paths(other, 'staging'), (e) => e === 'production')).toHaveLength(1);
+    }
   });
 
   it('matches a path that ends at given servers, asked by the question or by the work that filled the cache', () => {
     const at = endsAt('pdns_recursor', 'the example\\.io\\. servers \\(198\\.51\\.100\\.53\\)', 'answered NXDOMAIN');
-    expect(direct).toMatch(at);
-    expect(borrowed).toMatch(at);
-    expect(borrowed.replace(/asked the io\. servers \(198\.51\.100\.2\), which referred it on; the rest/, 'asked no server about it: the answer')).toMatch(at);
-    expect('pdns_recursor asked no server about it (it answered from its cache or its own data)').not.toMatch(at);
+    for (const p of [direct, borrowed, whole]) expect(p).toMatch(at);
+    expect(FROM).not.toMatch(at);
     expect('pdns_recursor asked the io. servers (198.51.100.2), which referred it on, with no final answer').not.toMatch(at);
     expect(borrowed.replace('answered NXDOMAIN', 'gave the answer')).not.toMatch(at);
-  });
-
-  it('still tells a cached answer from another server, or another answer, apart', () => {
-    expect(essence(borrowed.replace('which answered NXDOMAIN', 'which gave the answer'))).not.toBe(essence(direct));
-    expect(essence(borrowed.replace('the example.io. servers (198.51.100.53)', 'the io. servers (198.51.100.2)'))).not.toBe(essence(direct));
-    expect(essence('pdns_recursor asked the io. servers (198.51.100.2), which referred it on, with no final answer')).not.toBe(essence(direct));
   });
 });
 

@@ -35,15 +35,19 @@ export const FROM_CACHE = 'unbound asked no server about it (it answered from it
 /** The same for any resolver under test (explanations name it: unbound, dnsmasq, kresd). */
 export const isFromCache = (p: string | undefined): boolean => !!p && /^\S+ asked no server about it \(it answered from its cache or its own data\)$/.test(p);
 
+/** How an essence says the answer came, wholly or in part, from what another question's work had cached. */
+export const FILLED_MARK = ' [cache]';
+
 /**
  * A path without the servers a warmer or colder cache would have added or
  * skipped: "unbound asked …LAST, which ...". Where the rest came from the
  * cache another question's work had filled, the servers that gave that
- * answer are the last asked, whichever question asked them.
+ * answer are the last asked, whichever question asked them, and the essence
+ * is marked as the cache's (FILLED_MARK).
  */
 function essenceOne(path: string): string {
   const cached = new RegExp(`^(\\S+) (?:asked .+?, which referred it on; the rest|asked no server about it: the answer) ${CACHE_FILLED} .+? had filled: it asked (.+?), which (.*?)(?: for [^ ;]+)?((?:; .*)?)$`).exec(path);
-  if (cached) return essenceOne(`${cached[1]} asked ${cached[2]}, which ${cached[3]}${cached[4]}`);
+  if (cached) return `${essenceOne(`${cached[1]} asked ${cached[2]}, which ${cached[3]}${cached[4]}`)}${FILLED_MARK}`;
   const m = /^(\S+) asked (.+?), which (.*)$/.exec(path);
   if (!m) return path;
   const last = m[2]!.split(/, | and /).at(-1)!;
@@ -210,8 +214,12 @@ export function disagreements(name: string, a: Evidence, b: Evidence, egressAllo
     if (x === y) continue;
     // A path only one run has, of a query whose only finding there is excused above.
     if ((x === undefined || y === undefined) && excused.some((f) => f.startsWith(`${key.replace(/ \S+$/, '')} `))) continue;
+    // The cache another question's work filled gave the same answer from the same servers.
+    const unmarked = (p: string | undefined) => p?.split(FILLED_MARK).join('');
+    if (unmarked(x) === unmarked(y)) continue;
     const env = key.split(' ').at(-1)!;
-    const cached = isFromCache;
+    // Which question's work reached a server first is timing: an answer from the cache, wholly or after a referral, is the cache's.
+    const cached = (p: string | undefined) => isFromCache(p) || (!!p && !p.startsWith('for ') && p.includes(FILLED_MARK));
     const answered = (p: string | undefined) => !!p && /^\S+ asked …/.test(p);
     if (egressAllowed(env) && ((cached(x) && answered(y)) || (answered(x) && cached(y)))) continue;
     // Cut off from the Internet, a resolver that has already learnt its servers are unreachable answers without asking again (kresd): the same evidence.
