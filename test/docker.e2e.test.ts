@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sweepDocker } from '../harness/backend/docker/sweep.js';
 import { stateRoot } from '../harness/run-state.js';
 import { dockerLeftovers, dockerThings, skipDocker, skipNetns } from './env.js';
-import { comparedClass, disagreements, evidenceOf, isFromCache, MUSL_RACE } from './evidence.js';
+import { comparedClass, contradictions, disagreements, evidenceOf, isFromCache, MUSL_RACE } from './evidence.js';
 import type { ScenarioResult } from '../harness/run.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
@@ -68,6 +68,8 @@ describe.skipIf(!!skipDocker)('dnsparity run on the docker backend', () => {
       return disagreements(ns.scenario.name, evidenceOf(ns), evidenceOf(ds), egressAllowed);
     });
     expect(problems.join("\n")).toBe("");
+    // Each explanation agrees with itself: its resolver path ends as the local resolver answered.
+    expect([...nr.scenarios, ...dr.scenarios].flatMap(contradictions)).toEqual([]);
     // The comparison is not empty: the incident fails on both, for the same reason...
     expect(summary(dr)['incident-2024-11-05']!.unexpected).toContain('proxysql.internal.example.io A staging resolves-only-in-one');
     expect(evidenceOf(dr.scenarios.find((s) => s.scenario.name === 'incident-2024-11-05')!).resolverPaths['proxysql.internal.example.io A staging']).toBe(

@@ -1,7 +1,9 @@
 // The comparison the cross-run and cross-backend tests rely on: what it lets
 // pass as the machine's load must not let a real difference through.
 import { describe, expect, it } from 'vitest';
-import { comparedClass, disagreements, endsAt, essence, FILLED_MARK, MUSL_RACE, settled, type Evidence } from './evidence.js';
+import type { QueryObservation, UpstreamExchange } from '../harness/model.js';
+import type { ScenarioResult } from '../harness/run.js';
+import { comparedClass, contradictions, disagreements, endsAt, essence, FILLED_MARK, MUSL_RACE, settled, type Evidence } from './evidence.js';
 
 const ev = (e: Partial<Evidence>): Evidence => ({ verdict: 'fail', findings: [], leaks: [], resolverPaths: {}, unexplained: [], slowReference: [], referenceAnswers: {}, unconfirmed: [], ...e });
 const always = () => true;
@@ -135,5 +137,51 @@ describe('what two runs are compared on', () => {
     expect(comparedClass(f('different-answer', '', 'unexpected', 'musl') as never)).toBe('different-answer');
     expect(comparedClass(f('resolves-only-in-one', '', 'unexpected', 'glibc') as never)).toBe('resolves-only-in-one');
     expect(comparedClass(f('flaky', '', 'unexpected') as never)).toBe('flaky');
+  });
+});
+
+describe('an explanation that contradicts itself', () => {
+  const flags = { aa: false, tc: false, ra: true, ad: false, cd: false };
+  const local = (rcode: string, answers: { name: string; type: string; data: string }[] = []): QueryObservation => ({
+    resolver: [{ server: '127.0.0.1#53', roles: ['local-resolver', 'nameserver'], outcome: { status: 'response', rcode, flags, answers, transport: 'udp' }, latencyMs: 3 }],
+  });
+  const ex = (about: string, qname: string, server: string, rcode: string, kind: string): UpstreamExchange => ({ about, qname, qtype: 'A', zone: '', server, outcome: { status: 'reply', rcode, kind } });
+  const q = { name: 'internal.example.io', type: 'A' };
+  const run = (upstream: UpstreamExchange[], answered: QueryObservation) =>
+    ({
+      scenario: { name: 's' },
+      queries: [q],
+      reference: 'production',
+      environments: [{ name: 'production', egress: 'allow', provider: 'reachable' }, { name: 'staging', egress: 'drop', provider: 'reachable' }],
+      observations: { production: [answered], staging: [local('SERVFAIL')] },
+      resolvConf: { nameservers: ['127.0.0.1'], timeoutS: 2, attempts: 1, search: [], ndots: 1, options: [] },
+      network: {
+        servers: [
+          { zone: 'io', name: 'ns.nic.io', address: '198.51.100.2' },
+          { zone: 'example.io', name: 'ns1.example.io', address: '198.51.100.53' },
+        ],
+        provider: '169.254.169.253',
+      },
+      upstream: { production: upstream, staging: [] },
+      findings: [{ query: q, environment: 'staging' }],
+    }) as unknown as ScenarioResult;
+  const referral = ex('internal.example.io A', 'example.io', '198.51.100.2', 'NOERROR', 'referral');
+  const denial = ex('internal.example.io A', 'internal.example.io', '198.51.100.53', 'NXDOMAIN', 'nxdomain');
+
+  it('names a path referred on with no final answer beside a local resolver that answered NXDOMAIN', () => {
+    expect(contradictions(run([referral], local('NXDOMAIN')))).toEqual([
+      's: internal.example.io A production: "unbound asked the io. servers (198.51.100.2), which referred it on, with no final answer", and 127.0.0.1#53 answered NXDOMAIN',
+    ]);
+    // Where another question's work had cached the answer, the path says so, and agrees.
+    expect(contradictions(run([referral, { ...denial, about: 'proxysql.internal.example.io A' }], local('NXDOMAIN')))).toEqual([]);
+  });
+
+  it('names an NXDOMAIN path beside records, and an answer beside an NXDOMAIN; lets agreeing ones pass', () => {
+    const records = local('NOERROR', [{ name: 'internal.example.io', type: 'A', data: '10.0.0.1' }]);
+    expect(contradictions(run([denial], records))).toHaveLength(1);
+    expect(contradictions(run([denial], local('NXDOMAIN')))).toEqual([]);
+    const answer = ex('internal.example.io A', 'internal.example.io', '198.51.100.53', 'NOERROR', 'answer');
+    expect(contradictions(run([answer], local('NXDOMAIN')))).toHaveLength(1);
+    expect(contradictions(run([answer], records))).toEqual([]);
   });
 });

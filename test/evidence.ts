@@ -229,3 +229,33 @@ export function disagreements(name: string, a: Evidence, b: Evidence, egressAllo
   }
   return out;
 }
+
+/**
+ * Where a finding's resolver path says the opposite of what the local
+ * resolver, asked directly for the same name in the same run, answered: the
+ * path ends "with no final answer" and no server stayed silent, while it
+ * answered NXDOMAIN or NOERROR; the path ends in an NXDOMAIN while it gave
+ * records; or in an answer while it said NXDOMAIN. One line each.
+ */
+export function contradictions(s: ScenarioResult): string[] {
+  const out = new Set<string>();
+  for (const f of s.findings) {
+    const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
+    for (const env of [s.reference, f.environment]) {
+      const path = s.upstream?.[env] ? resolverPathOf(s, env, i) : undefined;
+      // A search walk's paths are one per name; the local resolver's direct answer here is for the query's own name.
+      if (path === undefined || path.startsWith('for ')) continue;
+      const local = s.observations[env]?.[i]?.resolver.find((r) => r.roles.includes('local-resolver') && r.qname === undefined);
+      if (local?.outcome.status !== 'response') continue;
+      const { rcode, answers } = local.outcome;
+      const records = answers.some((a) => a.type === f.query.type);
+      const said = (re: RegExp) => re.test(path);
+      const wrong =
+        (said(/, with no final answer$/) && (rcode === 'NXDOMAIN' || rcode === 'NOERROR')) ||
+        (said(/, which answered NXDOMAIN(?: after [^;]*)?(?: for \S+)?$/) && rcode === 'NOERROR' && records) ||
+        (said(/, which gave the answer(?: after [^;]*)?(?: for \S+)?$/) && rcode === 'NXDOMAIN');
+      if (wrong) out.add(`${s.scenario.name}: ${queryKey(f.query)} ${env}: "${path}", and ${local.server} answered ${rcode}${records ? ' with records' : ''}`);
+    }
+  }
+  return [...out];
+}

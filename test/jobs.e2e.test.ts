@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processAlive, readRun } from '../harness/run-state.js';
 import type { ScenarioResult } from '../harness/run.js';
 import { leftovers, skipNetns } from './env.js';
-import { disagreements, evidenceOf } from './evidence.js';
+import { contradictions, disagreements, evidenceOf } from './evidence.js';
 
 const CLI = 'node_modules/.bin/dnsparity';
 const dnsparity = (args: string[], env: Record<string, string> = {}) => execa(CLI, args, { reject: false, env: { NO_COLOR: '1', ...env }, stdin: 'ignore' });
@@ -70,6 +70,8 @@ describe.skipIf(!!skipNetns)('run --jobs on the netns backend', () => {
       return disagreements(one.scenario.name, evidenceOf(one), evidenceOf(p.scenarios[k]!), egressAllowed);
     });
     expect(problems.join('\n')).toBe('');
+    // Each explanation agrees with itself: its resolver path ends as the local resolver answered.
+    expect([...s.scenarios, ...p.scenarios].flatMap(contradictions)).toEqual([]);
     // Not an empty comparison: the incident fails in both for its reason, the fix passes.
     const incident = p.scenarios.find((x) => x.scenario.name === 'incident-2024-11-05')!;
     expect(evidenceOf(incident).findings).toContain('proxysql.internal.example.io A staging resolves-only-in-one unexpected');
