@@ -70,7 +70,8 @@ describe('describeResolverPath', () => {
     const below = { name: 'db.internal.example.io', type: 'A' };
     const ys = [x('db.internal.example.io A', '198.51.100.2', 'io', reply('NOERROR', 'referral'), 'example.io'), ...xs.slice(2)];
     expect(describeResolverPath(ys, below, production, net)).toMatch(/which answered NXDOMAIN for internal\.example\.io$/);
-    // The same name and type answered for another question counts; another type, a referral or a sibling's NXDOMAIN does not.
+    // The same name and type answered for another question counts; another type, a referral or a sibling's NXDOMAIN does not:
+    // then the path says only what is known, that it asked nothing further.
     const zs = [x('www.example.io A', '198.51.100.2', 'io', reply('NOERROR', 'referral'), 'example.io')];
     const other = (about2: string, qname: string, outcome: UpstreamExchange['outcome'], qtype = 'A') => ({ ...x(about2, '198.51.100.53', 'example.io', outcome, qname), qtype });
     const www = { name: 'www.example.io', type: 'A' };
@@ -81,8 +82,13 @@ describe('describeResolverPath', () => {
       other('api A', 'api.example.io', reply('NXDOMAIN', 'nxdomain')),
       other('www A', 'www.example.io', none),
     ]) {
-      expect(describeResolverPath([...zs, o], www, production, net)).toBe('unbound asked the io. servers (198.51.100.2), which referred it on, with no final answer');
+      expect(describeResolverPath([...zs, o], www, production, net)).toBe('unbound asked the io. servers (198.51.100.2), which referred it on; it asked no server further about it');
     }
+    // Where servers stayed silent after the referral, the resolver may have given up: no cache is credited.
+    const lost = x('www.example.io A', '198.51.100.53', 'example.io', none, 'www.example.io');
+    expect(describeResolverPath([...zs, lost, other('www A', 'www.example.io', reply('NOERROR', 'answer'))], www, production, net)).toBe(
+      "unbound asked the io. servers (198.51.100.2), which referred it on, with no final answer; its queries to the example.io. servers (198.51.100.53) got no answer",
+    );
     // A question that sent nothing at all: its cache held the whole answer, and the path says whose work put it there.
     expect(describeResolverPath(xs.filter((e) => e.about === about), own, production, net, 'pdns_recursor')).toBe(
       'pdns_recursor asked no server about it: the answer came from its cache, which its work on proxysql.internal.example.io A had filled: ' +

@@ -78,6 +78,9 @@ function why(silent: readonly string[], env: EnvironmentPolicy, net: NetworkMap)
  */
 export const CACHE_FILLED = 'came from its cache, which its work on';
 
+/** How a path referred on ends where the resolver then asked no server, and the trace does not say where its answer came from. */
+export const NOTHING_FURTHER = 'it asked no server further about it';
+
 /** A round trip worth naming: one that a stub's timeout or a person would notice. */
 const NOTABLE_RTT_MS = 500;
 
@@ -144,11 +147,16 @@ function describe(
     const same = (a: string) => groupKey(a, net) === groupKey(last.server, net);
     const ordered = [...answered.filter((a) => !same(a)), ...answered.filter(same)];
     parts.push(`${subject} asked ${joinAnd(groups(ordered, net))}, which ${finalWord(last, net)}`);
-    // Referred on, and then no server asked: while it climbed down, another question's work had
-    // put the answer in its cache (pdns checks its cache at every step of its minimised walk).
-    // Name the servers that gave it, so the path ends where the answer came from.
-    const borrowed = last.outcome.status === 'reply' && last.outcome.kind === 'referral' && q ? borrowedReply(all, q) : undefined;
-    if (borrowed) parts[parts.length - 1] = `${subject} asked ${joinAnd(groups(ordered, net))}, which referred it on; the rest ${filledBy(borrowed, q!, net)}`;
+    // Referred on, and then no server asked and none silent: while it climbed down, another
+    // question's work had put the answer in its cache (pdns checks its cache at every step of its
+    // minimised walk). Name the servers that gave it, so the path ends where the answer came from;
+    // where the trace holds no such reply (an NXDOMAIN synthesised from another name's NSEC
+    // records, a validation failure), say what is known: it asked nothing further.
+    if (q && last.outcome.status === 'reply' && last.outcome.kind === 'referral' && !silent.length) {
+      const borrowed = borrowedReply(all, q);
+      const head = `${subject} asked ${joinAnd(groups(ordered, net))}, which referred it on`;
+      parts[parts.length - 1] = borrowed ? `${head}; the rest ${filledBy(borrowed, q, net)}` : `${head}; ${NOTHING_FURTHER}`;
+    }
   }
   if (silent.length) {
     parts.push(`${answered.length || subject !== resolver ? 'its' : `${resolver}'s`} queries to ${joinAnd(groups(silent, net))} got no answer${why(silent, env, net)}`);
