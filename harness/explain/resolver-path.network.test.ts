@@ -5,22 +5,18 @@ import { describe, expect, it } from 'vitest';
 import type { UpstreamExchange } from '../model.js';
 import type { NetworkMap } from '../network/simulated-internet.js';
 import { leakText } from '../report/view.js';
+import { INCIDENT_NETWORK, PRODUCTION } from '../../test/incident-network.js';
 import { describeResolverPath, findLeaks } from './resolver-path.js';
 
 const net: NetworkMap = {
-  servers: [
-    { zone: '', name: 'a.root-servers.test', address: '198.51.100.1' },
-    { zone: 'io', name: 'ns.nic.io', address: '198.51.100.2' },
-    { zone: 'example.io', name: 'ns1.example.io', address: '198.51.100.53' },
-  ],
-  provider: '169.254.169.253',
+  ...INCIDENT_NETWORK,
   publicResolvers: ['8.8.8.8', '8.8.4.4'],
   shaping: [
     { address: '198.51.100.53', rttMs: 3000, lossPercent: 0 },
     { address: '198.51.100.2', rttMs: 50, lossPercent: 40 },
   ],
 };
-const production = { name: 'production', egress: 'allow', provider: 'reachable' } as const;
+const production = PRODUCTION;
 const staging = { name: 'staging', egress: 'drop', provider: 'reachable' } as const;
 const about = 'proxysql.internal.example.io A';
 const q = { name: 'proxysql.internal.example.io', type: 'A' };

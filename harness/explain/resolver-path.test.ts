@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { UpstreamExchange } from '../model.js';
 import type { NetworkMap } from '../network/simulated-internet.js';
+import { INCIDENT_NETWORK, PRODUCTION } from '../../test/incident-network.js';
 import { describeResolverPath, findLeaks } from './resolver-path.js';
 
-const net: NetworkMap = {
-  servers: [
-    { zone: '', name: 'a.root-servers.test', address: '198.51.100.1' },
-    { zone: 'io', name: 'ns.nic.io', address: '198.51.100.2' },
-    { zone: 'example.io', name: 'ns1.example.io', address: '198.51.100.53' },
-  ],
-  provider: '169.254.169.253',
-};
-const production = { name: 'production', egress: 'allow', provider: 'reachable' } as const;
+const net = INCIDENT_NETWORK;
+const production = PRODUCTION;
 const staging = { name: 'staging', egress: 'drop', provider: 'reachable' } as const;
 const preprod = { name: 'preprod', egress: 'reject', provider: 'drop' } as const;
 

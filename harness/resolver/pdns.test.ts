@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { configTree, fileText, PREPARE_CONTEXT } from '../../test/config-tree.js';
 import { effective, loadPdnsConfig, parsePdnsSettings } from './pdns-config.js';
 import { describeResolverPath } from '../explain/resolver-path.js';
-import type { NetworkMap } from '../network/simulated-internet.js';
+import { INCIDENT_NETWORK, PRODUCTION } from '../../test/incident-network.js';
 import { parsePdnsTrace } from './pdns-log.js';
 import { isStockLua, pdnsCheckError, pdnsHostEffects, pdnsListen, pdnsRoutes, pdnsValidates, pdnsCommand, preparePdnsConfig } from './pdns.js';
 import type { PrepareContext } from './types.js';
@@ -146,16 +146,7 @@ describe("pdns's trace", () => {
     // internal.example.io, and the question for internal.example.io, asked a moment later, found it negatively cached.
     const x = parsePdnsTrace(readFileSync(new URL('../../test/fixtures/logs/pdns-cache-filled.log', import.meta.url), 'utf8'));
     expect(x.filter((e) => e.about === 'internal.example.io A')).toEqual([]);
-    const net: NetworkMap = {
-      servers: [
-        { zone: '', name: 'a.root-servers.test', address: '198.51.100.1' },
-        { zone: 'io', name: 'ns.nic.io', address: '198.51.100.2' },
-        { zone: 'example.io', name: 'ns1.example.io', address: '198.51.100.53' },
-      ],
-      provider: '169.254.169.253',
-    };
-    const production = { name: 'production', egress: 'allow', provider: 'reachable' } as const;
-    expect(describeResolverPath(x, { name: 'internal.example.io', type: 'A' }, production, net, 'pdns_recursor')).toBe(
+    expect(describeResolverPath(x, { name: 'internal.example.io', type: 'A' }, PRODUCTION, INCIDENT_NETWORK, 'pdns_recursor')).toBe(
       'pdns_recursor asked no server about it: the answer came from its cache, which its work on proxysql.internal.example.io A had filled: ' +
         'it asked the example.io. servers (198.51.100.53), which answered NXDOMAIN',
     );
