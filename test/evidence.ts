@@ -157,18 +157,24 @@ function referenceAnswers(s: ScenarioResult): Record<string, string> {
 /** "NAME TYPE" of a finding's line, whatever the library. */
 const nameOf = (line: string): string => line.split(' ').slice(0, 2).join(' ');
 
+type Finding = ScenarioResult['findings'][number];
+
+/** For each finding, its reference and its environment: the query's index and the resolver path recomputed from the trace (undefined where none was kept). */
+function* findingPaths(s: ScenarioResult, findings: readonly Finding[]): Generator<{ f: Finding; i: number; env: string; traced: string | undefined }> {
+  for (const f of findings) {
+    const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
+    for (const env of [s.reference, f.environment]) yield { f, i, env, traced: s.upstream?.[env] ? resolverPathOf(s, env, i) : undefined };
+  }
+}
+
 export function evidenceOf(s: ScenarioResult): Evidence {
   const paths: Record<string, string> = {};
   const unexplained: string[] = [];
   const confirmed = s.findings.filter(settled);
-  for (const f of confirmed) {
-    const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
-    for (const env of [s.reference, f.environment]) {
-      const traced = s.upstream?.[env] ? resolverPathOf(s, env, i) : undefined;
-      const path = traced ?? '(no trace)';
-      paths[`${queryKey(f.query)} ${env}`] = essence(path);
-      if (traced !== undefined && !f.explanation.includes(`In ${env}, ${path}; `)) unexplained.push(`${queryKey(f.query)} ${env}: ${f.explanation}`);
-    }
+  for (const { f, env, traced } of findingPaths(s, confirmed)) {
+    const path = traced ?? '(no trace)';
+    paths[`${queryKey(f.query)} ${env}`] = essence(path);
+    if (traced !== undefined && !f.explanation.includes(`In ${env}, ${path}; `)) unexplained.push(`${queryKey(f.query)} ${env}: ${f.explanation}`);
   }
   return {
     verdict: s.verdict,
@@ -240,22 +246,18 @@ export function disagreements(name: string, a: Evidence, b: Evidence, egressAllo
  */
 export function contradictions(s: ScenarioResult): string[] {
   const out = new Set<string>();
-  for (const f of s.findings) {
-    const i = s.queries.findIndex((q) => queryKey(q) === queryKey(f.query));
-    for (const env of [s.reference, f.environment]) {
-      const path = s.upstream?.[env] ? resolverPathOf(s, env, i) : undefined;
-      // A search walk's paths are one per name; the local resolver's direct answer here is for the query's own name.
-      if (path === undefined || path.startsWith('for ')) continue;
-      const local = s.observations[env]?.[i]?.resolver.find((r) => r.roles.includes('local-resolver') && r.qname === undefined);
-      if (local?.outcome.status !== 'response') continue;
-      const { rcode, answers } = local.outcome;
-      const records = answers.some((a) => a.type === f.query.type);
-      const said = (re: RegExp) => re.test(path);
-      const wrong =
-        (said(/, which answered NXDOMAIN(?: after [^;]*)?(?: for \S+)?$/) && rcode === 'NOERROR' && records) ||
-        (said(/, which gave the answer(?: after [^;]*)?(?: for \S+)?$/) && rcode === 'NXDOMAIN');
-      if (wrong) out.add(`${s.scenario.name}: ${queryKey(f.query)} ${env}: "${path}", and ${local.server} answered ${rcode}${records ? ' with records' : ''}`);
-    }
+  for (const { f, i, env, traced: path } of findingPaths(s, s.findings)) {
+    // A search walk's paths are one per name; the local resolver's direct answer here is for the query's own name.
+    if (path === undefined || path.startsWith('for ')) continue;
+    const local = s.observations[env]?.[i]?.resolver.find((r) => r.roles.includes('local-resolver') && r.qname === undefined);
+    if (local?.outcome.status !== 'response') continue;
+    const { rcode, answers } = local.outcome;
+    const records = answers.some((a) => a.type === f.query.type);
+    const said = (re: RegExp) => re.test(path);
+    const wrong =
+      (said(/, which answered NXDOMAIN(?: after [^;]*)?(?: for \S+)?$/) && rcode === 'NOERROR' && records) ||
+      (said(/, which gave the answer(?: after [^;]*)?(?: for \S+)?$/) && rcode === 'NXDOMAIN');
+    if (wrong) out.add(`${s.scenario.name}: ${queryKey(f.query)} ${env}: "${path}", and ${local.server} answered ${rcode}${records ? ' with records' : ''}`);
   }
   return [...out];
 }
